@@ -1,0 +1,1 @@
+"""The ActivityPub protocol as a library: signatures, JSON-LD, vocabulary, discovery, delivery."""

@@ -1,0 +1,1 @@
+"""HTTP interfaces: the native JSON API and the ActivityPub endpoints."""

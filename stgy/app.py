@@ -1,0 +1,69 @@
+"""The Quart application factory: routes, error handling, request logs and metrics."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from quart import Quart, Response, g, request
+
+from stgy import metrics
+from stgy.api import health
+from stgy.api.context import CONFIG_KEY, SERVICES_KEY
+from stgy.api.errors import error_response, register_error_handlers
+from stgy.config import Config, load_config
+from stgy.logs import quote
+from stgy.services import Services
+
+log = logging.getLogger("stgy.http")
+
+
+def create_app(config: Config | None = None) -> Quart:
+    config = config or load_config()
+    app = Quart("stgy")
+    app.config["MAX_CONTENT_LENGTH"] = config.limits.request_body_bytes
+    app.config["JSON_SORT_KEYS"] = False
+    app.extensions[CONFIG_KEY] = config
+    register_error_handlers(app)
+    app.register_blueprint(health.bp)
+
+    @app.before_serving
+    async def start_services() -> None:
+        app.extensions[SERVICES_KEY] = await Services.start(config)
+
+    @app.after_serving
+    async def stop_services() -> None:
+        services: Services | None = app.extensions.pop(SERVICES_KEY, None)
+        if services is not None:
+            await services.close()
+
+    @app.before_request
+    async def start_request() -> Response | None:
+        g.started = time.perf_counter()
+        length = request.content_length
+        if length is not None and length > config.limits.request_body_bytes:
+            return error_response(
+                413,
+                "request_entity_too_large",
+                f"body of {length} bytes exceeds the limit of "
+                f"{config.limits.request_body_bytes} bytes",
+            )
+        return None
+
+    @app.after_request
+    async def finish_request(response: Response) -> Response:
+        elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+        rule = request.url_rule.rule if request.url_rule is not None else "unmatched"
+        metrics.REQUESTS.labels(request.method, rule, str(response.status_code)).inc()
+        metrics.REQUEST_SECONDS.labels(rule).observe(elapsed)
+        log.info(
+            "method=%s path=%s route=%s status=%d ms=%.2f",
+            request.method,
+            quote(request.path),
+            quote(rule),
+            response.status_code,
+            elapsed * 1000,
+        )
+        return response
+
+    return app

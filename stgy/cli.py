@@ -1,0 +1,276 @@
+"""The `stgy` command: run, serve, worker, check, db, services, version."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import shutil
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import asyncpg
+
+from stgy import __version__
+from stgy.config import Config, ConfigError, load_config
+from stgy.logs import configure_logging
+from storage import db
+from storage import migrations as migrations_sql
+
+EX_CONFIG = 78  # sysexits.h: configuration error
+EX_UNAVAILABLE = 69  # sysexits.h: a service the command needs is unavailable
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+class CommandFailed(Exception):
+    """A command could not do its work; the message is printed as one line."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _fail_unreachable(what: str, url: str, exc: BaseException) -> CommandFailed:
+    from stgy.devservices import redact
+
+    return CommandFailed(
+        f"cannot reach {what} at {redact(url)}: {type(exc).__name__}: {exc}", EX_UNAVAILABLE
+    )
+
+
+def _share_metrics(config: Config, *, fresh: bool) -> None:
+    """Point prometheus_client at a folder shared by our processes (read at its import)."""
+    if os.environ.get(MULTIPROC_ENV):
+        return
+    folder = config.path(config.server.metrics_dir)
+    if fresh and folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ[MULTIPROC_ENV] = str(folder)
+
+
+# --- commands ---------------------------------------------------------------
+
+
+def cmd_version(config_path: str | None, args: argparse.Namespace) -> int:
+    print(f"stgy {__version__}")
+    return 0
+
+
+def cmd_serve(config: Config, args: argparse.Namespace) -> int:
+    from hypercorn.config import Config as HypercornConfig
+    from hypercorn.run import run
+
+    _share_metrics(config, fresh=True)
+    hc = HypercornConfig()
+    hc.bind = [args.bind or config.server.bind]
+    hc.workers = config.server.workers if config.server.workers > 1 else 0
+    hc.worker_class = config.server.worker_class
+    hc.application_path = "stgy.app:create_app()"
+    hc.accesslog = None
+    hc.errorlog = logging.getLogger("hypercorn.error")
+    hc.graceful_timeout = 10.0
+    hc.keep_alive_timeout = 75.0
+    hc.max_app_queue_size = 100
+    return int(run(hc))
+
+
+def cmd_worker(config: Config, args: argparse.Namespace) -> int:
+    from tasks.worker import run_worker
+
+    asyncio.run(run_worker(config))
+    return 0
+
+
+def cmd_run(config: Config, args: argparse.Namespace) -> int:
+    from stgy.supervisor import supervise
+
+    if not args.no_migrate:
+        _migrate(config)
+    _share_metrics(config, fresh=True)
+    return supervise(config, dict(os.environ))
+
+
+def cmd_check(config: Config, args: argparse.Namespace) -> int:
+    from stgy.devservices import postgres_answers, redact, redis_answers
+
+    print(f"config: ok ({config.source}; domain {config.instance.domain})")
+    ok = True
+    for label, url, answers in (
+        ("postgresql", config.database.url, postgres_answers),
+        ("redis", config.redis.url, redis_answers),
+    ):
+        reached = asyncio.run(answers(url))
+        ok = ok and reached
+        print(f"{label}: {'ok' if reached else 'UNREACHABLE'} ({redact(url)})")
+    if ok:
+        pending = [s for s in asyncio.run(_status(config)) if s.applied_at is None]
+        print(f"migrations: {len(pending)} pending" if pending else "migrations: up to date")
+    return 0 if ok else EX_UNAVAILABLE
+
+
+async def _status(config: Config) -> list[migrations_sql.MigrationState]:
+    try:
+        conn = await asyncpg.connect(config.database.url, timeout=10)
+    except asyncpg.InvalidCatalogNameError:
+        return [migrations_sql.MigrationState(m, None) for m in migrations_sql.discover()]
+    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+        raise _fail_unreachable("PostgreSQL", config.database.url, exc) from None
+    try:
+        return await migrations_sql.status(conn)
+    finally:
+        await conn.close()
+
+
+async def _migrate_async(config: Config) -> list[str]:
+    url = config.database.url
+    try:
+        if await db.create_database_if_missing(url):
+            print(f"database {db.database_name(url)}: created", file=sys.stderr)
+        conn = await asyncpg.connect(url, timeout=10)
+    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+        raise _fail_unreachable("PostgreSQL", url, exc) from None
+    try:
+        return await migrations_sql.migrate(conn)
+    except migrations_sql.MigrationError as exc:
+        raise CommandFailed(f"migrations: {exc}") from None
+    finally:
+        await conn.close()
+
+
+def _migrate(config: Config) -> None:
+    applied = asyncio.run(_migrate_async(config))
+    for name in applied:
+        print(f"applied {name}", file=sys.stderr)
+    print(
+        f"migrations: {len(applied)} applied, database up to date"
+        if applied
+        else "migrations: database up to date",
+        file=sys.stderr,
+    )
+
+
+def cmd_db_migrate(config: Config, args: argparse.Namespace) -> int:
+    _migrate(config)
+    return 0
+
+
+def cmd_db_status(config: Config, args: argparse.Namespace) -> int:
+    for state in asyncio.run(_status(config)):
+        when = state.applied_at.isoformat() if state.applied_at else "pending"
+        print(f"{state.migration.name:40} {when}")
+    return 0
+
+
+def cmd_db_reset(config: Config, args: argparse.Namespace) -> int:
+    if not args.yes:
+        raise CommandFailed(
+            f"this drops database {db.database_name(config.database.url)} with all its data; "
+            "run again with --yes to do it",
+            2,
+        )
+    try:
+        asyncio.run(db.drop_database(config.database.url))
+    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+        raise _fail_unreachable("PostgreSQL", config.database.url, exc) from None
+    print(f"database {db.database_name(config.database.url)}: dropped", file=sys.stderr)
+    _migrate(config)
+    return 0
+
+
+def cmd_services_up(config_path: str | None, args: argparse.Namespace) -> int:
+    from stgy.devservices import ServicesUnavailable, find_services
+
+    try:
+        found = find_services(
+            Path(args.var_dir), os.environ, args.default_database_url, args.default_redis_url
+        )
+    except ServicesUnavailable as exc:
+        raise CommandFailed(str(exc), EX_UNAVAILABLE) from None
+    print(f"DATABASE_URL={found.database_url}")
+    print(f"REDIS_URL={found.redis_url}")
+    return 0
+
+
+def cmd_services_down(config_path: str | None, args: argparse.Namespace) -> int:
+    from stgy.devservices import ServicesUnavailable, stop_private
+
+    try:
+        stop_private(Path(args.var_dir))
+    except ServicesUnavailable as exc:
+        raise CommandFailed(str(exc)) from None
+    return 0
+
+
+# --- parsing ----------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from stgy.devservices import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL
+
+    parser = argparse.ArgumentParser(
+        prog="stgy", description="stgy: a federated social network server."
+    )
+    parser.add_argument("--config", help="config file (default: $STGY_CONFIG or instance.toml)")
+    sub = parser.add_subparsers(dest="command", metavar="command", required=True)
+
+    def add(name: str, func: Callable[..., int], help_: str, **kw: bool) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(func=func, **kw)
+        return p
+
+    p = add("run", cmd_run, "migrate, then run the server and one worker together")
+    p.add_argument("--no-migrate", action="store_true", help="do not apply pending migrations")
+    p = add("serve", cmd_serve, "run the HTTP server (Hypercorn)")
+    p.add_argument("--bind", help="host:port (default: server.bind)")
+    add("worker", cmd_worker, "run one job worker (SAQ)")
+    add("check", cmd_check, "validate the config and reach PostgreSQL and Redis")
+    add("version", cmd_version, "print the version", raw_config=True)
+
+    dbp = sub.add_parser("db", help="database: migrate, status, reset", description="database")
+    dbsub = dbp.add_subparsers(dest="db_command", metavar="command", required=True)
+    for name, func, help_ in (
+        ("migrate", cmd_db_migrate, "create the database if missing and apply pending migrations"),
+        ("status", cmd_db_status, "list migrations, applied and pending"),
+        ("reset", cmd_db_reset, "drop the database and re-create it (needs --yes)"),
+    ):
+        p = dbsub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(func=func)
+        if name == "reset":
+            p.add_argument("--yes", action="store_true", help="really drop all data")
+
+    sp = sub.add_parser(
+        "services",
+        help="development: find or start PostgreSQL and Redis",
+        description="development: find or start PostgreSQL and Redis for make run/test",
+    )
+    ssub = sp.add_subparsers(dest="services_command", metavar="command", required=True)
+    up = ssub.add_parser("up", help="find or start them; print DATABASE_URL and REDIS_URL")
+    up.set_defaults(func=cmd_services_up, raw_config=True)
+    up.add_argument("--default-database-url", default=DEFAULT_DATABASE_URL)
+    up.add_argument("--default-redis-url", default=DEFAULT_REDIS_URL)
+    down = ssub.add_parser("down", help="stop private servers started under the var dir")
+    down.set_defaults(func=cmd_services_down, raw_config=True)
+    for p in (up, down):
+        p.add_argument("--var-dir", default=".var", help="where private servers live")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_logging()
+    try:
+        if getattr(args, "raw_config", False):
+            return int(args.func(args.config, args))
+        config = load_config(args.config)
+        return int(args.func(config, args))
+    except ConfigError as exc:
+        print(f"stgy: config error: {exc}", file=sys.stderr)
+        return EX_CONFIG
+    except CommandFailed as exc:
+        print(f"stgy: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,297 @@
+"""Configuration: `instance.toml` plus environment overrides, as one frozen dataclass tree."""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "instance.toml"
+
+
+class ConfigError(Exception):
+    """A configuration problem, reported as one line naming file, key and problem."""
+
+
+def _one_of(*choices: str) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        if value not in choices:
+            return f"must be one of {', '.join(choices)} (got {value!r})"
+        return None
+
+    return check
+
+
+def _at_least(low: float) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        return None if value >= low else f"must be at least {low} (got {value!r})"
+
+    return check
+
+
+_DOMAIN_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$")
+
+
+def _domain(value: Any) -> str | None:
+    if not _DOMAIN_RE.match(value):
+        return f"must be a host name with an optional port, like example.com (got {value!r})"
+    return None
+
+
+def _bind(value: Any) -> str | None:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        return f"must be host:port, like 127.0.0.1:8000 (got {value!r})"
+    return None
+
+
+def _url(*schemes: str) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        parts = urlsplit(value)
+        if parts.scheme not in schemes or not parts.hostname:
+            return f"must be a {'/'.join(schemes)} URL with a host (got {value!r})"
+        return None
+
+    return check
+
+
+def _email(value: Any) -> str | None:
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+", value):
+        return f"must be an email address (got {value!r})"
+    return None
+
+
+def _opt(check: Callable[[Any], str | None]) -> Callable[[Any], str | None]:
+    """Allow the empty string (unset) or a value passing `check`."""
+    return lambda value: None if value == "" else check(value)
+
+
+def _key(default: Any, check: Callable[[Any], str | None] | None = None) -> Any:
+    return field(default=default, metadata={"check": check})
+
+
+@dataclass(frozen=True)
+class InstanceConfig:
+    domain: str = _key("localhost:8000", _domain)
+    name: str = _key("stgy")
+    description: str = _key("")
+    contact_email: str = _key("admin@localhost", _email)
+    registrations: str = _key("open", _one_of("open", "approval", "closed"))
+
+    @property
+    def host(self) -> str:
+        return self.domain.rsplit(":", 1)[0] if ":" in self.domain else self.domain
+
+    @property
+    def is_local_only(self) -> bool:
+        """True for localhost / loopback domains, the only ones served over plain http."""
+        host = self.host.lower()
+        if host == "localhost" or host.endswith(".localhost"):
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
+
+    @property
+    def base_url(self) -> str:
+        scheme = "http" if self.is_local_only else "https"
+        return f"{scheme}://{self.domain}"
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    bind: str = _key("127.0.0.1:8000", _bind)
+    workers: int = _key(1, _at_least(1))
+    worker_class: str = _key("uvloop", _one_of("uvloop", "asyncio"))
+    metrics_dir: str = _key(".var/metrics")
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    concurrency: int = _key(20, _at_least(1))
+    outbox_retry_after: int = _key(60, _at_least(1))
+    sweep_interval: int = _key(30, _at_least(1))
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    url: str = _key("postgresql://127.0.0.1:5432/stgy", _url("postgresql", "postgres"))
+    pool_min: int = _key(2, _at_least(0))
+    pool_max: int = _key(10, _at_least(1))
+    command_timeout: float = _key(30.0, _at_least(0.1))
+
+
+@dataclass(frozen=True)
+class RedisConfig:
+    url: str = _key("redis://127.0.0.1:6379/0", _url("redis", "rediss", "unix"))
+    queue_prefix: str = _key("stgy")
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    backend: str = _key("local", _one_of("local", "s3"))
+    path: str = _key(".var/media")
+    s3_bucket: str = _key("")
+    s3_endpoint_url: str = _key("", _opt(_url("http", "https")))
+    s3_region: str = _key("")
+    s3_access_key: str = _key("")
+    s3_secret_key: str = _key("")
+    s3_public_url: str = _key("", _opt(_url("http", "https")))
+
+
+@dataclass(frozen=True)
+class MailConfig:
+    backend: str = _key("spool", _one_of("spool", "smtp"))
+    spool_path: str = _key(".var/mail")
+    from_address: str = _key("stgy@localhost", _email)
+    smtp_host: str = _key("localhost")
+    smtp_port: int = _key(587, _at_least(1))
+    smtp_security: str = _key("starttls", _one_of("none", "starttls", "tls"))
+    smtp_user: str = _key("")
+    smtp_password: str = _key("")
+
+
+@dataclass(frozen=True)
+class FederationConfig:
+    enabled: bool = _key(True)
+    authorized_fetch: bool = _key(False)
+    allow_private_addresses: bool = _key(False)
+
+
+@dataclass(frozen=True)
+class LimitsConfig:
+    post_length: int = _key(5000, _at_least(1))
+    media_bytes: int = _key(16 * 1024 * 1024, _at_least(1024))
+    request_body_bytes: int = _key(1024 * 1024, _at_least(1024))
+    rate_limit_requests_per_minute: int = _key(300, _at_least(1))
+    rate_limit_logins_per_minute: int = _key(10, _at_least(1))
+
+
+@dataclass(frozen=True)
+class Config:
+    instance: InstanceConfig = field(default_factory=InstanceConfig)
+    server: ServerConfig = field(default_factory=ServerConfig)
+    worker: WorkerConfig = field(default_factory=WorkerConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    redis: RedisConfig = field(default_factory=RedisConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    mail: MailConfig = field(default_factory=MailConfig)
+    federation: FederationConfig = field(default_factory=FederationConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+    source: str = "<defaults>"
+    root: Path = field(default_factory=Path.cwd)
+
+    def path(self, relative: str) -> Path:
+        """A configured path, resolved against the config file's folder."""
+        p = Path(relative)
+        return p if p.is_absolute() else self.root / p
+
+    def replace(self, section: str, **values: Any) -> Config:
+        """A copy with some keys of one section changed (tests and tools)."""
+        current = getattr(self, section)
+        return dataclasses.replace(self, **{section: dataclasses.replace(current, **values)})
+
+
+SECTIONS: dict[str, type[Any]] = {
+    f.name: f.default_factory  # type: ignore[misc]
+    for f in dataclasses.fields(Config)
+    if f.name not in ("source", "root")
+}
+
+_TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool}
+
+
+def _parse_env(raw: str, kind: type, where: str) -> Any:
+    if kind is str:
+        return raw
+    if kind is bool:
+        lowered = raw.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{where}: must be true or false (got {raw!r})")
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ConfigError(f"{where}: must be {kind.__name__} (got {raw!r})") from None
+
+
+def _coerce(value: Any, kind: type, where: str) -> Any:
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+        got = type(value).__name__
+        raise ConfigError(f"{where}: must be {kind.__name__}, not {got} ({value!r})")
+    return value
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+) -> Config:
+    """Read the config file and apply environment overrides; raise ConfigError on any problem."""
+    env = os.environ if environ is None else environ
+    file = Path(path or env.get("STGY_CONFIG") or DEFAULT_CONFIG).resolve()
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{file}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{file}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+
+    for name, value in data.items():
+        if name not in SECTIONS:
+            raise ConfigError(f"{file}: unknown section [{name}]")
+        if not isinstance(value, dict):
+            raise ConfigError(f"{file}: {name} must be a [section]")
+
+    sections: dict[str, Any] = {}
+    for name, cls in SECTIONS.items():
+        given = dict(data.get(name, {}))
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        for key in given:
+            if key not in fields:
+                raise ConfigError(f"{file}: unknown key {name}.{key}")
+        values: dict[str, Any] = {}
+        for key, f in fields.items():
+            kind = _TYPES[str(f.type)]
+            env_name = f"STGY_{name}_{key}".upper()
+            where = f"{file}: {name}.{key}"
+            if env_name in env:
+                where = f"{env_name} (overrides {name}.{key})"
+                value = _parse_env(env[env_name], kind, where)
+            elif key in given:
+                value = _coerce(given[key], kind, where)
+            else:
+                continue
+            check = f.metadata.get("check")
+            problem = check(value) if check else None
+            if problem:
+                raise ConfigError(f"{where}: {problem}")
+            values[key] = value
+        sections[name] = cls(**values)
+
+    for section, env_name in (("database", "DATABASE_URL"), ("redis", "REDIS_URL")):
+        if env.get(env_name):
+            cls = SECTIONS[section]
+            url_field = next(f for f in dataclasses.fields(cls) if f.name == "url")
+            problem = url_field.metadata["check"](env[env_name])
+            if problem:
+                raise ConfigError(f"{env_name}: {problem}")
+            sections[section] = dataclasses.replace(sections[section], url=env[env_name])
+
+    if sections["database"].pool_min > sections["database"].pool_max:
+        raise ConfigError(f"{file}: database.pool_min: must not exceed database.pool_max")
+    if sections["storage"].backend == "s3" and not sections["storage"].s3_bucket:
+        raise ConfigError(f"{file}: storage.s3_bucket: required when storage.backend is s3")
+    return Config(**sections, source=str(file), root=file.parent)

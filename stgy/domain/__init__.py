@@ -1,0 +1,1 @@
+"""Use cases: the business logic between the interfaces and storage/federation."""

@@ -1,0 +1,59 @@
+"""Typed errors the domain raises; `stgy/api/errors.py` maps them to HTTP answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    status = 400
+    error = "bad_request"
+
+    def __init__(self, detail: Any = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class Invalid(DomainError):
+    status = 400
+    error = "invalid"
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__({"field": field, "reason": reason})
+        self.field = field
+        self.reason = reason
+
+
+class Unauthorized(DomainError):
+    status = 401
+    error = "unauthorized"
+
+
+class Forbidden(DomainError):
+    status = 403
+    error = "forbidden"
+
+
+class NotFound(DomainError):
+    status = 404
+    error = "not_found"
+
+
+class Conflict(DomainError):
+    status = 409
+    error = "conflict"
+
+
+class Unprocessable(DomainError):
+    status = 422
+    error = "unprocessable"
+
+
+class RateLimited(DomainError):
+    status = 429
+    error = "rate_limited"
+
+
+class Unavailable(DomainError):
+    status = 503
+    error = "unavailable"

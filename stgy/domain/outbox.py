@@ -1,0 +1,84 @@
+"""The transactional outbox: record events with a change, enqueue after commit, apply once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from stgy.jobs import HANDLE_OUTBOX_EVENT, outbox_job_key
+from stgy.services import JobQueue, Services
+from storage import outbox as outbox_sql
+from storage.db import Conn
+from storage.outbox import OutboxEvent
+
+log = logging.getLogger("stgy.outbox")
+
+# A handler applies one event inside the transaction that marks it done, so its
+# database effects happen exactly once however often the job runs.
+EventHandler = Callable[[Conn, OutboxEvent, Services], Awaitable[None]]
+HANDLERS: dict[str, EventHandler] = {}
+
+
+class UnknownEventKind(Exception):
+    """An event whose kind no handler is registered for."""
+
+
+def handles(kind: str) -> Callable[[EventHandler], EventHandler]:
+    """Register the handler for one event kind (one per kind)."""
+
+    def register(handler: EventHandler) -> EventHandler:
+        if kind in HANDLERS and HANDLERS[kind] is not handler:
+            raise ValueError(f"a handler for outbox event kind {kind!r} is already registered")
+        HANDLERS[kind] = handler
+        return handler
+
+    return register
+
+
+async def record_event(conn: Conn, kind: str, payload: dict[str, Any]) -> int:
+    """Write an event in the caller's transaction; enqueue it with `enqueue_events` after commit."""
+    if kind not in HANDLERS:
+        raise UnknownEventKind(kind)
+    return await outbox_sql.insert_event(conn, kind=kind, payload=payload)
+
+
+async def enqueue_events(jobs: JobQueue, event_ids: Iterable[int]) -> None:
+    """Enqueue the jobs for committed events; if Redis is down, the sweeper catches up."""
+    for event_id in event_ids:
+        try:
+            await jobs.enqueue(HANDLE_OUTBOX_EVENT, key=outbox_job_key(event_id), event_id=event_id)
+        except (OSError, ConnectionError) as exc:
+            log.warning("event=%s enqueue_failed=%r (sweeper will retry)", event_id, str(exc))
+
+
+async def handle_event(services: Services, event_id: int) -> str:
+    """Apply one event exactly once. Returns 'done', or 'skipped' if already done or busy."""
+    async with services.pool.acquire() as conn:
+        try:
+            async with conn.transaction():
+                event = await outbox_sql.claim_event(conn, event_id=event_id)
+                if event is None:
+                    return "skipped"
+                handler = HANDLERS.get(event.kind)
+                if handler is None:
+                    raise UnknownEventKind(event.kind)
+                await handler(conn, event, services)
+                await outbox_sql.mark_done(conn, event_id=event_id)
+        except Exception as exc:
+            # Recorded for operators, then re-raised so SAQ retries with backoff.
+            await outbox_sql.record_failure(conn, event_id=event_id, error=repr(exc))
+            raise
+    return "done"
+
+
+async def sweep(services: Services, *, older_than_seconds: float, limit: int = 1000) -> int:
+    """Re-enqueue events whose jobs never finished (lost with Redis, or worker killed)."""
+    async with services.pool.acquire() as conn:
+        stale = await outbox_sql.take_stale_events(
+            conn, older_than_seconds=older_than_seconds, limit=limit
+        )
+    await enqueue_events(services.jobs, stale)
+    if stale:
+        log.info("outbox_sweep re_enqueued=%d", len(stale))
+    return len(stale)

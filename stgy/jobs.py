@@ -1,0 +1,35 @@
+"""Job names and their settings: the contract between code that enqueues and the worker.
+
+The app enqueues jobs by name (it never imports `tasks/`); the worker registers
+one function per name here. SAQ's defaults (10 s, one try) are wrong for most of
+our work, so every job states its timeout, retries and backoff.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    timeout: int  # seconds one attempt may run
+    retries: int  # attempts in all, the first included
+    retry_delay: float  # seconds before the first retry
+    retry_backoff: bool | float  # True: exponential, a number caps the delay
+    ttl: int = 600  # seconds SAQ keeps a finished job (its key dedupes re-enqueues meanwhile)
+
+
+HANDLE_OUTBOX_EVENT = "handle_outbox_event"
+SWEEP_OUTBOX = "sweep_outbox"
+
+JOBS: dict[str, JobSettings] = {
+    # Applies one outbox event; the sweeper re-enqueues it if every attempt fails.
+    HANDLE_OUTBOX_EVENT: JobSettings(timeout=120, retries=5, retry_delay=1.0, retry_backoff=60.0),
+    # Cron: cheap and frequent, so a failed run is simply the next run.
+    SWEEP_OUTBOX: JobSettings(timeout=60, retries=1, retry_delay=0.0, retry_backoff=False),
+}
+
+
+def outbox_job_key(event_id: int) -> str:
+    """One job key per event, so enqueueing an event twice while it waits makes one job."""
+    return f"outbox:{event_id}"

@@ -1,0 +1,62 @@
+"""Prometheus metrics: requests, latency, jobs; shared across processes when configured."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+REQUESTS = Counter(
+    "stgy_http_requests_total", "HTTP requests answered", ["method", "route", "status"]
+)
+REQUEST_SECONDS = Histogram(
+    "stgy_http_request_duration_seconds",
+    "Time from request to response",
+    ["route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+JOBS = Counter("stgy_jobs_total", "Jobs run by the worker", ["name", "outcome"])
+JOB_SECONDS = Histogram(
+    "stgy_job_duration_seconds",
+    "Time one job attempt ran",
+    ["name"],
+    buckets=(0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0),
+)
+
+
+class _Snapshot:
+    """Values read at scrape time (queue depth) as a one-off collector."""
+
+    def __init__(self, queue: str, depth: int) -> None:
+        self.queue, self.depth = queue, depth
+
+    def collect(self) -> Iterator[Metric]:
+        gauge = GaugeMetricFamily("stgy_queue_depth", "Jobs waiting in the queue", labels=["queue"])
+        gauge.add_metric([self.queue], self.depth)
+        yield gauge
+
+
+def render(queue: str, depth: int) -> bytes:
+    """The exposition text: this process's (or all processes') metrics plus the queue depth."""
+    if os.environ.get(MULTIPROC_ENV):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        body = generate_latest(registry)
+    else:
+        body = generate_latest(REGISTRY)
+    extra = CollectorRegistry()
+    extra.register(_Snapshot(queue, depth))
+    return body + generate_latest(extra)

@@ -1,0 +1,90 @@
+"""The long-lived clients of a process: PostgreSQL pool, Redis, HTTP client, job queue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import httpx
+import redis.asyncio as aioredis
+from saq.queue.redis import RedisQueue
+
+from stgy import __version__
+from stgy.config import Config
+from stgy.jobs import JOBS
+from storage import db
+
+
+class JobQueue:
+    """Enqueues jobs by name with the settings of `stgy.jobs.JOBS`."""
+
+    def __init__(self, queue: RedisQueue) -> None:
+        self.saq = queue
+
+    @property
+    def name(self) -> str:
+        return str(self.saq.name)
+
+    async def enqueue(self, function: str, *, key: str | None = None, **kwargs: Any) -> bool:
+        """Enqueue a job; False when a job with the same key is already waiting or running."""
+        settings = JOBS[function]
+        job_fields: dict[str, Any] = {
+            "timeout": settings.timeout,
+            "retries": settings.retries,
+            "retry_delay": settings.retry_delay,
+            "retry_backoff": settings.retry_backoff,
+            "ttl": settings.ttl,
+        }
+        if key is not None:
+            job_fields["key"] = key
+        job = await self.saq.enqueue(function, **job_fields, **kwargs)
+        return job is not None
+
+    async def depth(self) -> int:
+        return int(await self.saq.count("queued"))
+
+
+def queue_name(config: Config) -> str:
+    return f"{config.redis.queue_prefix}:jobs"
+
+
+def make_redis(config: Config) -> aioredis.Redis:
+    return aioredis.from_url(
+        config.redis.url, socket_connect_timeout=2.0, socket_timeout=5.0, health_check_interval=30
+    )
+
+
+def make_http_client() -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(10.0, connect=5.0),
+        headers={"User-Agent": f"stgy/{__version__}"},
+        follow_redirects=False,
+    )
+
+
+@dataclass
+class Services:
+    config: Config
+    pool: asyncpg.Pool
+    redis: aioredis.Redis
+    http: httpx.AsyncClient
+    jobs: JobQueue
+
+    @classmethod
+    async def start(cls, config: Config) -> Services:
+        pool = await db.create_pool(
+            config.database.url,
+            min_size=config.database.pool_min,
+            max_size=config.database.pool_max,
+            command_timeout=config.database.command_timeout,
+        )
+        redis = make_redis(config)
+        queue = RedisQueue(redis, name=queue_name(config))
+        return cls(config, pool, redis, make_http_client(), JobQueue(queue))
+
+    async def close(self) -> None:
+        await self.http.aclose()
+        # Closes the Redis client it shares with us.
+        await self.jobs.saq.disconnect()
+        await self.pool.close()

@@ -1,0 +1,65 @@
+"""The asyncpg pool and database-level helpers (existence, creation, reachability)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+# A connection, whether taken from the pool or opened on its own.
+Conn = asyncpg.Connection | PoolConnectionProxy
+
+
+async def create_pool(
+    url: str, *, min_size: int, max_size: int, command_timeout: float
+) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(
+        url, min_size=min_size, max_size=max_size, command_timeout=command_timeout
+    )
+    assert pool is not None  # noqa: S101 - create_pool returns None only when not awaited
+    return pool
+
+
+def database_name(url: str) -> str:
+    return urlsplit(url).path.lstrip("/") or "postgres"
+
+
+def with_database(url: str, name: str) -> str:
+    """The same server URL pointing at another database."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+async def create_database_if_missing(url: str) -> bool:
+    """Create the URL's database when it does not exist; True when it was created."""
+    name = database_name(url)
+    conn = await asyncpg.connect(with_database(url, "postgres"), timeout=10)
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if exists:
+            return False
+        # CREATE DATABASE takes no parameters; the name is quoted as an identifier.
+        quoted = await conn.fetchval("SELECT quote_ident($1)", name)
+        try:
+            await conn.execute("CREATE DATABASE " + quoted)
+        except asyncpg.DuplicateDatabaseError:
+            return False
+        return True
+    finally:
+        await conn.close()
+
+
+async def drop_database(url: str) -> None:
+    name = database_name(url)
+    conn = await asyncpg.connect(with_database(url, "postgres"), timeout=10)
+    try:
+        quoted = await conn.fetchval("SELECT quote_ident($1)", name)
+        await conn.execute("DROP DATABASE IF EXISTS " + quoted + " WITH (FORCE)")
+    finally:
+        await conn.close()
+
+
+async def ping(pool: asyncpg.Pool, *, timeout: float) -> None:
+    async with pool.acquire(timeout=timeout) as conn:
+        await conn.fetchval("SELECT 1", timeout=timeout)

@@ -1,0 +1,100 @@
+"""SQL for `outbox_events`, the transactional outbox."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from storage.db import Conn
+
+
+@dataclass(frozen=True)
+class OutboxEvent:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    created_at: datetime
+    enqueued_at: datetime | None
+    attempts: int
+    last_error: str | None
+    done_at: datetime | None
+
+
+def _event(row: asyncpg.Record) -> OutboxEvent:
+    return OutboxEvent(
+        id=row["id"],
+        kind=row["kind"],
+        payload=json.loads(row["payload"]),
+        created_at=row["created_at"],
+        enqueued_at=row["enqueued_at"],
+        attempts=row["attempts"],
+        last_error=row["last_error"],
+        done_at=row["done_at"],
+    )
+
+
+async def insert_event(conn: Conn, *, kind: str, payload: dict[str, Any]) -> int:
+    event_id: int = await conn.fetchval(
+        "INSERT INTO outbox_events (kind, payload, enqueued_at) VALUES ($1, $2::jsonb, now())"
+        " RETURNING id",
+        kind,
+        json.dumps(payload),
+    )
+    return event_id
+
+
+async def claim_event(conn: Conn, *, event_id: int) -> OutboxEvent | None:
+    """Lock a pending event for this transaction; None when done or being handled elsewhere."""
+    row = await conn.fetchrow(
+        "SELECT id, kind, payload, created_at, enqueued_at, attempts, last_error, done_at"
+        " FROM outbox_events WHERE id = $1 AND done_at IS NULL FOR UPDATE SKIP LOCKED",
+        event_id,
+    )
+    return _event(row) if row else None
+
+
+async def mark_done(conn: Conn, *, event_id: int) -> None:
+    await conn.execute(
+        "UPDATE outbox_events SET done_at = now(), attempts = attempts + 1, last_error = NULL"
+        " WHERE id = $1",
+        event_id,
+    )
+
+
+async def record_failure(conn: Conn, *, event_id: int, error: str) -> None:
+    await conn.execute(
+        "UPDATE outbox_events SET attempts = attempts + 1, last_error = $2 WHERE id = $1",
+        event_id,
+        error[:2000],
+    )
+
+
+async def take_stale_events(conn: Conn, *, older_than_seconds: float, limit: int) -> list[int]:
+    """Ids of unfinished events not (re-)enqueued for a while, stamped as enqueued now."""
+    rows = await conn.fetch(
+        "UPDATE outbox_events SET enqueued_at = now() WHERE id IN ("
+        " SELECT id FROM outbox_events WHERE done_at IS NULL"
+        " AND coalesce(enqueued_at, created_at) < now() - make_interval(secs => $1)"
+        " ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING id",
+        older_than_seconds,
+        limit,
+    )
+    return sorted(row["id"] for row in rows)
+
+
+async def get_event(conn: Conn, *, event_id: int) -> OutboxEvent | None:
+    row = await conn.fetchrow(
+        "SELECT id, kind, payload, created_at, enqueued_at, attempts, last_error, done_at"
+        " FROM outbox_events WHERE id = $1",
+        event_id,
+    )
+    return _event(row) if row else None
+
+
+async def count_pending(conn: Conn) -> int:
+    n: int = await conn.fetchval("SELECT count(*) FROM outbox_events WHERE done_at IS NULL")
+    return n

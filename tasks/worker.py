@@ -1,0 +1,96 @@
+"""The SAQ worker: which functions it runs, cron jobs, start-up and per-job logs/metrics."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from saq import CronJob, Worker
+
+from stgy import metrics
+from stgy.config import Config
+from stgy.jobs import JOBS, SWEEP_OUTBOX
+from stgy.logs import quote
+from stgy.services import Services
+from tasks.context import JobContext
+from tasks.outbox import handle_outbox_event, sweep_outbox
+
+log = logging.getLogger("stgy.jobs")
+
+FUNCTIONS: list[Callable[..., Awaitable[Any]]] = [handle_outbox_event, sweep_outbox]
+
+
+def sweep_cron(interval_seconds: int) -> str:
+    """A croniter expression firing every `interval_seconds` (seconds are its sixth field)."""
+    if interval_seconds >= 60:
+        return f"*/{max(1, interval_seconds // 60)} * * * *"
+    return f"* * * * * */{interval_seconds}"
+
+
+def make_worker(services: Services, **options: Any) -> Worker[JobContext]:
+    """A worker on the services' queue; the caller owns (starts and closes) the services."""
+    config = services.config
+    missing = {f.__name__ for f in FUNCTIONS} ^ set(JOBS)
+    if missing:
+        raise RuntimeError(f"jobs and worker functions disagree: {sorted(missing)}")
+
+    async def startup(ctx: JobContext) -> None:
+        ctx["services"] = services
+
+    async def before_process(ctx: JobContext) -> None:
+        ctx["started"] = time.perf_counter()
+
+    async def after_process(ctx: JobContext) -> None:
+        job = ctx["job"]
+        elapsed = time.perf_counter() - ctx.get("started", time.perf_counter())
+        outcome = job.status.value if hasattr(job.status, "value") else str(job.status)
+        if outcome == "queued":
+            outcome = "retry"
+        metrics.JOBS.labels(job.function, outcome).inc()
+        metrics.JOB_SECONDS.labels(job.function).observe(elapsed)
+        error = ctx.get("exception")
+        log.info(
+            "job=%s key=%s outcome=%s attempt=%d ms=%.1f%s",
+            job.function,
+            quote(job.key),
+            outcome,
+            job.attempts,
+            elapsed * 1000,
+            f" error={repr(error)[:300]!r}" if error else "",
+        )
+
+    sweep = JOBS[SWEEP_OUTBOX]
+    return Worker(
+        services.jobs.saq,
+        functions=FUNCTIONS,
+        concurrency=config.worker.concurrency,
+        cron_jobs=[
+            CronJob(
+                sweep_outbox,
+                cron=sweep_cron(config.worker.sweep_interval),
+                timeout=sweep.timeout,
+                retries=sweep.retries,
+                ttl=sweep.ttl,
+            )
+        ],
+        startup=startup,
+        before_process=before_process,
+        after_process=after_process,
+        # SAQ's grace period also waits on its never-ending poll loops, so it would
+        # always run out: stop at once; a cancelled job is retried (jobs are idempotent).
+        cancellation_hard_deadline_s=5.0,
+        **options,
+    )
+
+
+async def run_worker(config: Config) -> None:
+    """Run a worker until SIGINT/SIGTERM, then finish running jobs and close connections."""
+    services = await Services.start(config)
+    try:
+        worker = make_worker(services)
+        log.info("worker_start queue=%s concurrency=%d", services.jobs.name, worker.concurrency)
+        await worker.start()
+    finally:
+        await services.close()
