@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import shutil
 import sys
@@ -60,21 +59,12 @@ def cmd_version(config_path: str | None, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(config: Config, args: argparse.Namespace) -> int:
-    from hypercorn.config import Config as HypercornConfig
     from hypercorn.run import run
 
+    from stgy.serving import hypercorn_config
+
     _share_metrics(config, fresh=True)
-    hc = HypercornConfig()
-    hc.bind = [args.bind or config.server.bind]
-    hc.workers = config.server.workers if config.server.workers > 1 else 0
-    hc.worker_class = config.server.worker_class
-    hc.application_path = "stgy.app:create_app()"
-    hc.accesslog = None
-    hc.errorlog = logging.getLogger("hypercorn.error")
-    hc.graceful_timeout = 10.0
-    hc.keep_alive_timeout = 75.0
-    hc.max_app_queue_size = 100
-    return int(run(hc))
+    return int(run(hypercorn_config(config, "stgy.app:create_app()", args.bind)))
 
 
 def cmd_worker(config: Config, args: argparse.Namespace) -> int:
