@@ -6,6 +6,7 @@ import logging
 import time
 
 from quart import Quart, Response, g, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from stgy import metrics
 from stgy.api import health
@@ -37,17 +38,20 @@ def create_app(config: Config | None = None) -> Quart:
         if services is not None:
             await services.close()
 
+    limit = config.limits.request_body_bytes
+    too_large = f"request body exceeds the limit of {limit} bytes (limits.request_body_bytes)"
+
+    @app.errorhandler(RequestEntityTooLarge)
+    async def body_too_large(exc: RequestEntityTooLarge) -> Response:
+        # Raised while reading a body sent without (or with a false) Content-Length.
+        return error_response(413, "request_entity_too_large", too_large)
+
     @app.before_request
     async def start_request() -> Response | None:
         g.started = time.perf_counter()
         length = request.content_length
-        if length is not None and length > config.limits.request_body_bytes:
-            return error_response(
-                413,
-                "request_entity_too_large",
-                f"body of {length} bytes exceeds the limit of "
-                f"{config.limits.request_body_bytes} bytes",
-            )
+        if length is not None and length > limit:
+            return error_response(413, "request_entity_too_large", too_large)
         return None
 
     @app.after_request

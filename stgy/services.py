@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 import httpx
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 from saq.queue.redis import RedisQueue
 
 from stgy import __version__
 from stgy.config import Config
 from stgy.jobs import JOBS
 from storage import db
+
+log = logging.getLogger("stgy.services")
 
 
 class JobQueue:
@@ -85,6 +89,12 @@ class Services:
 
     async def close(self) -> None:
         await self.http.aclose()
-        # Closes the Redis client it shares with us.
-        await self.jobs.saq.disconnect()
+        try:
+            # Closes the Redis client it shares with us.
+            await self.jobs.saq.disconnect()
+        except (RedisError, OSError) as exc:
+            # Redis being down must not stop a clean shutdown of everything else.
+            log.warning("redis_close_failed error=%r", str(exc))
+            await self.redis.aclose()
+            await self.redis.connection_pool.disconnect()
         await self.pool.close()

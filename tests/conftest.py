@@ -1,0 +1,183 @@
+"""Test fixtures: a database and Redis queue of this run's own, the app, live instances."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+import redis.asyncio as aioredis
+from quart import Quart
+from quart.typing import TestClientProtocol as Client
+
+from stgy.app import create_app
+from stgy.config import Config, load_config
+from stgy.devservices import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, free_port
+from stgy.services import Services
+from storage import db, migrations
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN_ID = f"{os.getpid()}_{secrets.token_hex(3)}"
+SERVER_DATABASE_URL = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+REDIS_URL = os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
+
+
+def config_env(database_url: str, tmp: Path, **extra: str) -> dict[str, str]:
+    """The environment that makes a config (or a subprocess) use this run's resources."""
+    return {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": REDIS_URL,
+        "STGY_REDIS_QUEUE_PREFIX": f"stgy-test-{RUN_ID}",
+        "STGY_STORAGE_PATH": str(tmp / "media"),
+        "STGY_MAIL_SPOOL_PATH": str(tmp / "mail"),
+        "STGY_SERVER_METRICS_DIR": str(tmp / "metrics"),
+        "STGY_DATABASE_POOL_MIN": "1",
+        "STGY_DATABASE_POOL_MAX": "5",
+        "STGY_WORKER_SWEEP_INTERVAL": "1",
+        **extra,
+    }
+
+
+async def create_migrated_database(name: str) -> str:
+    url = db.with_database(SERVER_DATABASE_URL, name)
+    await db.create_database_if_missing(url)
+    conn = await asyncpg.connect(url)
+    try:
+        await migrations.migrate(conn)
+    finally:
+        await conn.close()
+    return url
+
+
+@pytest.fixture(scope="session")
+def tmp_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("stgy")
+
+
+@pytest.fixture(scope="session")
+async def database_url() -> AsyncIterator[str]:
+    """A migrated database of this run's own, dropped at the end."""
+    url = await create_migrated_database(f"stgy_test_{RUN_ID}")
+    yield url
+    await db.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def config(database_url: str, tmp_root: Path) -> Config:
+    return load_config(environ=config_env(database_url, tmp_root))
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def clean_redis() -> AsyncIterator[None]:
+    """Remove this run's queue keys at the end."""
+    yield
+    client = aioredis.from_url(REDIS_URL)
+    try:
+        keys = [k async for k in client.scan_iter(match=f"saq:stgy-test-{RUN_ID}*")]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture(scope="session")
+async def services(config: Config) -> AsyncIterator[Services]:
+    started = await Services.start(config)
+    yield started
+    await started.close()
+
+
+@pytest.fixture
+async def app(config: Config) -> AsyncIterator[Quart]:
+    application = create_app(config)
+    async with application.test_app():
+        yield application
+
+
+@pytest.fixture
+def client(app: Quart) -> Client:
+    return app.test_client()
+
+
+@dataclass
+class LiveInstance:
+    """A real `stgy serve` and `stgy worker` on a loopback port."""
+
+    url: str
+    env: dict[str, str]
+    database_url: str
+    server: subprocess.Popen[bytes]
+    worker: subprocess.Popen[bytes]
+    log: Path
+
+
+def start_live_instance(database_url: str, tmp: Path, name: str) -> LiveInstance:
+    port = free_port()
+    env = {
+        **os.environ,
+        **config_env(
+            database_url,
+            tmp / name,
+            STGY_INSTANCE_DOMAIN=f"{name}.localhost:{port}",
+            STGY_SERVER_BIND=f"127.0.0.1:{port}",
+            STGY_FEDERATION_ALLOW_PRIVATE_ADDRESSES="true",
+        ),
+    }
+    (tmp / name).mkdir(parents=True, exist_ok=True)
+    log = tmp / name / "instance.log"
+    out = log.open("ab")
+    server = subprocess.Popen([sys.executable, "-m", "stgy", "serve"], env=env, stderr=out)
+    worker = subprocess.Popen([sys.executable, "-m", "stgy", "worker"], env=env, stderr=out)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline or server.poll() is not None:
+            stop_processes(server, worker)
+            raise RuntimeError(f"live instance did not start; log:\n{log.read_text()}")
+        time.sleep(0.1)
+    return LiveInstance(url, env, database_url, server, worker, log)
+
+
+def stop_processes(*processes: subprocess.Popen[bytes]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def live_instance(tmp_root: Path, database_url: str) -> Iterator[LiveInstance]:
+    """One live instance for the session (federation tests start a second the same way)."""
+    instance = start_live_instance(database_url, tmp_root, "a")
+    yield instance
+    stop_processes(instance.server, instance.worker)
+
+
+async def wait_for(predicate_coro: object, timeout: float = 10.0) -> None:
+    """Poll an async predicate (a zero-argument coroutine function) until true."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if await predicate_coro():  # type: ignore[operator]
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
