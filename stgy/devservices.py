@@ -93,18 +93,30 @@ def _as_service_user() -> tuple[list[str], int | None, int | None]:
     """PostgreSQL refuses to run as root: run it as `postgres` (or `nobody`) then."""
     if os.geteuid() != 0:
         return [], None, None
-    for name in ("postgres", "nobody"):
-        try:
-            entry = pwd.getpwnam(name)
-        except KeyError:
-            continue
-        runuser = shutil.which("runuser") or shutil.which("setpriv")
-        if runuser and runuser.endswith("runuser"):
-            return [runuser, "-u", name, "--"], entry.pw_uid, entry.pw_gid
-        if runuser:
-            ids = [f"--reuid={entry.pw_uid}", f"--regid={entry.pw_gid}", "--clear-groups"]
-            return [runuser, *ids], entry.pw_uid, entry.pw_gid
-    raise ServicesUnavailable("running as root, and no 'postgres' user to run PostgreSQL as")
+    user = next((name for name in ("postgres", "nobody") if _user_exists(name)), None)
+    if user is None:
+        raise ServicesUnavailable("running as root, and no 'postgres' user to run PostgreSQL as")
+    entry = pwd.getpwnam(user)
+    search = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin", "/usr/bin"])
+    runuser = shutil.which("runuser", path=search)
+    if runuser:
+        return [runuser, "-u", user, "--"], entry.pw_uid, entry.pw_gid
+    setpriv = shutil.which("setpriv", path=search)
+    if setpriv:
+        ids = [f"--reuid={entry.pw_uid}", f"--regid={entry.pw_gid}", "--clear-groups"]
+        return [setpriv, *ids], entry.pw_uid, entry.pw_gid
+    raise ServicesUnavailable(
+        "running as root, PostgreSQL must run as another user, and neither runuser nor "
+        "setpriv is installed (Debian/Ubuntu: apt install util-linux)"
+    )
+
+
+def _user_exists(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
 
 
 def _run(cmd: list[str], log: Path | None = None) -> None:

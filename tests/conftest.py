@@ -8,7 +8,7 @@ import secrets
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,12 +31,12 @@ SERVER_DATABASE_URL = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
 REDIS_URL = os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
 
 
-def config_env(database_url: str, tmp: Path, **extra: str) -> dict[str, str]:
+def config_env(database_url: str, tmp: Path, queue: str = "main", **extra: str) -> dict[str, str]:
     """The environment that makes a config (or a subprocess) use this run's resources."""
     return {
         "DATABASE_URL": database_url,
         "REDIS_URL": REDIS_URL,
-        "STGY_REDIS_QUEUE_PREFIX": f"stgy-test-{RUN_ID}",
+        "STGY_REDIS_QUEUE_PREFIX": f"stgy-test-{RUN_ID}-{queue}",
         "STGY_STORAGE_PATH": str(tmp / "media"),
         "STGY_MAIL_SPOOL_PATH": str(tmp / "mail"),
         "STGY_SERVER_METRICS_DIR": str(tmp / "metrics"),
@@ -82,7 +82,7 @@ async def clean_redis() -> AsyncIterator[None]:
     yield
     client = aioredis.from_url(REDIS_URL)
     try:
-        keys = [k async for k in client.scan_iter(match=f"saq:stgy-test-{RUN_ID}*")]
+        keys = [k async for k in client.scan_iter(match=f"saq:*stgy-test-{RUN_ID}-*")]
         if keys:
             await client.delete(*keys)
     finally:
@@ -114,6 +114,7 @@ class LiveInstance:
 
     url: str
     env: dict[str, str]
+    config: Config
     database_url: str
     server: subprocess.Popen[bytes]
     worker: subprocess.Popen[bytes]
@@ -121,12 +122,14 @@ class LiveInstance:
 
 
 def start_live_instance(database_url: str, tmp: Path, name: str) -> LiveInstance:
+    """Start an instance on its own database and queue; `database_url` must be migrated."""
     port = free_port()
     env = {
         **os.environ,
         **config_env(
             database_url,
             tmp / name,
+            queue=name,
             STGY_INSTANCE_DOMAIN=f"{name}.localhost:{port}",
             STGY_SERVER_BIND=f"127.0.0.1:{port}",
             STGY_FEDERATION_ALLOW_PRIVATE_ADDRESSES="true",
@@ -134,9 +137,9 @@ def start_live_instance(database_url: str, tmp: Path, name: str) -> LiveInstance
     }
     (tmp / name).mkdir(parents=True, exist_ok=True)
     log = tmp / name / "instance.log"
-    out = log.open("ab")
-    server = subprocess.Popen([sys.executable, "-m", "stgy", "serve"], env=env, stderr=out)
-    worker = subprocess.Popen([sys.executable, "-m", "stgy", "worker"], env=env, stderr=out)
+    with log.open("ab") as out:
+        server = subprocess.Popen([sys.executable, "-m", "stgy", "serve"], env=env, stderr=out)
+        worker = subprocess.Popen([sys.executable, "-m", "stgy", "worker"], env=env, stderr=out)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -149,7 +152,7 @@ def start_live_instance(database_url: str, tmp: Path, name: str) -> LiveInstance
             stop_processes(server, worker)
             raise RuntimeError(f"live instance did not start; log:\n{log.read_text()}")
         time.sleep(0.1)
-    return LiveInstance(url, env, database_url, server, worker, log)
+    return LiveInstance(url, env, load_config(environ=env), database_url, server, worker, log)
 
 
 def stop_processes(*processes: subprocess.Popen[bytes]) -> None:
@@ -165,11 +168,13 @@ def stop_processes(*processes: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_instance(tmp_root: Path, database_url: str) -> Iterator[LiveInstance]:
+async def live_instance(tmp_root: Path) -> AsyncIterator[LiveInstance]:
     """One live instance for the session (federation tests start a second the same way)."""
-    instance = start_live_instance(database_url, tmp_root, "a")
+    url = await create_migrated_database(f"stgy_test_{RUN_ID}_a")
+    instance = start_live_instance(url, tmp_root, "a")
     yield instance
     stop_processes(instance.server, instance.worker)
+    await db.drop_database(url)
 
 
 async def wait_for(predicate_coro: object, timeout: float = 10.0) -> None:

@@ -19,7 +19,7 @@ _CHECK_TIMEOUT = 2.0
 
 async def _check_postgresql() -> str:
     try:
-        await asyncio.wait_for(db.ping(services().pool, timeout=_CHECK_TIMEOUT), _CHECK_TIMEOUT)
+        await db.ping(services().pool, timeout=_CHECK_TIMEOUT)
     except (OSError, TimeoutError, asyncpg.InterfaceError) as exc:
         return f"unreachable: {type(exc).__name__}"
     except asyncpg.PostgresError as exc:
