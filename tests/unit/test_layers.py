@@ -13,6 +13,8 @@ ALLOWED = {
     "stgy": {"storage", "federation"},
     "tasks": {"stgy", "storage", "federation"},
 }
+# The command line is an entry point beside tasks/: `stgy worker` starts the worker.
+ENTRY_POINTS = {Path("stgy/cli.py"): {"tasks"}}
 
 
 def imports_of(path: Path) -> set[str]:
@@ -29,7 +31,8 @@ def test_packages_import_only_what_they_may() -> None:
     broken = []
     for package, allowed in ALLOWED.items():
         for path in sorted((ROOT / package).rglob("*.py")):
-            for imported in imports_of(path) - allowed - {package}:
+            extra = ENTRY_POINTS.get(path.relative_to(ROOT), set())
+            for imported in imports_of(path) - allowed - extra - {package}:
                 broken.append(f"{path.relative_to(ROOT)} imports {imported}")
     assert broken == []
 
