@@ -6,13 +6,16 @@ import logging
 import time
 
 from quart import Quart, Response, g, request
+from quart_schema import QuartSchema
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from stgy import metrics
-from stgy.api import health
-from stgy.api.context import CONFIG_KEY, SERVICES_KEY
+from stgy import __version__, metrics
+from stgy.api import accounts, health
+from stgy.api.context import CONFIG_KEY, SERVICES_KEY, TOKEN_KEY
 from stgy.api.errors import error_response, register_error_handlers
+from stgy.api.openapi import StgyOpenAPIProvider
 from stgy.config import Config, load_config
+from stgy.domain import auth, events  # noqa: F401 - registers the outbox handlers
 from stgy.logs import quote
 from stgy.services import Services
 
@@ -26,11 +29,25 @@ def create_app(config: Config | None = None) -> Quart:
     app.config["JSON_SORT_KEYS"] = False
     app.extensions[CONFIG_KEY] = config
     register_error_handlers(app)
+    QuartSchema(
+        app,
+        openapi_path="/api/openapi.json",
+        swagger_ui_path="/api/docs",
+        redoc_ui_path=None,
+        scalar_ui_path=None,
+        info={"title": f"stgy API ({config.instance.domain})", "version": __version__},
+        security_schemes={"bearer": {"type": "http", "scheme": "bearer", "bearer_format": "JWT"}},
+        security=[{"bearer": []}],
+        openapi_provider_class=StgyOpenAPIProvider,
+    )
     app.register_blueprint(health.bp)
+    app.register_blueprint(accounts.bp)
 
     @app.before_serving
     async def start_services() -> None:
-        app.extensions[SERVICES_KEY] = await Services.start(config)
+        services = await Services.start(config)
+        app.extensions[SERVICES_KEY] = services
+        app.extensions[TOKEN_KEY] = await auth.token_key(services)
 
     @app.after_serving
     async def stop_services() -> None:

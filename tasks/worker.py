@@ -11,6 +11,7 @@ from saq import CronJob, Worker
 
 from stgy import metrics
 from stgy.config import Config
+from stgy.domain import events  # noqa: F401 - registers the outbox handlers
 from stgy.jobs import JOBS, SWEEP_OUTBOX
 from stgy.logs import quote
 from stgy.services import Services

@@ -186,3 +186,44 @@ async def wait_for(predicate_coro: object, timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.05)
+
+
+@dataclass
+class User:
+    id: str
+    handle: str
+    token: str
+    password: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def unique_handle(prefix: str = "u") -> str:
+    return f"{prefix}_{secrets.token_hex(5)}"
+
+
+async def make_user(client: Client, handle: str | None = None, **fields: object) -> User:
+    """Register and log in a user through the API."""
+    handle = handle or unique_handle()
+    password = f"correct horse {handle}"[::-1]
+    response = await client.post(
+        "/api/accounts",
+        json={
+            "handle": handle,
+            "display_name": fields.pop("display_name", handle.title()),
+            "password": password,
+            "email": f"{handle}@example.com",
+        },
+    )
+    assert response.status_code == 201, await response.get_data(as_text=True)
+    account = await response.get_json()
+    response = await client.post("/api/auth/login", json={"handle": handle, "password": password})
+    assert response.status_code == 200, await response.get_data(as_text=True)
+    token = (await response.get_json())["token"]
+    user = User(account["id"], handle, token, password)
+    if fields:
+        response = await client.patch("/api/accounts/me", json=fields, headers=user.auth)
+        assert response.status_code == 200, await response.get_data(as_text=True)
+    return user

@@ -1,14 +1,18 @@
-"""Access to the app's config and services from route code (the only place using current_app)."""
+"""Access to config, services and the logged-in viewer from route code (only here: current_app)."""
 
 from __future__ import annotations
 
-from quart import current_app
+from quart import current_app, g, request
 
 from stgy.config import Config
+from stgy.domain import auth
+from stgy.domain.errors import Unauthorized
 from stgy.services import Services
+from storage.sessions import Viewer
 
 SERVICES_KEY = "stgy.services"
 CONFIG_KEY = "stgy.config"
+TOKEN_KEY = "stgy.token_key"  # noqa: S105 - the name of an extension slot
 
 
 def services() -> Services:
@@ -19,3 +23,38 @@ def services() -> Services:
 def config() -> Config:
     found: Config = current_app.extensions[CONFIG_KEY]
     return found
+
+
+def token_key() -> str:
+    found: str = current_app.extensions[TOKEN_KEY]
+    return found
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+async def maybe_viewer() -> Viewer | None:
+    """The logged-in viewer, None without a token; a bad token is still 401."""
+    if "viewer" in g:
+        cached: Viewer | None = g.viewer
+        return cached
+    token = _bearer()
+    viewer = await auth.authenticate(services(), token_key(), token) if token else None
+    g.viewer = viewer
+    return viewer
+
+
+async def require_viewer() -> Viewer:
+    viewer = await maybe_viewer()
+    if viewer is None:
+        raise Unauthorized("log in first: send Authorization: Bearer <token>")
+    return viewer
+
+
+def client_ip() -> str:
+    return request.remote_addr or "unknown"

@@ -110,6 +110,7 @@ async def test_metrics_count_requests_jobs_and_queue_depth(
 ) -> None:
     await client.get("/healthz")
     await client.get("/no/such/thing")
+    await drain(services)  # jobs other tests left behind
     async with services.pool.acquire() as conn:
         async with conn.transaction():
             event_id = await record_event(conn, KIND, {"label": "metrics"})

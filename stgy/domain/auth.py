@@ -1,0 +1,149 @@
+"""Passwords, tokens and logins: argon2 hashes, short-lived JWTs bound to session rows."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from stgy.domain.errors import Forbidden, RateLimited, Unauthorized
+from stgy.services import Services
+from storage import accounts as accounts_sql
+from storage import cache
+from storage import sessions as sessions_sql
+from storage.sessions import Viewer
+
+TOKEN_LIFETIME = timedelta(hours=1)
+SESSION_LIFETIME = timedelta(days=30)
+_ALGORITHM = "HS256"
+_hasher = PasswordHasher()
+# Verified against when the login names nobody, so both answers take as long.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@dataclass(frozen=True)
+class Token:
+    token: str
+    expires_at: datetime
+    account_id: int
+
+
+async def hash_password(password: str) -> str:
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def password_matches(password_hash: str, password: str) -> bool:
+    def verify() -> bool:
+        try:
+            return _hasher.verify(password_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    return await asyncio.to_thread(verify)
+
+
+async def token_key(services: Services) -> str:
+    """The instance's token key, made on first use and kept in PostgreSQL."""
+    async with services.pool.acquire() as conn:
+        return await sessions_sql.get_or_create_secret(
+            conn, name="token_key", new_value=secrets.token_urlsafe(48)
+        )
+
+
+def _issue(key: str, issuer: str, account_id: int, session_id: int) -> Token:
+    now = datetime.now(UTC)
+    expires = now + TOKEN_LIFETIME
+    claims = {
+        "iss": issuer,
+        "sub": str(account_id),
+        "sid": str(session_id),
+        "iat": int(now.timestamp()),
+        "exp": int(expires.timestamp()),
+    }
+    return Token(jwt.encode(claims, key, algorithm=_ALGORITHM), expires, account_id)
+
+
+def _failure_keys(services: Services, login: str, ip: str) -> list[str]:
+    prefix = f"{services.config.redis.queue_prefix}:rate:login"
+    return [f"{prefix}:ip:{ip}", f"{prefix}:account:{login.lower()}"]
+
+
+async def _check_limit(services: Services, keys: list[str]) -> None:
+    """Failed logins per IP and per account are limited; successes do not count."""
+    limit = services.config.limits.rate_limit_logins_per_minute
+    hits, retry_after = await cache.most_hits(services.redis, keys=keys)
+    if hits >= limit:
+        raise RateLimited({"reason": "too many failed logins", "retry_after": retry_after})
+
+
+async def _failed(services: Services, keys: list[str], reason: str) -> Unauthorized:
+    await cache.count_hits(services.redis, keys=keys, window_seconds=60)
+    return Unauthorized(reason)
+
+
+async def login(
+    services: Services, key: str, *, login: str, password: str, ip: str, user_agent: str
+) -> Token:
+    """Check credentials (same answer for unknown login and wrong password)."""
+    keys = _failure_keys(services, login, ip)
+    await _check_limit(services, keys)
+    async with services.pool.acquire() as conn:
+        creds = await accounts_sql.find_credentials(conn, login=login)
+    if creds is None:
+        await password_matches(_DUMMY_HASH, password)
+        raise await _failed(services, keys, "wrong login or password")
+    if not await password_matches(creds.password_hash, password) or creds.deleted:
+        raise await _failed(services, keys, "wrong login or password")
+    if creds.suspended:
+        raise Forbidden("this account is suspended")
+    if not creds.approved:
+        raise Forbidden("this account is waiting for approval by a moderator")
+    async with services.pool.acquire() as conn:
+        session_id = await sessions_sql.create_session(
+            conn,
+            account_id=creds.account_id,
+            expires_at=datetime.now(UTC) + SESSION_LIFETIME,
+            user_agent=user_agent,
+            ip=ip,
+        )
+    return _issue(key, services.config.instance.base_url, creds.account_id, session_id)
+
+
+def _claims(key: str, issuer: str, token: str) -> tuple[int, int]:
+    try:
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[_ALGORITHM],
+            issuer=issuer,
+            options={"require": ["exp", "iat", "sub", "sid", "iss"]},
+        )
+        return int(claims["sub"]), int(claims["sid"])
+    except (jwt.PyJWTError, ValueError, TypeError):
+        raise Unauthorized("invalid or expired token") from None
+
+
+async def authenticate(services: Services, key: str, token: str) -> Viewer:
+    account_id, session_id = _claims(key, services.config.instance.base_url, token)
+    async with services.pool.acquire() as conn:
+        viewer = await sessions_sql.active_viewer(
+            conn, session_id=session_id, account_id=account_id
+        )
+    if viewer is None:
+        raise Unauthorized("session ended; log in again")
+    return viewer
+
+
+async def refresh(services: Services, key: str, viewer: Viewer) -> Token:
+    """A fresh token for the same session (the old one stays valid until it expires)."""
+    return _issue(key, services.config.instance.base_url, viewer.account_id, viewer.session_id)
+
+
+async def logout(services: Services, viewer: Viewer) -> None:
+    async with services.pool.acquire() as conn:
+        await sessions_sql.revoke_session(conn, session_id=viewer.session_id)

@@ -1,0 +1,3 @@
+"""Imports every module that registers outbox handlers, so app and worker know them all."""
+
+from stgy.domain import accounts  # noqa: F401

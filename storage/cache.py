@@ -1,0 +1,36 @@
+"""Redis helpers: fixed-window counters (rate limits) and key clean-up."""
+
+from __future__ import annotations
+
+import redis.asyncio as aioredis
+
+
+async def count_hits(redis: aioredis.Redis, *, keys: list[str], window_seconds: int) -> None:
+    """Count one hit on each counter; a counter lives `window_seconds` from its first hit."""
+    async with redis.pipeline(transaction=True) as pipe:
+        for key in keys:
+            pipe.incr(key)
+            pipe.expire(key, window_seconds, nx=True)
+        await pipe.execute()
+
+
+async def most_hits(redis: aioredis.Redis, *, keys: list[str]) -> tuple[int, int]:
+    """The highest count among the counters, and seconds until that one resets."""
+    async with redis.pipeline(transaction=False) as pipe:
+        for key in keys:
+            pipe.get(key)
+            pipe.ttl(key)
+        values = await pipe.execute()
+    best, ttl = 0, 0
+    for count, left in zip(values[::2], values[1::2], strict=True):
+        if count is not None and int(count) > best:
+            best, ttl = int(count), max(1, int(left))
+    return best, ttl
+
+
+async def drop_prefix(redis: aioredis.Redis, *, prefix: str) -> int:
+    """Delete every key starting with `prefix`; returns how many."""
+    keys = [k async for k in redis.scan_iter(match=f"{prefix}*", count=1000)]
+    if keys:
+        await redis.delete(*keys)
+    return len(keys)

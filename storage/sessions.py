@@ -1,0 +1,69 @@
+"""SQL for login sessions and the instance's own secrets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.db import Conn
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The account behind a valid session."""
+
+    account_id: int
+    session_id: int
+    role: str
+
+
+async def get_or_create_secret(conn: Conn, *, name: str, new_value: str) -> str:
+    """The stored secret `name`; `new_value` is stored first if there is none yet."""
+    await conn.execute(
+        "INSERT INTO instance_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        name,
+        new_value,
+    )
+    value: str = await conn.fetchval("SELECT value FROM instance_secrets WHERE name = $1", name)
+    return value
+
+
+async def create_session(
+    conn: Conn, *, account_id: int, expires_at: datetime, user_agent: str, ip: str
+) -> int:
+    session_id: int = await conn.fetchval(
+        "INSERT INTO sessions (account_id, expires_at, user_agent, ip)"
+        " VALUES ($1, $2, $3, $4) RETURNING id",
+        account_id,
+        expires_at,
+        user_agent[:500],
+        ip[:100],
+    )
+    return session_id
+
+
+async def active_viewer(conn: Conn, *, session_id: int, account_id: int) -> Viewer | None:
+    """The viewer when the session is live and its account active and approved."""
+    row = await conn.fetchrow(
+        "SELECT s.account_id, s.id, u.role FROM sessions s"
+        " JOIN accounts a ON a.id = s.account_id JOIN users u ON u.account_id = s.account_id"
+        " WHERE s.id = $1 AND s.account_id = $2 AND s.revoked_at IS NULL"
+        " AND s.expires_at > now() AND a.suspended_at IS NULL AND a.deleted_at IS NULL"
+        " AND u.approved",
+        session_id,
+        account_id,
+    )
+    return Viewer(row[0], row[1], row[2]) if row else None
+
+
+async def revoke_session(conn: Conn, *, session_id: int) -> None:
+    await conn.execute(
+        "UPDATE sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", session_id
+    )
+
+
+async def revoke_all_sessions(conn: Conn, *, account_id: int) -> None:
+    await conn.execute(
+        "UPDATE sessions SET revoked_at = now() WHERE account_id = $1 AND revoked_at IS NULL",
+        account_id,
+    )
