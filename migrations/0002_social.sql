@@ -131,3 +131,26 @@ CREATE TABLE idempotency_keys (
     created_at  timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (account_id, key)
 );
+
+-- Who may see a post: the author always; nobody across a block; anyone for
+-- public, unlisted and local posts; followers (and mentioned accounts) for
+-- followers-only posts; mentioned accounts for direct posts.
+CREATE FUNCTION stgy_can_see(author bigint, visibility text, post bigint, viewer bigint)
+RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT CASE
+        WHEN viewer IS NOT NULL AND viewer = author THEN true
+        WHEN viewer IS NOT NULL AND EXISTS (
+            SELECT 1 FROM blocks b
+            WHERE (b.account_id = author AND b.target_id = viewer)
+               OR (b.account_id = viewer AND b.target_id = author)) THEN false
+        WHEN visibility IN ('public', 'unlisted', 'local') THEN true
+        WHEN viewer IS NULL THEN false
+        WHEN visibility = 'followers' THEN
+            EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = viewer
+                    AND f.followee_id = author AND f.state = 'accepted')
+            OR EXISTS (SELECT 1 FROM mentions m WHERE m.post_id = post AND m.account_id = viewer)
+        WHEN visibility = 'direct' THEN
+            EXISTS (SELECT 1 FROM mentions m WHERE m.post_id = post AND m.account_id = viewer)
+        ELSE false
+    END
+$$;

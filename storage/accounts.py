@@ -75,12 +75,15 @@ class UserRow:
     deleted_at: datetime | None
 
 
-ACCOUNT_COLUMNS = (
-    "a.id, a.handle, a.domain, a.display_name, a.bio_source, a.bio_html, a.fields, a.locked,"
-    " a.discoverable, a.bot, a.ap_id, a.url, a.inbox_url, a.shared_inbox_url, a.public_key_pem,"
-    " a.avatar_url, a.header_url, a.posts_count, a.followers_count, a.following_count,"
-    " a.created_at, a.updated_at, a.suspended_at, a.deleted_at"
-)
+_ACCOUNT_NAMES = (
+    "id", "handle", "domain", "display_name", "bio_source", "bio_html", "fields", "locked",
+    "discoverable", "bot", "ap_id", "url", "inbox_url", "shared_inbox_url", "public_key_pem",
+    "avatar_url", "header_url", "posts_count", "followers_count", "following_count",
+    "created_at", "updated_at", "suspended_at", "deleted_at",
+)  # fmt: skip
+# Column lists for queries on `accounts a`; the second names them a_<column> for joins.
+ACCOUNT_COLUMNS = ", ".join(f"a.{name}" for name in _ACCOUNT_NAMES)
+ACCOUNT_COLUMNS_PREFIXED = ", ".join(f"a.{name} AS a_{name}" for name in _ACCOUNT_NAMES)
 
 
 def account_from(row: asyncpg.Record, prefix: str = "") -> Account:

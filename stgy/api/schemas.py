@@ -84,3 +84,45 @@ class PasswordIn(RequestModel):
 class AccountList(BaseModel):
     accounts: list[AccountOut]
     next: str | None = Field(description="pass as `until` for the next page, null at the end")
+
+
+class MentionOut(BaseModel):
+    id: str
+    handle: str
+    acct: str
+    url: str | None
+
+
+class PostOut(BaseModel):
+    id: str
+    url: str | None
+    ap_id: str
+    account: AccountOut
+    text: str = Field(description="Markdown source")
+    html: str = Field(description="sanitised HTML rendered from the source")
+    summary: str = Field(description="content warning; empty when none")
+    sensitive: bool
+    language: str | None
+    visibility: Visibility
+    allow_likes: bool
+    allow_replies: bool
+    tags: list[str]
+    mentions: list[MentionOut]
+    in_reply_to_id: str | None
+    in_reply_to_account_id: str | None
+    share_of: PostOut | None = Field(description="the shared post, when this is a share")
+    media: list[dict[str, object]]
+    replies_count: int
+    likes_count: int
+    shares_count: int
+    created_at: str
+    edited_at: str | None
+    liked: bool | None = Field(description="the viewer's state; null without login")
+    shared: bool | None
+    bookmarked: bool | None
+
+
+class PostPage(BaseModel):
+    posts: list[PostOut]
+    newest: str | None = Field(description="id of the newest post on the page")
+    oldest: str | None = Field(description="id of the oldest; pass as `until` for the next page")

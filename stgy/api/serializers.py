@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from storage.accounts import Account
+from storage.posts import PostView
 
 
 def iso(value: datetime) -> str:
@@ -33,4 +34,45 @@ def account_json(account: Account) -> dict[str, Any]:
         "followers_count": account.followers_count,
         "following_count": account.following_count,
         "created_at": iso(account.created_at),
+    }
+
+
+def post_json(view: PostView) -> dict[str, Any]:
+    return {
+        "id": str(view.id),
+        "url": view.url,
+        "ap_id": view.ap_id,
+        "account": account_json(view.account),
+        "text": view.source,
+        "html": view.html,
+        "summary": view.summary,
+        "sensitive": view.sensitive,
+        "language": view.language,
+        "visibility": view.visibility,
+        "allow_likes": view.allow_likes,
+        "allow_replies": view.allow_replies,
+        "tags": view.tags,
+        "mentions": [
+            {
+                "id": str(m.id),
+                "handle": m.handle,
+                "acct": m.handle if m.domain is None else f"{m.handle}@{m.domain}",
+                "url": m.url,
+            }
+            for m in view.mentions
+        ],
+        "in_reply_to_id": str(view.in_reply_to_id) if view.in_reply_to_id else None,
+        "in_reply_to_account_id": (
+            str(view.in_reply_to_account_id) if view.in_reply_to_account_id else None
+        ),
+        "share_of": post_json(view.share_of) if view.share_of else None,
+        "media": [],
+        "replies_count": view.replies_count,
+        "likes_count": view.likes_count,
+        "shares_count": view.shares_count,
+        "created_at": iso(view.created_at),
+        "edited_at": iso(view.edited_at) if view.edited_at else None,
+        "liked": view.liked,
+        "shared": view.shared,
+        "bookmarked": view.bookmarked,
     }

@@ -14,23 +14,40 @@ from storage.outbox import OutboxEvent
 
 log = logging.getLogger("stgy.outbox")
 
-# A handler applies one event inside the transaction that marks it done, so its
-# database effects happen exactly once however often the job runs.
+# Handlers apply one event inside the transaction that marks it done, so their
+# database effects happen exactly once however often the job runs. Several
+# modules may subscribe to one kind (fan-out, notifications, delivery...).
 EventHandler = Callable[[Conn, OutboxEvent, Services], Awaitable[None]]
-HANDLERS: dict[str, EventHandler] = {}
+HANDLERS: dict[str, list[EventHandler]] = {}
+
+# Every kind domain code records; an event of a kind with no handler yet is
+# simply done. Payloads carry ids only: handlers read the current rows.
+KINDS = frozenset(
+    {
+        "account.updated",  # {account_id}
+        "account.deleted",  # {account_id}
+        "post.created",  # {post_id}: a new post or share of a local or remote account
+        "post.updated",  # {post_id}
+        "post.deleted",  # {post_id}
+        "post.liked",  # {post_id, account_id}
+        "follow.requested",  # {follower_id, followee_id}: pending approval
+        "follow.accepted",  # {follower_id, followee_id}
+        "follow.removed",  # {follower_id, followee_id}: unfollow, rejection, block
+    }
+)
 
 
 class UnknownEventKind(Exception):
-    """An event whose kind no handler is registered for."""
+    """An event of a kind that is neither declared nor handled."""
 
 
 def handles(kind: str) -> Callable[[EventHandler], EventHandler]:
-    """Register the handler for one event kind (one per kind)."""
+    """Subscribe a handler to an event kind."""
 
     def register(handler: EventHandler) -> EventHandler:
-        if kind in HANDLERS and HANDLERS[kind] is not handler:
-            raise ValueError(f"a handler for outbox event kind {kind!r} is already registered")
-        HANDLERS[kind] = handler
+        subscribers = HANDLERS.setdefault(kind, [])
+        if handler not in subscribers:
+            subscribers.append(handler)
         return handler
 
     return register
@@ -38,7 +55,7 @@ def handles(kind: str) -> Callable[[EventHandler], EventHandler]:
 
 async def record_event(conn: Conn, kind: str, payload: dict[str, Any]) -> int:
     """Write an event in the caller's transaction; enqueue it with `enqueue_events` after commit."""
-    if kind not in HANDLERS:
+    if kind not in KINDS and kind not in HANDLERS:
         raise UnknownEventKind(kind)
     return await outbox_sql.insert_event(conn, kind=kind, payload=payload)
 
@@ -60,10 +77,11 @@ async def handle_event(services: Services, event_id: int) -> str:
                 event = await outbox_sql.claim_event(conn, event_id=event_id)
                 if event is None:
                     return "skipped"
-                handler = HANDLERS.get(event.kind)
-                if handler is None:
+                handlers = HANDLERS.get(event.kind)
+                if handlers is None and event.kind not in KINDS:
                     raise UnknownEventKind(event.kind)
-                await handler(conn, event, services)
+                for handler in handlers or []:
+                    await handler(conn, event, services)
                 await outbox_sql.mark_done(conn, event_id=event_id)
         except Exception as exc:
             # Recorded for operators, then re-raised so SAQ retries with backoff.
