@@ -13,6 +13,7 @@ from pathlib import Path
 import asyncpg
 
 from stgy import __version__
+from stgy.cli_admin import AdminFailed, add_admin_commands
 from stgy.config import Config, ConfigError, load_config
 from stgy.logs import configure_logging
 from storage import db
@@ -231,6 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "reset":
             p.add_argument("--yes", action="store_true", help="really drop all data")
 
+    add_admin_commands(sub)
+
     sp = sub.add_parser(
         "services",
         help="development: find or start PostgreSQL and Redis",
@@ -262,5 +265,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandFailed as exc:
         print(f"stgy: {exc}", file=sys.stderr)
         return exc.code
+    except AdminFailed as exc:
+        print(f"stgy: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130

@@ -371,3 +371,7 @@ async def purge_content(conn: Conn, *, account_id: int) -> None:
         " WHERE id = $1",
         account_id,
     )
+
+
+async def set_role(conn: Conn, *, account_id: int, role: str) -> None:
+    await conn.execute("UPDATE users SET role = $2 WHERE account_id = $1", account_id, role)

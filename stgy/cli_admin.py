@@ -1,0 +1,186 @@
+"""Admin commands of `stgy`: users, reset-data, reset-data-test, reset-cache."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from stgy.config import Config
+from stgy.domain import admin
+from stgy.domain.errors import DomainError
+from stgy.services import Services
+
+T = TypeVar("T")
+
+
+class AdminFailed(Exception):
+    """An admin command was refused; the message is printed as one line (exit 1)."""
+
+
+def _with_services(config: Config, work: Callable[[Services], Awaitable[T]]) -> T:
+    async def run() -> T:
+        services = await Services.start(config)
+        try:
+            return await work(services)
+        finally:
+            await services.close()
+
+    try:
+        return asyncio.run(run())
+    except DomainError as exc:
+        detail = exc.detail
+        if isinstance(detail, dict) and "field" in detail:
+            detail = f"{detail['field']}: {detail['reason']}"
+        raise AdminFailed(str(detail)) from None
+
+
+def _progress(stage: str, done: int, total: int) -> None:
+    width = 30
+    filled = width * done // max(1, total)
+    end = "\n" if done >= total else ""
+    bar = "#" * filled + "." * (width - filled)
+    print(f"\r{stage:10} [{bar}] {done}/{total}", end=end, file=sys.stderr, flush=True)
+
+
+def cmd_users_create(config: Config, args: argparse.Namespace) -> int:
+    password = args.password or secrets.token_urlsafe(12)
+    account_id = _with_services(
+        config,
+        lambda s: admin.create_user(
+            s, handle=args.handle, email=args.email, password=password, role=args.role
+        ),
+    )
+    print(f"created {args.handle} (id {account_id}, role {args.role})")
+    if not args.password:
+        print(f"password: {password}")
+    return 0
+
+
+def cmd_users_list(config: Config, args: argparse.Namespace) -> int:
+    rows = _with_services(
+        config, lambda s: admin.list_users(s, limit=args.limit, offset=args.offset)
+    )
+    print(f"{'id':>20}  {'handle':30} {'role':9} {'state':10} email")
+    for row in rows:
+        state = (
+            "deleted"
+            if row.deleted_at
+            else "suspended"
+            if row.suspended_at
+            else "active"
+            if row.approved
+            else "pending"
+        )
+        print(f"{row.account_id:>20}  {row.handle:30} {row.role:9} {state:10} {row.email}")
+    return 0
+
+
+def cmd_users_suspend(config: Config, args: argparse.Namespace) -> int:
+    suspended = args.users_command == "suspend"
+    _with_services(config, lambda s: admin.set_suspended(s, args.handle, suspended=suspended))
+    print(f"{args.handle}: {'suspended' if suspended else 'active again'}")
+    return 0
+
+
+def cmd_users_delete(config: Config, args: argparse.Namespace) -> int:
+    if not args.yes:
+        raise AdminFailed(f"this deletes {args.handle} and their posts; add --yes to do it")
+    _with_services(config, lambda s: admin.delete_user(s, args.handle))
+    print(f"{args.handle}: deleted")
+    return 0
+
+
+def cmd_users_reset_password(config: Config, args: argparse.Namespace) -> int:
+    password = args.password or secrets.token_urlsafe(12)
+    _with_services(config, lambda s: admin.reset_password(s, args.handle, password))
+    print(f"{args.handle}: password changed; every session logged out")
+    if not args.password:
+        print(f"password: {password}")
+    return 0
+
+
+def cmd_reset_data(config: Config, args: argparse.Namespace) -> int:
+    if not args.yes:
+        raise AdminFailed("this deletes every account, post and relation; add --yes to do it")
+    _with_services(config, admin.reset_data)
+    print("instance emptied (schema and secrets kept)")
+    return 0
+
+
+def cmd_reset_data_test(config: Config, args: argparse.Namespace) -> int:
+    if not args.yes:
+        raise AdminFailed("this empties the instance first; add --yes to do it")
+    report = _with_services(
+        config,
+        lambda s: admin.reset_test_data(
+            s,
+            users=args.users,
+            posts_per_user=args.posts_per_user,
+            follows_per_user=args.follows_per_user,
+            progress=_progress,
+        ),
+    )
+    print(
+        f"test data: {report.users} users (password 'test-password'), {report.posts} posts,"
+        f" {report.follows} follows, {report.timeline_entries} timeline entries"
+        f" in {report.seconds:.1f} s"
+    )
+    return 0
+
+
+def cmd_reset_cache(config: Config, args: argparse.Namespace) -> int:
+    dropped = _with_services(config, admin.reset_cache)
+    print(f"cache: {dropped} keys dropped")
+    return 0
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def add_admin_commands(sub: Any) -> None:
+    up = sub.add_parser("users", help="manage local users", description="manage local users")
+    users = up.add_subparsers(dest="users_command", metavar="command", required=True)
+    p = users.add_parser("create", help="create an approved user")
+    p.add_argument("handle")
+    p.add_argument("--email", required=True)
+    p.add_argument("--password", help="default: a random one, printed once")
+    p.add_argument("--role", choices=["user", "moderator", "admin"], default="user")
+    p.set_defaults(func=cmd_users_create)
+    p = users.add_parser("list", help="list users")
+    p.add_argument("--limit", type=_positive, default=100)
+    p.add_argument("--offset", type=_positive, default=0)
+    p.set_defaults(func=cmd_users_list)
+    for name, help_ in (("suspend", "suspend (log out, refuse logins)"), ("unsuspend", "undo")):
+        p = users.add_parser(name, help=help_)
+        p.add_argument("handle")
+        p.set_defaults(func=cmd_users_suspend)
+    p = users.add_parser("delete", help="delete a user and their posts")
+    p.add_argument("handle")
+    p.add_argument("--yes", action="store_true")
+    p.set_defaults(func=cmd_users_delete)
+    p = users.add_parser("reset-password", help="set a new password, log out everywhere")
+    p.add_argument("handle")
+    p.add_argument("--password", help="default: a random one, printed once")
+    p.set_defaults(func=cmd_users_reset_password)
+
+    p = sub.add_parser("reset-data", help="empty the instance (needs --yes)")
+    p.add_argument("--yes", action="store_true")
+    p.set_defaults(func=cmd_reset_data)
+    p = sub.add_parser(
+        "reset-data-test", help="empty the instance and fill it with bulk test data (--yes)"
+    )
+    p.add_argument("--users", type=_positive, default=1000)
+    p.add_argument("--posts-per-user", type=_positive, default=20)
+    p.add_argument("--follows-per-user", type=_positive, default=50)
+    p.add_argument("--yes", action="store_true")
+    p.set_defaults(func=cmd_reset_data_test)
+    p = sub.add_parser("reset-cache", help="drop cached renderings and rate counters")
+    p.set_defaults(func=cmd_reset_cache)

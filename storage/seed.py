@@ -1,0 +1,148 @@
+"""Set-based SQL for bulk test data (`stgy reset-data-test`) and for emptying an instance."""
+
+from __future__ import annotations
+
+from storage.db import Conn
+
+# Tables holding instance data, children first; schema_migrations and
+# instance_secrets stay so the instance keeps its schema and its keys.
+DATA_TABLES = (
+    "idempotency_keys, notifications, mutes, blocks, bookmarks, likes, post_tags, tags,"
+    " mentions, post_edits, timeline_entries, follows, posts, sessions, reserved_handles,"
+    " users, accounts, outbox_events"
+)
+
+
+async def truncate_all(conn: Conn) -> None:
+    await conn.execute("TRUNCATE " + DATA_TABLES + " RESTART IDENTITY CASCADE")
+
+
+async def insert_accounts(
+    conn: Conn, *, first: int, last: int, base_url: str, public_key_pem: str
+) -> None:
+    """Local accounts user<first>..user<last> with their ActivityPub URLs."""
+    await conn.execute(
+        "INSERT INTO accounts (handle, display_name, bio_source, bio_html, ap_id, url, inbox_url,"
+        " shared_inbox_url, outbox_url, followers_url, following_url, featured_url,"
+        " public_key_pem, public_key_id, created_at)"
+        " SELECT h, 'Test User ' || g, 'I am test user ' || g || '.',"
+        " '<p>I am test user ' || g || '.</p>', $3 || '/users/' || h, $3 || '/@' || h,"
+        " $3 || '/users/' || h || '/inbox', $3 || '/inbox', $3 || '/users/' || h || '/outbox',"
+        " $3 || '/users/' || h || '/followers', $3 || '/users/' || h || '/following',"
+        " $3 || '/users/' || h || '/collections/featured', $4, $3 || '/users/' || h || '#main-key',"
+        " now() - interval '60 days'"
+        " FROM generate_series($1::int, $2::int) g, LATERAL (SELECT 'user' || g AS h) names"
+        " ON CONFLICT DO NOTHING",
+        first,
+        last,
+        base_url,
+        public_key_pem,
+    )
+
+
+async def insert_users(
+    conn: Conn, *, first: int, last: int, password_hash: str, private_key_pem: str
+) -> None:
+    await conn.execute(
+        "INSERT INTO users (account_id, email, password_hash, private_key_pem, confirmed_at)"
+        " SELECT a.id, a.handle || '@example.test', $3, $4, now() FROM accounts a"
+        " WHERE a.domain IS NULL AND a.handle = ANY (SELECT 'user' || g"
+        "  FROM generate_series($1::int, $2::int) g)"
+        " ON CONFLICT DO NOTHING",
+        first,
+        last,
+        password_hash,
+        private_key_pem,
+    )
+
+
+async def seeded_account_ids(conn: Conn) -> list[int]:
+    rows = await conn.fetch(
+        "SELECT id FROM accounts WHERE domain IS NULL AND handle ~ '^user[0-9]+$' ORDER BY id"
+    )
+    return [row["id"] for row in rows]
+
+
+async def insert_posts(
+    conn: Conn, *, account_ids: list[int], per_account: int, base_url: str, days: int
+) -> None:
+    """`per_account` public posts each, spread over the last `days` days, oldest first."""
+    await conn.execute(
+        "WITH made AS ("
+        " SELECT a.id AS account_id, a.handle, n,"
+        "  now() - (random() * make_interval(days => $3)) AS at"
+        " FROM accounts a CROSS JOIN generate_series(1, $2::int) n"
+        " WHERE a.id = ANY($1::bigint[])),"
+        " ided AS (SELECT *, stgy_id_at(at) | (nextval('stgy_id_seq') % 65536) AS id FROM made)"
+        " INSERT INTO posts (id, account_id, ap_id, url, source, html, tags, created_at, local)"
+        " SELECT id, account_id, $4 || '/users/' || handle || '/posts/' || id,"
+        " $4 || '/@' || handle || '/' || id,"
+        " 'Post number ' || n || ' by ' || handle || ' about #topic' || (n % 50),"
+        " '<p>Post number ' || n || ' by ' || handle || ' about #topic' || (n % 50) || '</p>',"
+        " ARRAY['topic' || (n % 50)], at, true FROM ided ON CONFLICT DO NOTHING",
+        account_ids,
+        per_account,
+        days,
+        base_url,
+    )
+
+
+async def insert_follows(conn: Conn, *, account_ids: list[int], per_account: int) -> None:
+    """Each account follows `per_account` other seeded accounts picked at random."""
+    await conn.execute(
+        "WITH everyone AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS idx,"
+        "  count(*) OVER () AS n FROM accounts WHERE domain IS NULL AND handle ~ '^user[0-9]+$'),"
+        " pairs AS (SELECT f.id AS follower_id,"
+        "  (f.idx + 1 + floor(random() * (f.n - 1))::bigint) % f.n AS target_idx"
+        "  FROM everyone f CROSS JOIN generate_series(1, $2::int)"
+        "  WHERE f.id = ANY($1::bigint[]) AND f.n > 1)"
+        " INSERT INTO follows (follower_id, followee_id, state, accepted_at)"
+        " SELECT p.follower_id, e.id, 'accepted', now() FROM pairs p"
+        " JOIN everyone e ON e.idx = p.target_idx ON CONFLICT DO NOTHING",
+        account_ids,
+        per_account,
+    )
+
+
+async def fill_home_timelines(conn: Conn, *, account_ids: list[int], per_owner: int) -> None:
+    """Each owner's home timeline: the newest `per_owner` posts of whom they follow and own."""
+    await conn.execute(
+        "INSERT INTO timeline_entries (owner_id, post_id, author_id)"
+        " SELECT o.id, p.id, p.account_id FROM unnest($1::bigint[]) AS o(id)"
+        " CROSS JOIN LATERAL (SELECT p.id, p.account_id FROM posts p"
+        "  WHERE (p.account_id = o.id OR p.account_id IN (SELECT followee_id FROM follows"
+        "   WHERE follower_id = o.id AND state = 'accepted')) AND p.deleted_at IS NULL"
+        "  ORDER BY p.id DESC LIMIT $2) p ON CONFLICT DO NOTHING",
+        account_ids,
+        per_owner,
+    )
+
+
+async def recount(conn: Conn) -> None:
+    """Recompute the counters of every account from the rows."""
+    await conn.execute(
+        "UPDATE accounts a SET posts_count = coalesce(p.n, 0) FROM accounts b"
+        " LEFT JOIN (SELECT account_id, count(*) AS n FROM posts WHERE deleted_at IS NULL"
+        " GROUP BY account_id) p ON p.account_id = b.id WHERE a.id = b.id"
+    )
+    await conn.execute(
+        "UPDATE accounts a SET followers_count = coalesce(f.n, 0) FROM accounts b"
+        " LEFT JOIN (SELECT followee_id, count(*) AS n FROM follows WHERE state = 'accepted'"
+        " GROUP BY followee_id) f ON f.followee_id = b.id WHERE a.id = b.id"
+    )
+    await conn.execute(
+        "UPDATE accounts a SET following_count = coalesce(f.n, 0) FROM accounts b"
+        " LEFT JOIN (SELECT follower_id, count(*) AS n FROM follows WHERE state = 'accepted'"
+        " GROUP BY follower_id) f ON f.follower_id = b.id WHERE a.id = b.id"
+    )
+    await conn.execute("ANALYZE")
+
+
+async def totals(conn: Conn) -> tuple[int, int, int]:
+    """Rows in posts, follows and timeline_entries."""
+    row = await conn.fetchrow(
+        "SELECT (SELECT count(*) FROM posts), (SELECT count(*) FROM follows),"
+        " (SELECT count(*) FROM timeline_entries)"
+    )
+    assert row is not None  # noqa: S101
+    return int(row[0]), int(row[1]), int(row[2])
