@@ -28,6 +28,9 @@ CREATE TABLE reserved_handles (
     created_at    timestamptz NOT NULL DEFAULT now()
 );
 
+-- Removing a deleted post from every home timeline finds its rows by post.
+CREATE INDEX timeline_entries_post_idx ON timeline_entries (post_id);
+
 ALTER TABLE users ADD COLUMN settings jsonb NOT NULL DEFAULT '{}';
 
 -- Posts of this instance, denormalised for the local timeline's index.
