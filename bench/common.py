@@ -84,7 +84,9 @@ def _env_value(value: str | int | float | bool) -> str:
     return str(value)
 
 
-def bench_config(**overrides: str | int | float | bool) -> BenchConfig:
+def bench_config(
+    database: str = BENCH_DATABASE, **overrides: str | int | float | bool
+) -> BenchConfig:
     """A config on the dedicated database `stgy_bench`, its own queue prefix and a free port.
 
     Keyword overrides name config keys as `section_key` (`server_workers=2` sets
@@ -93,7 +95,7 @@ def bench_config(**overrides: str | int | float | bool) -> BenchConfig:
     database_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     redis_url = os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
     values: dict[str, str] = {
-        "DATABASE_URL": _with_database(database_url, BENCH_DATABASE),
+        "DATABASE_URL": _with_database(database_url, database),
         "REDIS_URL": redis_url,
         "STGY_REDIS_QUEUE_PREFIX": QUEUE_PREFIX,
         "STGY_SERVER_BIND": f"127.0.0.1:{free_port()}",
@@ -208,6 +210,7 @@ def run_load(
     duration: float = 10,
     threads: int = 2,
     warmup: float = WARMUP_SECONDS,
+    headers: dict[str, str] | None = None,
 ) -> Load:
     """GET `url` over `connections` keep-alive connections for `duration` seconds.
 
@@ -215,20 +218,24 @@ def run_load(
     else a small asyncio load generator (one process; `threads` is then ignored).
     """
     wrk = shutil.which("wrk")
+    headers = headers or {}
     if wrk is not None:
         if warmup > 0:
-            _wrk(wrk, url, connections, warmup, threads)
-        return _wrk(wrk, url, connections, duration, threads)
+            _wrk(wrk, url, connections, warmup, threads, headers)
+        return _wrk(wrk, url, connections, duration, threads, headers)
     if warmup > 0:
-        _python_load(url, connections, warmup)
-    return _python_load(url, connections, duration)
+        _python_load(url, connections, warmup, headers)
+    return _python_load(url, connections, duration, headers)
 
 
 _UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 
 
-def _wrk(wrk: str, url: str, connections: int, duration: float, threads: int) -> Load:
+def _wrk(
+    wrk: str, url: str, connections: int, duration: float, threads: int, headers: dict[str, str]
+) -> Load:
     seconds = max(1, round(duration))
+    header_args = [arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")]
     done = subprocess.run(
         [
             wrk,
@@ -238,6 +245,7 @@ def _wrk(wrk: str, url: str, connections: int, duration: float, threads: int) ->
             "--timeout",
             "10s",
             "--latency",
+            *header_args,
             url,
         ],
         capture_output=True,
@@ -316,13 +324,16 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
     return status, keep_alive
 
 
-async def _load(url: str, connections: int, duration: float) -> Load:
+async def _load(url: str, connections: int, duration: float, headers: dict[str, str]) -> Load:
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     target = parts.path or "/"
     if parts.query:
         target += f"?{parts.query}"
-    request = f"GET {target} HTTP/1.1\r\nHost: {parts.netloc}\r\nAccept: */*\r\n\r\n".encode()
+    extra = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    request = (
+        f"GET {target} HTTP/1.1\r\nHost: {parts.netloc}\r\nAccept: */*\r\n{extra}\r\n"
+    ).encode()
     latencies: list[float] = []
     errors = 0
     deadline = time.perf_counter() + duration
@@ -370,13 +381,13 @@ async def _load(url: str, connections: int, duration: float) -> Load:
     )
 
 
-def _python_load(url: str, connections: int, duration: float) -> Load:
+def _python_load(url: str, connections: int, duration: float, headers: dict[str, str]) -> Load:
     try:
         import uvloop
     except ImportError:
-        return asyncio.run(_load(url, connections, duration))
+        return asyncio.run(_load(url, connections, duration, headers))
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        return runner.run(_load(url, connections, duration))
+        return runner.run(_load(url, connections, duration, headers))
 
 
 # --- output -----------------------------------------------------------------
