@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from storage.db import Conn
 
+# Bulk statements run far longer than the pool's command timeout allows requests.
+SEED_TIMEOUT = 3600.0
+
 # Tables holding instance data, children first; schema_migrations and
 # instance_secrets stay so the instance keeps its schema and its keys.
 DATA_TABLES = (
@@ -37,6 +40,7 @@ async def insert_accounts(
         last,
         base_url,
         public_key_pem,
+        timeout=SEED_TIMEOUT,
     )
 
 
@@ -53,6 +57,7 @@ async def insert_users(
         last,
         password_hash,
         private_key_pem,
+        timeout=SEED_TIMEOUT,
     )
 
 
@@ -84,6 +89,7 @@ async def insert_posts(
         per_account,
         days,
         base_url,
+        timeout=SEED_TIMEOUT,
     )
 
 
@@ -101,6 +107,7 @@ async def insert_follows(conn: Conn, *, account_ids: list[int], per_account: int
         " JOIN everyone e ON e.idx = p.target_idx ON CONFLICT DO NOTHING",
         account_ids,
         per_account,
+        timeout=SEED_TIMEOUT,
     )
 
 
@@ -115,6 +122,7 @@ async def fill_home_timelines(conn: Conn, *, account_ids: list[int], per_owner: 
         "  ORDER BY p.id DESC LIMIT $2) p ON CONFLICT DO NOTHING",
         account_ids,
         per_owner,
+        timeout=SEED_TIMEOUT,
     )
 
 
@@ -123,19 +131,22 @@ async def recount(conn: Conn) -> None:
     await conn.execute(
         "UPDATE accounts a SET posts_count = coalesce(p.n, 0) FROM accounts b"
         " LEFT JOIN (SELECT account_id, count(*) AS n FROM posts WHERE deleted_at IS NULL"
-        " GROUP BY account_id) p ON p.account_id = b.id WHERE a.id = b.id"
+        " GROUP BY account_id) p ON p.account_id = b.id WHERE a.id = b.id",
+        timeout=SEED_TIMEOUT,
     )
     await conn.execute(
         "UPDATE accounts a SET followers_count = coalesce(f.n, 0) FROM accounts b"
         " LEFT JOIN (SELECT followee_id, count(*) AS n FROM follows WHERE state = 'accepted'"
-        " GROUP BY followee_id) f ON f.followee_id = b.id WHERE a.id = b.id"
+        " GROUP BY followee_id) f ON f.followee_id = b.id WHERE a.id = b.id",
+        timeout=SEED_TIMEOUT,
     )
     await conn.execute(
         "UPDATE accounts a SET following_count = coalesce(f.n, 0) FROM accounts b"
         " LEFT JOIN (SELECT follower_id, count(*) AS n FROM follows WHERE state = 'accepted'"
-        " GROUP BY follower_id) f ON f.follower_id = b.id WHERE a.id = b.id"
+        " GROUP BY follower_id) f ON f.follower_id = b.id WHERE a.id = b.id",
+        timeout=SEED_TIMEOUT,
     )
-    await conn.execute("ANALYZE")
+    await conn.execute("ANALYZE", timeout=SEED_TIMEOUT)
 
 
 async def totals(conn: Conn) -> tuple[int, int, int]:
@@ -146,3 +157,34 @@ async def totals(conn: Conn) -> tuple[int, int, int]:
     )
     assert row is not None  # noqa: S101
     return int(row[0]), int(row[1]), int(row[2])
+
+
+async def follow_all(conn: Conn, *, followee_id: int, follower_ids: list[int]) -> None:
+    """Make every given account an accepted follower of `followee_id` (bench set-up)."""
+    await conn.execute(
+        "INSERT INTO follows (follower_id, followee_id, state, accepted_at)"
+        " SELECT f, $1, 'accepted', now() FROM unnest($2::bigint[]) AS f WHERE f <> $1"
+        " ON CONFLICT DO NOTHING",
+        followee_id,
+        follower_ids,
+        timeout=SEED_TIMEOUT,
+    )
+    await conn.execute(
+        "UPDATE accounts SET followers_count = (SELECT count(*) FROM follows"
+        " WHERE followee_id = $1 AND state = 'accepted') WHERE id = $1",
+        followee_id,
+        timeout=SEED_TIMEOUT,
+    )
+
+
+async def bare_insert_select(conn: Conn, *, rows: int) -> None:
+    """The baseline of fan-out: one INSERT ... SELECT of `rows` rows into a scratch table
+    shaped like timeline_entries (primary key and author index included)."""
+    await conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS bare_entries (owner_id bigint, post_id bigint,"
+        " author_id bigint, PRIMARY KEY (owner_id, post_id))"
+    )
+    await conn.execute(
+        "INSERT INTO bare_entries SELECT g, stgy_next_id(), 1 FROM generate_series(1, $1) g",
+        rows,
+    )

@@ -153,9 +153,10 @@ async def reset_test_data(
                 conn, account_ids=ids[i : i + batch * 4], per_account=follows_per_user
             )
             progress("follows", min(len(ids), i + batch * 4), len(ids))
-        for i in range(0, len(ids), batch):
-            await seed.fill_home_timelines(conn, account_ids=ids[i : i + batch], per_owner=800)
-            progress("timelines", min(len(ids), i + batch), len(ids))
+        step = max(1, batch // 5)
+        for i in range(0, len(ids), step):
+            await seed.fill_home_timelines(conn, account_ids=ids[i : i + step], per_owner=800)
+            progress("timelines", min(len(ids), i + step), len(ids))
         await seed.recount(conn)
         posts, follows, entries = await seed.totals(conn)
     return SeedReport(len(ids), posts, follows, entries, time.monotonic() - started)
