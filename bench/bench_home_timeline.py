@@ -1,0 +1,124 @@
+"""Home timeline reads: requests/s against a bare Quart app; p99 as the posts table grows.
+
+`GET /api/timelines/home` (100 posts a page) at 32 connections for users of a
+database seeded with 10,000 users and 1,000,000 posts (`stgy reset-data-test
+--users 10000 --posts-per-user 100 --follows-per-user 100`), and the same on a
+database of 100,000 posts: the p99 should stay flat (within about 20%). The
+baseline is a bare Quart hello-world under the same Hypercorn settings, same run.
+Seeded databases are kept between runs (seeding the big one takes minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import asyncpg  # noqa: E402
+import httpx  # noqa: E402
+
+from bench.common import (  # noqa: E402 - needs the repo root on sys.path
+    REPO_ROOT,
+    STGY_SERVE,
+    VAR_DIR,
+    Load,
+    bench_config,
+    free_port,
+    hello_argv,
+    prepare_database,
+    report,
+    run_load,
+    say,
+    start_server,
+)
+
+SIZES = {"100k": ("stgy_bench100k", 10), "1m": ("stgy_bench1m", 100)}
+USERS = 10_000
+FOLLOWS = 100
+
+
+async def post_count(url: str) -> int:
+    conn = await asyncpg.connect(url)
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM posts"))
+    finally:
+        await conn.close()
+
+
+def ensure_seeded(env: dict[str, str], url: str, posts_per_user: int) -> None:
+    if asyncio.run(post_count(url)) >= USERS * posts_per_user * 0.99:
+        return
+    say(f"seeding {url.rsplit('/', 1)[-1]}: {USERS} users x {posts_per_user} posts (minutes)")
+    subprocess.run(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "stgy",
+            "reset-data-test",
+            "--users",
+            str(USERS),
+            "--posts-per-user",
+            str(posts_per_user),
+            "--follows-per-user",
+            str(FOLLOWS),
+            "--yes",
+        ],
+        env=env,
+        cwd=REPO_ROOT,
+        check=True,
+    )
+
+
+def token_for(base_url: str, handle: str) -> str:
+    response = httpx.post(
+        f"{base_url}/api/auth/login", json={"handle": handle, "password": "test-password"}
+    )
+    response.raise_for_status()
+    return str(response.json()["token"])
+
+
+def measure(size: str, args: argparse.Namespace) -> Load:
+    database, per_user = SIZES[size]
+    bench = bench_config(database=database)
+    prepare_database(bench.env)
+    ensure_seeded(bench.env, bench.config.database.url, per_user)
+    with start_server(
+        STGY_SERVE, bench.env, f"{bench.base_url}/healthz", log=VAR_DIR / f"timeline-{size}.log"
+    ):
+        token = token_for(bench.base_url, "user42")
+        url = f"{bench.base_url}/api/timelines/home?limit=100"
+        check = httpx.get(url, headers={"Authorization": f"Bearer {token}"})
+        check.raise_for_status()
+        say(f"{size}: a page has {len(check.json()['posts'])} posts, {len(check.content)} bytes")
+        return run_load(
+            url, args.connections, args.duration, headers={"Authorization": f"Bearer {token}"}
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--duration", type=float, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    big = measure("1m", args)
+    small = measure("100k", args)
+    bench = bench_config()
+    bind = f"127.0.0.1:{free_port()}"
+    with start_server(
+        hello_argv(bind), bench.env, f"http://{bind}/", log=VAR_DIR / "timeline-hello.log"
+    ):
+        hello = run_load(f"http://{bind}/", args.connections, args.duration)
+    report("home_timeline_rps_1m_posts", big.rps, "req/s", hello.rps)
+    report("home_timeline_p50_1m_posts", big.p50_ms, "ms", hello.p50_ms)
+    report("home_timeline_p99_1m_posts", big.p99_ms, "ms", small.p99_ms)
+    report("home_timeline_p99_100k_posts", small.p99_ms, "ms")
+    report("home_timeline_errors", big.errors + small.errors, "responses")
+    return 1 if big.errors or small.errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
