@@ -5,13 +5,18 @@ from __future__ import annotations
 import redis.asyncio as aioredis
 
 
-async def count_hits(redis: aioredis.Redis, *, keys: list[str], window_seconds: int) -> None:
-    """Count one hit on each counter; a counter lives `window_seconds` from its first hit."""
+async def count_hits(
+    redis: aioredis.Redis, *, keys: list[str], window_seconds: int
+) -> list[tuple[int, int]]:
+    """Count one hit on each counter (each lives `window_seconds` from its first hit);
+    returns each counter's hits and seconds left."""
     async with redis.pipeline(transaction=True) as pipe:
         for key in keys:
             pipe.incr(key)
             pipe.expire(key, window_seconds, nx=True)
-        await pipe.execute()
+            pipe.ttl(key)
+        values = await pipe.execute()
+    return [(int(values[i]), max(1, int(values[i + 2]))) for i in range(0, len(values), 3)]
 
 
 async def most_hits(redis: aioredis.Redis, *, keys: list[str]) -> tuple[int, int]:

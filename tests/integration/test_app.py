@@ -132,3 +132,19 @@ async def test_metrics_count_requests_jobs_and_queue_depth(
     assert 'stgy_http_request_duration_seconds_bucket{le="0.005",route="/healthz"}' in text
     assert 'stgy_jobs_total{name="handle_outbox_event",outcome="complete"}' in text
     assert f'stgy_queue_depth{{queue="{services.jobs.name}"}} 0.0' in text
+
+
+async def test_writes_are_rate_limited_per_address(config: Config) -> None:
+    application = create_app(config.replace("limits", rate_limit_requests_per_minute=3))
+    async with application.test_app():
+        client = application.test_client()
+        where = {"client": ("10.7.0.1", 5000)}
+        statuses = [
+            (await client.post("/api/accounts", json={}, scope_base=where)).status_code
+            for _ in range(4)
+        ]
+        assert statuses == [400, 400, 400, 429]
+        # Reads are not counted; other addresses have their own window.
+        assert (await client.get("/healthz", scope_base=where)).status_code == 200
+        other = await client.post("/api/accounts", json={}, scope_base={"client": ("10.7.0.2", 1)})
+        assert other.status_code == 400
