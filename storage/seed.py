@@ -111,19 +111,31 @@ async def insert_follows(conn: Conn, *, account_ids: list[int], per_account: int
     )
 
 
-async def fill_home_timelines(conn: Conn, *, account_ids: list[int], per_owner: int) -> None:
-    """Each owner's home timeline: the newest `per_owner` posts of whom they follow and own."""
+async def fill_home_timelines(conn: Conn, *, account_ids: list[int], since_id: int) -> None:
+    """Each owner's home timeline: own and followed accounts' posts newer than `since_id`.
+
+    Range scans of posts by (author, id) per follow: cheap, unlike a newest-N per
+    owner, which would walk the whole posts table for owners following few people.
+    """
     await conn.execute(
         "INSERT INTO timeline_entries (owner_id, post_id, author_id)"
-        " SELECT o.id, p.id, p.account_id FROM unnest($1::bigint[]) AS o(id)"
-        " CROSS JOIN LATERAL (SELECT p.id, p.account_id FROM posts p"
-        "  WHERE (p.account_id = o.id OR p.account_id IN (SELECT followee_id FROM follows"
-        "   WHERE follower_id = o.id AND state = 'accepted')) AND p.deleted_at IS NULL"
-        "  ORDER BY p.id DESC LIMIT $2) p ON CONFLICT DO NOTHING",
+        " SELECT f.follower_id, p.id, p.account_id FROM follows f"
+        " JOIN posts p ON p.account_id = f.followee_id AND p.id > $2 AND p.deleted_at IS NULL"
+        " WHERE f.follower_id = ANY($1::bigint[]) AND f.state = 'accepted'"
+        " UNION ALL SELECT p.account_id, p.id, p.account_id FROM posts p"
+        " WHERE p.account_id = ANY($1::bigint[]) AND p.id > $2 AND p.deleted_at IS NULL"
+        " ON CONFLICT DO NOTHING",
         account_ids,
-        per_owner,
+        since_id,
         timeout=SEED_TIMEOUT,
     )
+
+
+async def id_days_ago(conn: Conn, *, days: float) -> int:
+    value: int = await conn.fetchval(
+        "SELECT stgy_id_at(now() - make_interval(secs => $1))", days * 86400.0
+    )
+    return value
 
 
 async def recount(conn: Conn) -> None:

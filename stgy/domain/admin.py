@@ -153,10 +153,13 @@ async def reset_test_data(
                 conn, account_ids=ids[i : i + batch * 4], per_account=follows_per_user
             )
             progress("follows", min(len(ids), i + batch * 4), len(ids))
-        step = max(1, batch // 5)
-        for i in range(0, len(ids), step):
-            await seed.fill_home_timelines(conn, account_ids=ids[i : i + step], per_owner=800)
-            progress("timelines", min(len(ids), i + step), len(ids))
+        # Posts are spread over 30 days: fill each home timeline with the window
+        # that holds about its newest 1,000 entries (the trim cron keeps 800).
+        candidates = max(1, follows_per_user * posts_per_user)
+        since_id = await seed.id_days_ago(conn, days=min(30.0, 30.0 * 1000 / candidates))
+        for i in range(0, len(ids), batch):
+            await seed.fill_home_timelines(conn, account_ids=ids[i : i + batch], since_id=since_id)
+            progress("timelines", min(len(ids), i + batch), len(ids))
         await seed.recount(conn)
         posts, follows, entries = await seed.totals(conn)
     return SeedReport(len(ids), posts, follows, entries, time.monotonic() - started)
