@@ -50,7 +50,26 @@ def invalid_from(exc: ValidationError) -> Invalid:
     return Invalid(field, reason)
 
 
+def _check_strings(value: Any, path: str) -> None:
+    """PostgreSQL text holds neither NUL nor lone surrogates: refuse them at the door."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise Invalid(path or "body", "must not contain NUL characters")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise Invalid(path or "body", "must be valid Unicode (no lone surrogates)") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_strings(key, path or "body")
+            _check_strings(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_strings(item, f"{path}.{i}" if path else str(i))
+
+
 def validate_model(model: type[M], data: Any) -> M:
+    _check_strings(data, "")
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -222,3 +222,25 @@ async def test_openapi_documents_the_routes(client: Client) -> None:
     assert "/api/accounts" in spec["paths"]
     post = spec["paths"]["/api/accounts"]["post"]
     assert "requestBody" in post and "201" in post["responses"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"bio": "a\u0000b"}, "bio"),
+        ({"display_name": "\ud800"}, "display_name"),
+        ({"fields": [{"name": "x\u0000", "value": "y"}]}, "fields.0.name"),
+    ],
+)
+async def test_text_postgresql_cannot_store_is_400(
+    client: Client, body: dict[str, object], field: str
+) -> None:
+    user = await make_user(client)
+    response = await client.patch("/api/accounts/me", json=body, headers=user.auth)
+    assert response.status_code == 400
+    assert (await response.get_json())["detail"]["field"] == field
+
+
+async def test_nul_in_login_is_400_not_500(client: Client) -> None:
+    response = await client.post("/api/auth/login", json={"handle": "a\u0000", "password": "x"})
+    assert response.status_code == 400

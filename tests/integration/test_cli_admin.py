@@ -9,7 +9,7 @@ from pathlib import Path
 import asyncpg
 
 from storage import db
-from tests.conftest import create_migrated_database, config_env
+from tests.conftest import config_env, create_migrated_database
 from tests.integration.test_cli import stgy
 
 
