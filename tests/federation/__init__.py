@@ -1,0 +1,1 @@
+"""Tests of the federation library: signatures, vocabulary, discovery, delivery."""
