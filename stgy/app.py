@@ -10,16 +10,26 @@ from quart_schema import QuartSchema
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from stgy import __version__, metrics
-from stgy.api import accounts, health
-from stgy.api.context import CONFIG_KEY, SERVICES_KEY, TOKEN_KEY
+from stgy.api import (
+    accounts,
+    follows,
+    health,
+    notifications,
+    posts,
+    search,
+    streaming,
+    timelines,
+)
+from stgy.api.context import CONFIG_KEY, SERVICES_KEY, TOKEN_KEY, client_ip
 from stgy.api.errors import error_response, register_error_handlers
 from stgy.api.openapi import StgyOpenAPIProvider
 from stgy.config import Config, load_config
-from stgy.domain import auth, events  # noqa: F401 - registers the outbox handlers
+from stgy.domain import auth, events, ratelimit  # noqa: F401 - registers the outbox handlers
 from stgy.logs import quote
 from stgy.services import Services
 
 log = logging.getLogger("stgy.http")
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def create_app(config: Config | None = None) -> Quart:
@@ -42,6 +52,12 @@ def create_app(config: Config | None = None) -> Quart:
     )
     app.register_blueprint(health.bp)
     app.register_blueprint(accounts.bp)
+    app.register_blueprint(posts.bp)
+    app.register_blueprint(follows.bp)
+    app.register_blueprint(timelines.bp)
+    app.register_blueprint(notifications.bp)
+    app.register_blueprint(search.bp)
+    app.register_blueprint(streaming.bp)
 
     @app.before_serving
     async def start_services() -> None:
@@ -69,6 +85,8 @@ def create_app(config: Config | None = None) -> Quart:
         length = request.content_length
         if length is not None and length > limit:
             return error_response(413, "request_entity_too_large", too_large)
+        if request.method in _WRITES and request.path.startswith("/api/"):
+            await ratelimit.count_write(app.extensions[SERVICES_KEY], client_ip())
         return None
 
     @app.after_request

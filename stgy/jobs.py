@@ -21,12 +21,15 @@ class JobSettings:
 
 HANDLE_OUTBOX_EVENT = "handle_outbox_event"
 SWEEP_OUTBOX = "sweep_outbox"
+TRIM_TIMELINES = "trim_timelines"
 
 JOBS: dict[str, JobSettings] = {
     # Applies one outbox event; the sweeper re-enqueues it if every attempt fails.
     HANDLE_OUTBOX_EVENT: JobSettings(timeout=120, retries=5, retry_delay=1.0, retry_backoff=60.0),
     # Cron: cheap and frequent, so a failed run is simply the next run.
     SWEEP_OUTBOX: JobSettings(timeout=60, retries=1, retry_delay=0.0, retry_backoff=False),
+    # Cron: trims home timelines in batches of owners; a failed run is redone next time.
+    TRIM_TIMELINES: JobSettings(timeout=600, retries=1, retry_delay=0.0, retry_backoff=False),
 }
 
 

@@ -1,4 +1,5 @@
-"""SQL for posts: reading them as complete views (author, counts, viewer state) in one query."""
+"""SQL for reading posts: complete views (author, counts, viewer state) in one query, and
+the id lists of pages (an account's posts, a thread, bookmarks, likes)."""
 
 from __future__ import annotations
 
@@ -51,6 +52,17 @@ class PostView:
     liked: bool | None
     shared: bool | None
     bookmarked: bool | None
+    visible: bool  # stgy_can_see for the viewer the views were loaded for
+
+    @property
+    def shown(self) -> bool:
+        """Live and visible to the viewer; a share also needs its original live and visible."""
+        if self.deleted_at is not None or not self.visible:
+            return False
+        if self.share_of_id is None:
+            return True
+        original = self.share_of
+        return original is not None and original.deleted_at is None and original.visible
 
 
 # One statement for a page: the posts asked for plus the posts they share, each
@@ -76,6 +88,7 @@ _VIEWS = (
     "   END AS viewer_shared,"
     " CASE WHEN $2::bigint IS NULL THEN NULL ELSE EXISTS (SELECT 1 FROM bookmarks b"
     "   WHERE b.post_id = p.id AND b.account_id = $2) END AS viewer_bookmarked,"
+    " stgy_can_see(p.account_id, p.visibility, p.id, $2) AS viewer_can_see,"
     " " + ACCOUNT_COLUMNS_PREFIXED + " FROM wanted p JOIN accounts a ON a.id = p.account_id"
 )
 
@@ -113,6 +126,7 @@ def _view(row: asyncpg.Record, share_of: PostView | None) -> PostView:
         liked=row["viewer_liked"],
         shared=row["viewer_shared"],
         bookmarked=row["viewer_bookmarked"],
+        visible=row["viewer_can_see"],
     )
 
 
@@ -135,3 +149,185 @@ async def load_views(
         else:
             views[post_id] = _view(row, originals.get(row["share_of_id"]))
     return views
+
+
+@dataclass(frozen=True)
+class PostRef:
+    """What write paths check before acting on a post: owner, flags, and the viewer's sight."""
+
+    id: int
+    account_id: int
+    ap_id: str
+    visibility: str
+    share_of_id: int | None
+    in_reply_to_id: int | None
+    conversation_id: int | None
+    allow_likes: bool
+    allow_replies: bool
+    deleted: bool
+    visible: bool
+
+
+_REF_COLUMNS = (
+    "p.id, p.account_id, p.ap_id, p.visibility, p.share_of_id, p.in_reply_to_id,"
+    " p.conversation_id, p.allow_likes, p.allow_replies, p.deleted_at IS NOT NULL AS deleted,"
+    " stgy_can_see(p.account_id, p.visibility, p.id, $2) AS visible FROM posts p"
+)
+# $3: follow a share to the post it shares.
+_REF_TARGET = (
+    " WHERE p.id = CASE WHEN $3 THEN coalesce("
+    "(SELECT s.share_of_id FROM posts s WHERE s.id = $1), $1) ELSE $1 END"
+)
+_REF = "SELECT " + _REF_COLUMNS + _REF_TARGET
+_REF_FOR_UPDATE = _REF + " FOR UPDATE OF p"
+
+
+async def get_post_ref(
+    conn: Conn, *, post_id: int, viewer_id: int | None, original: bool = False, lock: bool = False
+) -> PostRef | None:
+    """The post (or with `original`, the post a share shares); `lock` takes its row lock."""
+    row = await conn.fetchrow(_REF_FOR_UPDATE if lock else _REF, post_id, viewer_id, original)
+    return PostRef(*row) if row else None
+
+
+# A live post the viewer ($2) may see; a share also needs its original live and visible.
+_SHOWN = (
+    " p.deleted_at IS NULL AND stgy_can_see(p.account_id, p.visibility, p.id, $2)"
+    " AND (p.share_of_id IS NULL OR EXISTS (SELECT 1 FROM posts o WHERE o.id = p.share_of_id"
+    "  AND o.deleted_at IS NULL AND stgy_can_see(o.account_id, o.visibility, o.id, $2)))"
+)
+
+
+async def account_post_ids(
+    conn: Conn,
+    *,
+    account_id: int,
+    viewer_id: int | None,
+    since: int | None,
+    until: int | None,
+    limit: int,
+) -> list[int]:
+    """Ids of an account's posts and shares the viewer may see, newest first."""
+    rows = await conn.fetch(
+        "SELECT p.id FROM posts p WHERE p.account_id = $1 AND"
+        + _SHOWN
+        + " AND ($3::bigint IS NULL OR p.id > $3) AND ($4::bigint IS NULL OR p.id < $4)"
+        " ORDER BY p.id DESC LIMIT $5",
+        account_id,
+        viewer_id,
+        since,
+        until,
+        limit,
+    )
+    return [row["id"] for row in rows]
+
+
+async def ancestor_ids(conn: Conn, *, post_id: int, viewer_id: int | None, limit: int) -> list[int]:
+    """The chain a post replies to, oldest first, at most `limit` up, visible ones only."""
+    rows = await conn.fetch(
+        "WITH RECURSIVE chain AS ("
+        " SELECT p.id, p.in_reply_to_id, 1 AS depth FROM posts p"
+        "  WHERE p.id = (SELECT in_reply_to_id FROM posts WHERE id = $1)"
+        " UNION ALL SELECT p.id, p.in_reply_to_id, c.depth + 1 FROM chain c"
+        "  JOIN posts p ON p.id = c.in_reply_to_id WHERE c.depth < $3)"
+        " SELECT p.id FROM chain c JOIN posts p ON p.id = c.id WHERE"
+        + _SHOWN
+        + " ORDER BY c.depth DESC",
+        post_id,
+        viewer_id,
+        limit,
+    )
+    return [row["id"] for row in rows]
+
+
+async def reply_ids(conn: Conn, *, post_id: int, viewer_id: int | None, limit: int) -> list[int]:
+    """Direct replies to a post that the viewer may see, oldest first."""
+    rows = await conn.fetch(
+        "SELECT p.id FROM posts p WHERE p.in_reply_to_id = $1 AND"
+        + _SHOWN
+        + " ORDER BY p.id LIMIT $3",
+        post_id,
+        viewer_id,
+        limit,
+    )
+    return [row["id"] for row in rows]
+
+
+@dataclass(frozen=True)
+class BookmarkRef:
+    id: int  # time-ordered: the page cursor
+    post_id: int
+
+
+async def bookmark_page(
+    conn: Conn, *, account_id: int, since: int | None, until: int | None, limit: int
+) -> list[BookmarkRef]:
+    """An account's bookmarks of posts it may still see, newest bookmark first."""
+    rows = await conn.fetch(
+        "SELECT b.id, b.post_id FROM bookmarks b JOIN posts p ON p.id = b.post_id"
+        " WHERE b.account_id = $2 AND"
+        + _SHOWN
+        + " AND ($3::bigint IS NULL OR b.id > $3) AND ($4::bigint IS NULL OR b.id < $4)"
+        " ORDER BY b.id DESC LIMIT $1",
+        limit,
+        account_id,
+        since,
+        until,
+    )
+    return [BookmarkRef(row["id"], row["post_id"]) for row in rows]
+
+
+@dataclass(frozen=True)
+class Liker:
+    account: Account
+    liked_at: datetime
+
+
+async def liker_page(
+    conn: Conn,
+    *,
+    post_id: int,
+    before: tuple[datetime, int] | None,
+    limit: int,
+) -> list[Liker]:
+    """Active accounts that liked a post, newest like first, before a (time, account) key."""
+    rows = await conn.fetch(
+        "SELECT l.created_at AS liked_at, " + ACCOUNT_COLUMNS_PREFIXED + " FROM likes l"
+        " JOIN accounts a ON a.id = l.account_id"
+        " WHERE l.post_id = $1 AND a.deleted_at IS NULL AND a.suspended_at IS NULL"
+        " AND ($2::timestamptz IS NULL OR (l.created_at, l.account_id) < ($2, $3::bigint))"
+        " ORDER BY l.created_at DESC, l.account_id DESC LIMIT $4",
+        post_id,
+        before[0] if before else None,
+        before[1] if before else None,
+        limit,
+    )
+    return [Liker(account_from(row, "a_"), row["liked_at"]) for row in rows]
+
+
+async def accounts_by_handles(conn: Conn, *, keys: list[tuple[str, str | None]]) -> list[Account]:
+    """Active accounts by (lowercased handle, domain or None for local), e.g. mentions."""
+    if not keys:
+        return []
+    rows = await conn.fetch(
+        "SELECT " + ACCOUNT_COLUMNS_PREFIXED + " FROM unnest($1::text[], $2::text[]) AS m(h, d)"
+        " JOIN accounts a ON lower(a.handle) = m.h AND coalesce(a.domain, '') = m.d"
+        " WHERE a.deleted_at IS NULL AND a.suspended_at IS NULL",
+        [handle for handle, _ in keys],
+        [domain or "" for _, domain in keys],
+    )
+    return [account_from(row, "a_") for row in rows]
+
+
+async def idempotent_post_id(
+    conn: Conn, *, account_id: int, key: str, max_age_seconds: float
+) -> int | None:
+    """The post an account made with an Idempotency-Key, if the key is still fresh."""
+    post_id: int | None = await conn.fetchval(
+        "SELECT post_id FROM idempotency_keys WHERE account_id = $1 AND key = $2"
+        " AND created_at > now() - make_interval(secs => $3)",
+        account_id,
+        key,
+        max_age_seconds,
+    )
+    return post_id

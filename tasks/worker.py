@@ -12,15 +12,22 @@ from saq import CronJob, Worker
 from stgy import metrics
 from stgy.config import Config
 from stgy.domain import events  # noqa: F401 - registers the outbox handlers
-from stgy.jobs import JOBS, SWEEP_OUTBOX
+from stgy.jobs import JOBS, SWEEP_OUTBOX, TRIM_TIMELINES
 from stgy.logs import quote
 from stgy.services import Services
 from tasks.context import JobContext
 from tasks.outbox import handle_outbox_event, sweep_outbox
+from tasks.timelines import trim_timelines
 
 log = logging.getLogger("stgy.jobs")
 
-FUNCTIONS: list[Callable[..., Awaitable[Any]]] = [handle_outbox_event, sweep_outbox]
+FUNCTIONS: list[Callable[..., Awaitable[Any]]] = [
+    handle_outbox_event,
+    sweep_outbox,
+    trim_timelines,
+]
+# Home timelines are trimmed to their newest entries every ten minutes.
+TRIM_TIMELINES_CRON = "*/10 * * * *"
 
 
 def sweep_cron(interval_seconds: int) -> str:
@@ -63,6 +70,7 @@ def make_worker(services: Services, **options: Any) -> Worker[JobContext]:
         )
 
     sweep = JOBS[SWEEP_OUTBOX]
+    trim = JOBS[TRIM_TIMELINES]
     return Worker(
         services.jobs.saq,
         functions=FUNCTIONS,
@@ -74,7 +82,14 @@ def make_worker(services: Services, **options: Any) -> Worker[JobContext]:
                 timeout=sweep.timeout,
                 retries=sweep.retries,
                 ttl=sweep.ttl,
-            )
+            ),
+            CronJob(
+                trim_timelines,
+                cron=TRIM_TIMELINES_CRON,
+                timeout=trim.timeout,
+                retries=trim.retries,
+                ttl=trim.ttl,
+            ),
         ],
         startup=startup,
         before_process=before_process,

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from stgy.api.validation import RequestModel
+from stgy.api.validation import MAX_PAGE, QueryModel, RequestModel
 
 Visibility = Literal["public", "unlisted", "followers", "direct", "local"]
 
@@ -126,3 +126,110 @@ class PostPage(BaseModel):
     posts: list[PostOut]
     newest: str | None = Field(description="id of the newest post on the page")
     oldest: str | None = Field(description="id of the oldest; pass as `until` for the next page")
+
+
+NotificationType = Literal["follow", "follow_request", "mention", "reply", "like", "share"]
+
+
+class NotificationOut(BaseModel):
+    id: str
+    type: NotificationType
+    created_at: str
+    read: bool
+    account: AccountOut = Field(description="who did it")
+    post: PostOut | None = Field(description="the post concerned; null for follows")
+
+
+class NotificationPage(BaseModel):
+    notifications: list[NotificationOut]
+    newest: str | None = Field(description="id of the newest notification on the page")
+    oldest: str | None = Field(description="id of the oldest; pass as `until` for the next page")
+
+
+class MarkReadIn(RequestModel):
+    up_to: str | None = Field(default=None, description="mark this id and all older read")
+    ids: list[str] | None = Field(default=None, description="or mark these ids read")
+
+
+class CountOut(BaseModel):
+    count: int
+
+
+class TagOut(BaseModel):
+    name: str
+    url: str
+
+
+class SearchOut(BaseModel):
+    accounts: list[AccountOut]
+    tags: list[TagOut]
+    posts: list[PostOut]
+
+
+# ---- follows, blocks, mutes and timelines
+
+
+class FollowResult(BaseModel):
+    state: Literal["pending"] = Field(
+        description="the request waits for the account's approval (or a remote server's answer)"
+    )
+
+
+class AccountPageQuery(QueryModel):
+    until: str | None = Field(default=None, description="the `next` of the previous page")
+    limit: int = Field(default=40, ge=1, le=MAX_PAGE)
+
+
+class TimelineQuery(QueryModel):
+    since: str | None = Field(default=None, description="only posts newer than this id")
+    until: str | None = Field(default=None, description="only posts older than this id")
+    limit: int = Field(default=100, ge=1, le=MAX_PAGE)
+
+
+# --- Posts -----------------------------------------------------------------------------
+
+
+class PostIn(RequestModel):
+    text: str = Field(description="Markdown; @mentions and #tags are linked")
+    reply_to: str | None = Field(default=None, description="id of the post this replies to")
+    tags: list[str] = Field(default_factory=list, description="added to the tags in the text")
+    visibility: Visibility = "public"
+    summary: str = Field(default="", description="content warning")
+    sensitive: bool = Field(default=False, description="always true with a summary")
+    allow_likes: bool = True
+    allow_replies: bool = True
+    media_ids: list[str] = Field(default_factory=list, description="no media exists yet")
+    language: str | None = Field(default=None, description="ISO 639 code, 2 or 3 letters")
+
+
+class PostEditIn(RequestModel):
+    text: str | None = Field(default=None, description="Markdown")
+    summary: str | None = None
+    sensitive: bool | None = None
+    tags: list[str] | None = Field(default=None, description="replace the explicit tags")
+    language: str | None = Field(default=None, description="null clears it")
+
+
+class IdempotencyHeaders(BaseModel):
+    idempotency_key: str | None = Field(
+        default=None,
+        alias="Idempotency-Key",
+        description="a retry with the same key within 24 hours returns the first post",
+    )
+
+
+class PostThread(BaseModel):
+    post: PostOut
+    ancestors: list[PostOut] = Field(description="the posts above, oldest first (up to 40)")
+    replies: list[PostOut] = Field(description="direct replies, oldest first (up to 40)")
+
+
+class BookmarkPage(BaseModel):
+    posts: list[PostOut]
+    newest: str | None = Field(description="bookmark id of the newest; pass as `since`")
+    oldest: str | None = Field(description="bookmark id of the oldest; pass as `until`")
+
+
+class LikesQuery(QueryModel):
+    until: str | None = Field(default=None, description="`next` of the previous page")
+    limit: int = Field(default=40, ge=1, le=MAX_PAGE)

@@ -1,3 +1,8 @@
 """Imports every module that registers outbox handlers, so app and worker know them all."""
 
-from stgy.domain import accounts  # noqa: F401
+from stgy.domain import (
+    accounts,  # noqa: F401
+    fanout,  # noqa: F401
+    notifications,  # noqa: F401
+    streaming,  # noqa: F401
+)

@@ -1,0 +1,54 @@
+"""Native API: search accounts, tags and posts; works without login (public posts only)."""
+
+from __future__ import annotations
+
+from typing import Literal
+from urllib.parse import quote
+
+from pydantic import Field
+from quart import Blueprint, Response, jsonify
+
+from stgy.api import schemas
+from stgy.api.context import config, maybe_viewer, services
+from stgy.api.serializers import account_json, post_json
+from stgy.api.validation import QueryModel, parse_cursor, query, responds
+from stgy.domain import search
+
+bp = Blueprint("search", __name__, url_prefix="/api")
+
+
+class SearchQuery(QueryModel):
+    q: str | None = Field(
+        default=None,
+        description="words for posts; a handle or name prefix, or user@host, for accounts;"
+        " a tag prefix (with or without #) for tags",
+    )
+    type: Literal["accounts", "tags", "posts"] | None = Field(
+        default=None, description="search only this kind (all three when absent)"
+    )
+    limit: int = Field(default=search.DEFAULT_LIMIT, ge=1, le=search.MAX_LIMIT)
+    until: str | None = Field(default=None, description="only posts older than this id")
+
+
+@bp.get("/search")
+@query(SearchQuery)
+@responds(schemas.SearchOut)
+@responds(schemas.Error, 400)
+async def search_all(query: SearchQuery) -> Response:
+    viewer = await maybe_viewer()
+    results = await search.search(
+        services(),
+        query.q,
+        kind=query.type,
+        viewer_id=viewer.account_id if viewer else None,
+        limit=query.limit,
+        until=parse_cursor(query.until, "until"),
+    )
+    base = config().instance.base_url
+    return jsonify(
+        {
+            "accounts": [account_json(account) for account in results.accounts],
+            "tags": [{"name": name, "url": f"{base}/tags/{quote(name)}"} for name in results.tags],
+            "posts": [post_json(view) for view in results.posts],
+        }
+    )

@@ -1,0 +1,161 @@
+"""Follows: follow and unfollow, approving requests, and the following/followers lists."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from stgy.domain import outbox
+from stgy.domain.errors import Forbidden, Invalid, NotFound
+from stgy.services import Services
+from storage import accounts as accounts_sql
+from storage import follows as follows_sql
+from storage import relations as relations_sql
+from storage.accounts import Account
+from storage.db import Conn
+
+ACCEPTED = "accepted"
+PENDING = "pending"
+
+
+@dataclass(frozen=True)
+class AccountPage:
+    accounts: list[Account]
+    next: int | None  # pass as `until` for the next page; None at the end
+
+
+async def active_account(conn: Conn, account_id: int) -> Account:
+    account = await accounts_sql.get_account(conn, account_id=account_id)
+    if account is None or not account.active:
+        raise NotFound("no such account")
+    return account
+
+
+async def known_account(conn: Conn, account_id: int) -> None:
+    """Undoing (unfollow, unblock, unmute) works on suspended accounts too: nothing sticks."""
+    if await accounts_sql.get_account(conn, account_id=account_id) is None:
+        raise NotFound("no such account")
+
+
+def _not_self(viewer_id: int, target_id: int, what: str) -> None:
+    if viewer_id == target_id:
+        raise Invalid("id", f"you cannot {what} yourself")
+
+
+def _pair(follower_id: int, followee_id: int) -> dict[str, int]:
+    return {"follower_id": follower_id, "followee_id": followee_id}
+
+
+async def follow(services: Services, follower_id: int, target_id: int) -> str:
+    """Follow an account: 'accepted' at once for an unlocked local account, else 'pending'
+    (a locked account approves; a remote one answers the Follow the federation sends).
+    Following again answers the current state and changes nothing."""
+    _not_self(follower_id, target_id, "follow")
+    async with services.pool.acquire() as conn:
+        async with conn.transaction():
+            target = await active_account(conn, target_id)
+            if await relations_sql.blocked_either_way(
+                conn, account_id=follower_id, other_id=target_id
+            ):
+                raise Forbidden("a block stands between these accounts")
+            state = ACCEPTED if target.is_local and not target.locked else PENDING
+            created = await follows_sql.insert_follow(
+                conn, follower_id=follower_id, followee_id=target_id, state=state
+            )
+            if created is None:
+                # Already following or requested (perhaps by a concurrent request).
+                existing = await follows_sql.get_follow(
+                    conn, follower_id=follower_id, followee_id=target_id
+                )
+                return existing.state if existing else state
+            kind = "follow.accepted" if state == ACCEPTED else "follow.requested"
+            event = await outbox.record_event(conn, kind, _pair(follower_id, target_id))
+    await outbox.enqueue_events(services.jobs, [event])
+    return state
+
+
+async def remove_follow(conn: Conn, follower_id: int, followee_id: int) -> int | None:
+    """Remove a follow in the caller's transaction, recording `follow.removed` with the
+    state it had; the event id to enqueue after commit, None when there was no follow."""
+    state = await follows_sql.delete_follow(conn, follower_id=follower_id, followee_id=followee_id)
+    if state is None:
+        return None
+    payload = {**_pair(follower_id, followee_id), "state": state}
+    return await outbox.record_event(conn, "follow.removed", payload)
+
+
+async def unfollow(services: Services, follower_id: int, target_id: int) -> None:
+    """Stop following, or withdraw a pending request; nothing to remove is fine."""
+    _not_self(follower_id, target_id, "unfollow")
+    async with services.pool.acquire() as conn:
+        async with conn.transaction():
+            await known_account(conn, target_id)
+            event = await remove_follow(conn, follower_id, target_id)
+    if event is not None:
+        await outbox.enqueue_events(services.jobs, [event])
+
+
+async def accept_request(services: Services, account_id: int, follower_id: int) -> None:
+    """Approve a pending follow request to `account_id`; accepting twice is fine."""
+    async with services.pool.acquire() as conn:
+        async with conn.transaction():
+            accepted = await follows_sql.accept_follow(
+                conn, follower_id=follower_id, followee_id=account_id
+            )
+            if not accepted:
+                existing = await follows_sql.get_follow(
+                    conn, follower_id=follower_id, followee_id=account_id
+                )
+                if existing is None:
+                    raise NotFound("no such follow request")
+                return
+            event = await outbox.record_event(
+                conn, "follow.accepted", _pair(follower_id, account_id)
+            )
+    await outbox.enqueue_events(services.jobs, [event])
+
+
+async def reject_request(services: Services, account_id: int, follower_id: int) -> None:
+    """Refuse a pending follow request to `account_id` (an accepted follow is left alone)."""
+    async with services.pool.acquire() as conn:
+        async with conn.transaction():
+            state = await follows_sql.delete_follow(
+                conn, follower_id=follower_id, followee_id=account_id, only_pending=True
+            )
+            if state is None:
+                raise NotFound("no such follow request")
+            payload = {**_pair(follower_id, account_id), "state": state}
+            event = await outbox.record_event(conn, "follow.removed", payload)
+    await outbox.enqueue_events(services.jobs, [event])
+
+
+Lister = Callable[..., Awaitable[list[Account]]]
+
+
+async def _page(
+    services: Services, lister: Lister, account_id: int, until: int | None, limit: int
+) -> AccountPage:
+    async with services.pool.acquire() as conn:
+        await active_account(conn, account_id)
+        # One more than asked tells whether another page exists.
+        found = await lister(conn, account_id=account_id, until=until, limit=limit + 1)
+    page = found[:limit]
+    return AccountPage(page, page[-1].id if len(found) > limit else None)
+
+
+async def following(
+    services: Services, account_id: int, *, until: int | None, limit: int
+) -> AccountPage:
+    return await _page(services, follows_sql.list_following, account_id, until, limit)
+
+
+async def followers(
+    services: Services, account_id: int, *, until: int | None, limit: int
+) -> AccountPage:
+    return await _page(services, follows_sql.list_followers, account_id, until, limit)
+
+
+async def requests(
+    services: Services, account_id: int, *, until: int | None, limit: int
+) -> AccountPage:
+    return await _page(services, follows_sql.list_requests, account_id, until, limit)

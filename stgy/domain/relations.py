@@ -1,0 +1,80 @@
+"""Blocks and mutes: making and undoing them, and listing them."""
+
+from __future__ import annotations
+
+from stgy.domain import outbox
+from stgy.domain.errors import Invalid
+from stgy.domain.follows import AccountPage, Lister, active_account, known_account, remove_follow
+from stgy.services import Services
+from storage import relations as relations_sql
+
+
+def _not_self(account_id: int, target_id: int, what: str) -> None:
+    if account_id == target_id:
+        raise Invalid("id", f"you cannot {what} yourself")
+
+
+async def block(services: Services, account_id: int, target_id: int) -> None:
+    """Block an account: follows both ways end (each recording `follow.removed`), and
+    neither sees the other's posts (stgy_can_see refuses across a block)."""
+    _not_self(account_id, target_id, "block")
+    async with services.pool.acquire() as conn:
+        async with conn.transaction():
+            await active_account(conn, target_id)
+            await relations_sql.insert_block(conn, account_id=account_id, target_id=target_id)
+            events = [
+                event
+                for event in (
+                    await remove_follow(conn, account_id, target_id),
+                    await remove_follow(conn, target_id, account_id),
+                )
+                if event is not None
+            ]
+    await outbox.enqueue_events(services.jobs, events)
+
+
+async def unblock(services: Services, account_id: int, target_id: int) -> None:
+    _not_self(account_id, target_id, "unblock")
+    async with services.pool.acquire() as conn:
+        async with conn.transaction():
+            await known_account(conn, target_id)
+            await relations_sql.delete_block(conn, account_id=account_id, target_id=target_id)
+
+
+async def mute(services: Services, account_id: int, target_id: int) -> None:
+    """Mute an account: its posts and shares leave the home timeline (filtered on read),
+    its profile still shows them."""
+    _not_self(account_id, target_id, "mute")
+    async with services.pool.acquire() as conn:
+        async with conn.transaction():
+            await active_account(conn, target_id)
+            await relations_sql.insert_mute(conn, account_id=account_id, target_id=target_id)
+
+
+async def unmute(services: Services, account_id: int, target_id: int) -> None:
+    _not_self(account_id, target_id, "unmute")
+    async with services.pool.acquire() as conn:
+        async with conn.transaction():
+            await known_account(conn, target_id)
+            await relations_sql.delete_mute(conn, account_id=account_id, target_id=target_id)
+
+
+async def _page(
+    services: Services, lister: Lister, account_id: int, until: int | None, limit: int
+) -> AccountPage:
+    async with services.pool.acquire() as conn:
+        found = await lister(conn, account_id=account_id, until=until, limit=limit + 1)
+    page = found[:limit]
+    return AccountPage(page, page[-1].id if len(found) > limit else None)
+
+
+async def blocked(
+    services: Services, account_id: int, *, until: int | None, limit: int
+) -> AccountPage:
+    return await _page(services, relations_sql.list_blocked, account_id, until, limit)
+
+
+async def muted(
+    services: Services, account_id: int, *, until: int | None, limit: int
+) -> AccountPage:
+    return await _page(services, relations_sql.list_muted, account_id, until, limit)

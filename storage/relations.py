@@ -1,0 +1,86 @@
+"""SQL for blocks and mutes between accounts."""
+
+from __future__ import annotations
+
+from storage.accounts import ACCOUNT_COLUMNS, Account, account_from
+from storage.db import Conn
+
+
+async def insert_block(conn: Conn, *, account_id: int, target_id: int) -> bool:
+    """Block `target_id`; False when the block already existed."""
+    row = await conn.fetchrow(
+        "INSERT INTO blocks (account_id, target_id) VALUES ($1, $2)"
+        " ON CONFLICT (account_id, target_id) DO NOTHING RETURNING 1",
+        account_id,
+        target_id,
+    )
+    return row is not None
+
+
+async def delete_block(conn: Conn, *, account_id: int, target_id: int) -> bool:
+    row = await conn.fetchrow(
+        "DELETE FROM blocks WHERE account_id = $1 AND target_id = $2 RETURNING 1",
+        account_id,
+        target_id,
+    )
+    return row is not None
+
+
+async def blocked_either_way(conn: Conn, *, account_id: int, other_id: int) -> bool:
+    blocked: bool = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM blocks WHERE (account_id = $1 AND target_id = $2)"
+        " OR (account_id = $2 AND target_id = $1))",
+        account_id,
+        other_id,
+    )
+    return blocked
+
+
+async def insert_mute(conn: Conn, *, account_id: int, target_id: int) -> bool:
+    row = await conn.fetchrow(
+        "INSERT INTO mutes (account_id, target_id) VALUES ($1, $2)"
+        " ON CONFLICT (account_id, target_id) DO NOTHING RETURNING 1",
+        account_id,
+        target_id,
+    )
+    return row is not None
+
+
+async def delete_mute(conn: Conn, *, account_id: int, target_id: int) -> bool:
+    row = await conn.fetchrow(
+        "DELETE FROM mutes WHERE account_id = $1 AND target_id = $2 RETURNING 1",
+        account_id,
+        target_id,
+    )
+    return row is not None
+
+
+# Lists are keyset pages on the target's id (the primary key's second column).
+
+
+async def list_blocked(
+    conn: Conn, *, account_id: int, until: int | None, limit: int
+) -> list[Account]:
+    rows = await conn.fetch(
+        "SELECT " + ACCOUNT_COLUMNS + " FROM blocks b JOIN accounts a ON a.id = b.target_id"
+        " WHERE b.account_id = $1 AND ($2::bigint IS NULL OR b.target_id < $2)"
+        " ORDER BY b.target_id DESC LIMIT $3",
+        account_id,
+        until,
+        limit,
+    )
+    return [account_from(row) for row in rows]
+
+
+async def list_muted(
+    conn: Conn, *, account_id: int, until: int | None, limit: int
+) -> list[Account]:
+    rows = await conn.fetch(
+        "SELECT " + ACCOUNT_COLUMNS + " FROM mutes m JOIN accounts a ON a.id = m.target_id"
+        " WHERE m.account_id = $1 AND ($2::bigint IS NULL OR m.target_id < $2)"
+        " ORDER BY m.target_id DESC LIMIT $3",
+        account_id,
+        until,
+        limit,
+    )
+    return [account_from(row) for row in rows]
