@@ -195,10 +195,11 @@ async def mark_read(conn: Conn, *, account_id: int, ids: list[int]) -> int:
     return int(result.split()[-1])
 
 
-async def stream_recipients(conn: Conn, *, post_id: int) -> list[int]:
+async def stream_recipients(conn: Conn, *, post_id: int, among: list[int]) -> list[int]:
     """Local accounts whose home timeline gets this post, by fan-out's rule: its author,
     the author's accepted followers (a direct post: the accounts it mentions instead),
-    none who mute, block or are blocked by the author or the shared post's author."""
+    none who mute, block or are blocked by the author or the shared post's author;
+    only those in `among` (the accounts with a stream open)."""
     rows = await conn.fetch(
         "WITH post AS (SELECT p.id, p.account_id, p.visibility, o.account_id AS original_author"
         "  FROM posts p LEFT JOIN posts o ON o.id = p.share_of_id WHERE p.id = $1"
@@ -206,10 +207,12 @@ async def stream_recipients(conn: Conn, *, post_id: int) -> list[int]:
         " b AS (SELECT post.account_id AS owner_id FROM post"
         "  UNION SELECT f.follower_id FROM follows f JOIN post ON f.followee_id = post.account_id"
         "   WHERE f.state = 'accepted' AND post.visibility <> 'direct'"
+        "   AND f.follower_id = ANY($2::bigint[])"
         "  UNION SELECT m.account_id FROM mentions m JOIN post ON m.post_id = post.id"
         "   WHERE post.visibility = 'direct')"
         " SELECT b.owner_id FROM b CROSS JOIN post JOIN accounts a ON a.id = b.owner_id"
         " WHERE a.domain IS NULL AND a.deleted_at IS NULL AND a.suspended_at IS NULL"
+        " AND b.owner_id = ANY($2::bigint[])"
         " AND (b.owner_id = post.account_id OR ("
         "  NOT EXISTS (SELECT 1 FROM mutes mu WHERE mu.account_id = b.owner_id"
         "   AND mu.target_id IN (post.account_id, post.original_author))"
@@ -219,5 +222,6 @@ async def stream_recipients(conn: Conn, *, post_id: int) -> list[int]:
         "   AND bk.account_id IN (post.account_id, post.original_author)))))"
         " ORDER BY b.owner_id",
         post_id,
+        among,
     )
     return [row["owner_id"] for row in rows]
