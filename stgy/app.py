@@ -22,6 +22,7 @@ from stgy.api import (
 )
 from stgy.api.context import CONFIG_KEY, SERVICES_KEY, TOKEN_KEY, client_ip
 from stgy.api.errors import error_response, register_error_handlers
+from stgy.api.jsonprovider import OrjsonProvider
 from stgy.api.openapi import StgyOpenAPIProvider
 from stgy.config import Config, load_config
 from stgy.domain import auth, events, ratelimit  # noqa: F401 - registers the outbox handlers
@@ -50,6 +51,8 @@ def create_app(config: Config | None = None) -> Quart:
         security=[{"bearer": []}],
         openapi_provider_class=StgyOpenAPIProvider,
     )
+    # After QuartSchema, which installs a provider of its own; we return plain dicts.
+    app.json = OrjsonProvider(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(posts.bp)

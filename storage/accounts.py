@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+import orjson
 
 from storage.db import Conn
 
@@ -96,7 +97,7 @@ def account_from(row: asyncpg.Record, prefix: str = "") -> Account:
         display_name=row[prefix + "display_name"],
         bio_source=row[prefix + "bio_source"],
         bio_html=row[prefix + "bio_html"],
-        fields=json.loads(fields) if isinstance(fields, str) else list(fields),
+        fields=orjson.loads(fields) if isinstance(fields, str) else list(fields),
         locked=row[prefix + "locked"],
         discoverable=row[prefix + "discoverable"],
         bot=row[prefix + "bot"],

@@ -3,11 +3,11 @@ the id lists of pages (an account's posts, a thread, bookmarks, likes)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
+import orjson
 
 from storage.accounts import ACCOUNT_COLUMNS_PREFIXED, Account, account_from
 from storage.db import Conn
@@ -96,7 +96,7 @@ _VIEWS = (
 def _view(row: asyncpg.Record, share_of: PostView | None) -> PostView:
     mentions = [
         MentionRef(int(m["id"]), m["handle"], m["domain"], m["url"])
-        for m in json.loads(row["mentions_json"])
+        for m in orjson.loads(row["mentions_json"])
     ]
     return PostView(
         id=row["id"],

@@ -10,7 +10,10 @@ from storage.posts import PostView
 
 
 def iso(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    """ISO 8601 in UTC with milliseconds and Z (asyncpg returns timestamptz in UTC)."""
+    if value.utcoffset():
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def account_json(account: Account) -> dict[str, Any]:
