@@ -21,6 +21,8 @@ def hypercorn_config(
     hc.application_path = application_path
     hc.accesslog = None
     hc.errorlog = logging.getLogger("hypercorn.error")
-    hc.graceful_timeout = 10.0
+    # Open event streams never finish on their own: after this long they are cut
+    # (EventSource clients reconnect), so a restart takes seconds, not minutes.
+    hc.graceful_timeout = 3.0
     hc.keep_alive_timeout = 75.0
     return hc

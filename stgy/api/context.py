@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from quart import current_app, g, request
 
 from stgy.config import Config
@@ -23,6 +25,11 @@ def services() -> Services:
 def config() -> Config:
     found: Config = current_app.extensions[CONFIG_KEY]
     return found
+
+
+def extension(key: str) -> Any:
+    """A per-app object another API module keeps (e.g. the open streams)."""
+    return current_app.extensions[key]
 
 
 def token_key() -> str:

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 from pydantic import Field
-from quart import Blueprint, Quart, Response, current_app
+from quart import Blueprint, Quart, Response
 from quart.blueprints import BlueprintSetupState
 from quart_schema import hide
 
-from stgy.api.context import require_viewer, services, token_key
+from stgy.api.context import extension, require_viewer, services, token_key
 from stgy.api.notifications import notification_json
 from stgy.api.serializers import post_json
 from stgy.api.validation import QueryModel, query
@@ -101,7 +101,7 @@ async def _viewer(token: str | None) -> Viewer:
 @query(StreamingQuery)
 async def stream(query: StreamingQuery) -> Response:
     viewer = await _viewer(query.access_token)
-    streams: OpenStreams = current_app.extensions[STREAMS_KEY]
+    streams: OpenStreams = extension(STREAMS_KEY)
     body = _events(services(), viewer, streams)
     response = Response(body, mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache"
