@@ -14,23 +14,17 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlsplit
 
 import http_sf
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import (
-    decode_dss_signature,
-    encode_dss_signature,
-)
 
 from federation.digests import make_content_digest
-from federation.signatures import (
+from federation.httpsig import (
+    ECDSA,
     MAX_AGE,
     MAX_FUTURE,
     KeyResolver,
-    PrivateKey,
     PublicKey,
     SignatureError,
     VerifiedSignature,
+    algorithm_for,
     check_body_digests,
     check_expires,
     check_time,
@@ -40,15 +34,13 @@ from federation.signatures import (
     parse_http_date,
     parse_timestamp,
     required_for,
+    sign_with,
+    verified_by,
     verify_with_key_refresh,
 )
 
 DEFAULT_LABEL = "sig1"
-_ECDSA = {
-    "ecdsa-p256-sha256": (ec.SECP256R1, hashes.SHA256),
-    "ecdsa-p384-sha384": (ec.SECP384R1, hashes.SHA384),
-}
-_ALGORITHMS = {"rsa-v1_5-sha256", "rsa-pss-sha512", "ed25519", *_ECDSA}
+_ALGORITHMS = {"rsa-v1_5-sha256", "rsa-pss-sha512", "ed25519", *ECDSA}
 _DERIVED = {
     "@method",
     "@target-uri",
@@ -99,7 +91,7 @@ def sign_request(
     ed25519, P-256 keys ecdsa-p256-sha256; `alg` is named unless include_alg is False.
     """
     key = load_private_key(private_key_pem)
-    algorithm = _algorithm_for(key)
+    algorithm = algorithm_for(key)
     added = {"Content-Digest": make_content_digest(body)} if body is not None else {}
     parts = urlsplit(url)
     request = _Request(
@@ -117,7 +109,7 @@ def sign_request(
     if include_alg:
         params["alg"] = algorithm
     signature_params = _serialize_signature_params(label, covered, params)
-    signature = _sign(key, algorithm, _signature_base(request, covered, signature_params))
+    signature = sign_with(key, algorithm, _signature_base(request, covered, signature_params))
     added["Signature-Input"] = f"{label}={signature_params}"
     added["Signature"] = f"{label}=:{base64.b64encode(signature).decode('ascii')}:"
     return added
@@ -130,28 +122,6 @@ def _component_from_text(text: str) -> Component:
     if not isinstance(item, tuple) or not isinstance(item[0], str):
         raise ValueError(f"not a component identifier: {text}")
     return item[0], dict(item[1])
-
-
-def _algorithm_for(key: PrivateKey) -> str:
-    if isinstance(key, rsa.RSAPrivateKey):
-        return "rsa-v1_5-sha256"
-    if isinstance(key, ed25519.Ed25519PrivateKey):
-        return "ed25519"
-    for name, (curve, _) in _ECDSA.items():
-        if isinstance(key.curve, curve):
-            return name
-    raise ValueError(f"no RFC 9421 algorithm for curve {key.curve.name}")
-
-
-def _sign(key: PrivateKey, algorithm: str, data: bytes) -> bytes:
-    if isinstance(key, rsa.RSAPrivateKey):
-        return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
-    if isinstance(key, ed25519.Ed25519PrivateKey):
-        return key.sign(data)
-    _, hash_type = _ECDSA[algorithm]
-    r, s = decode_dss_signature(key.sign(data, ec.ECDSA(hash_type())))
-    size = (key.curve.key_size + 7) // 8
-    return r.to_bytes(size, "big") + s.to_bytes(size, "big")
 
 
 # ---- the signature base (RFC 9421 §2.5) -------------------------------------
@@ -370,7 +340,7 @@ async def _verify_one(
     used: list[str] = []
 
     def verifies(key: PublicKey) -> bool:
-        used.extend(_verified_by(key, alg, candidate.signature, data))
+        used.extend(verified_by(key, alg, candidate.signature, data))
         return bool(used)
 
     await verify_with_key_refresh(key_id, key_resolver, verifies)
@@ -391,37 +361,3 @@ def _is_covered(name: str, names: set[str], params: Params) -> bool:
     if name == "digest":
         return bool(names & {"content-digest", "digest"})
     return name in names
-
-
-def _verified_by(key: PublicKey, alg: str | None, signature: bytes, data: bytes) -> list[str]:
-    """The algorithm the signature verifies with: the named one, or any the key allows."""
-    if isinstance(key, rsa.RSAPublicKey):
-        schemes = {
-            "rsa-v1_5-sha256": (padding.PKCS1v15(), hashes.SHA256()),
-            "rsa-pss-sha512": (
-                padding.PSS(mgf=padding.MGF1(hashes.SHA512()), salt_length=64),
-                hashes.SHA512(),
-            ),
-        }
-        for name, (scheme, digest) in schemes.items():
-            if alg in (None, name):
-                try:
-                    key.verify(signature, data, scheme, digest)
-                    return [name]
-                except InvalidSignature:
-                    continue
-        return []
-    if isinstance(key, ed25519.Ed25519PublicKey):
-        if alg not in (None, "ed25519"):
-            return []
-        key.verify(signature, data)
-        return ["ed25519"]
-    for name, (curve, hash_type) in _ECDSA.items():
-        if isinstance(key.curve, curve) and alg in (None, name):
-            size = (key.curve.key_size + 7) // 8
-            if len(signature) != 2 * size:
-                return []
-            r, s = int.from_bytes(signature[:size], "big"), int.from_bytes(signature[size:], "big")
-            key.verify(encode_dss_signature(r, s), data, ec.ECDSA(hash_type()))
-            return [name]
-    return []

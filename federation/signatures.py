@@ -1,70 +1,62 @@
-"""HTTP Signatures: draft-cavage-12 signing and verification, and the checks both schemes share.
+"""HTTP Signatures: draft-cavage-12 signing and verification, and the dispatch between schemes.
 
 `verify_request` is the one entry point for incoming requests: it reads RFC 9421
 signatures (`Signature-Input` present, see `federation.rfc9421`) and
-draft-cavage ones (a lone `Signature` header).
+draft-cavage ones (a lone `Signature` header). The pieces both schemes share
+live in `federation.httpsig`.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import re
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime, parsedate_to_datetime
-from typing import Literal
+from email.utils import format_datetime
 from urllib.parse import urlsplit
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
-from federation.digests import make_digest, verify_content_digest, verify_digest
+from federation import rfc9421
+from federation.digests import make_digest
+from federation.httpsig import (
+    MAX_AGE,
+    MAX_FUTURE,
+    REQUIRED_HEADERS,
+    KeyResolver,
+    PublicKey,
+    SignatureError,
+    VerifiedSignature,
+    check_body_digests,
+    check_expires,
+    check_time,
+    load_private_key,
+    lowercase_headers,
+    normalized_authority,
+    parse_http_date,
+    parse_timestamp,
+    required_for,
+    verify_with_key_refresh,
+)
 
-PublicKey = rsa.RSAPublicKey | ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
-PrivateKey = rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
-
-KeyResolver = Callable[[str, bool], Awaitable[str | None]]
-"""`await resolver(key_id, refresh)` gives the PEM public key for a keyId, or None.
-
-It is called with refresh=False first (a cached key is fine; fetch when there
-is none). When the signature does not verify with that key, it is called once
-more with refresh=True: bypass any cache and refetch, because the actor may
-have rotated its key. Return None when the key cannot be found at all.
-"""
-
-MAX_AGE = timedelta(hours=12)
-MAX_FUTURE = timedelta(hours=1)
-REQUIRED_HEADERS = ("(request-target)", "host", "date")
+__all__ = [
+    "MAX_AGE",
+    "MAX_FUTURE",
+    "REQUIRED_HEADERS",
+    "CavageSignature",
+    "KeyResolver",
+    "SignatureError",
+    "VerifiedSignature",
+    "http_date",
+    "parse_signature_header",
+    "sign_request",
+    "verify_request",
+]
 
 _SUPPORTED_ALGORITHMS = ("rsa-sha256", "hs2019")
-
-
-class SignatureError(Exception):
-    """A request signature that is missing, malformed, stale or false.
-
-    `reason` names what failed in a few stable words ("date too old",
-    "digest mismatch", "signature does not verify", "header host not signed",
-    "unknown key", ...); `detail` adds specifics for logs.
-    """
-
-    def __init__(self, reason: str, detail: str | None = None) -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
-
-
-@dataclass(frozen=True, slots=True)
-class VerifiedSignature:
-    """What a verified signature proves: the key that signed, by which scheme, over what."""
-
-    key_id: str
-    scheme: Literal["cavage", "rfc9421"]
-    algorithm: str
-    covered: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,117 +74,6 @@ class CavageSignature:
     signature: bytes
     created: str | None = None
     expires: str | None = None
-
-
-# ---- keys -------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=1024)
-def load_public_key(pem: str) -> PublicKey:
-    """Parse a PEM public key once per distinct PEM (SPKI or PKCS#1 RSA); ValueError if unusable."""
-    key = serialization.load_pem_public_key(pem.encode("ascii"))
-    if not isinstance(key, rsa.RSAPublicKey | ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey):
-        raise ValueError(f"unsupported public key type {type(key).__name__}")
-    return key
-
-
-@functools.lru_cache(maxsize=256)
-def load_private_key(pem: str) -> PrivateKey:
-    """Parse an unencrypted PEM private key once per distinct PEM; ValueError if unusable."""
-    key = serialization.load_pem_private_key(pem.encode("ascii"), password=None)
-    if not isinstance(
-        key, rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
-    ):
-        raise ValueError(f"unsupported private key type {type(key).__name__}")
-    return key
-
-
-async def verify_with_key_refresh(
-    key_id: str, key_resolver: KeyResolver, verifies: Callable[[PublicKey], bool]
-) -> None:
-    """Check a signature with the resolved key, refetching the key once if it does not verify."""
-    pem = await key_resolver(key_id, False)
-    if pem is None:
-        raise SignatureError("unknown key", key_id)
-    if _verifies_with(pem, verifies):
-        return
-    fresh = await key_resolver(key_id, True)
-    if fresh is not None and fresh != pem and _verifies_with(fresh, verifies):
-        return
-    raise SignatureError("signature does not verify", key_id)
-
-
-def _verifies_with(pem: str, verifies: Callable[[PublicKey], bool]) -> bool:
-    try:
-        key = load_public_key(pem)
-    except (ValueError, UnicodeEncodeError):
-        return False
-    try:
-        return verifies(key)
-    except (InvalidSignature, ValueError):
-        return False
-
-
-# ---- checks shared by both schemes ------------------------------------------
-
-
-def lowercase_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Header names lowercased, values trimmed, repeated fields joined with ", "."""
-    pairs = headers.items() if isinstance(headers, Mapping) else headers
-    joined: dict[str, str] = {}
-    for name, value in pairs:
-        key = name.lower()
-        value = " ".join(part.strip() for part in value.strip().splitlines())
-        joined[key] = f"{joined[key]}, {value}" if key in joined else value
-    return joined
-
-
-def check_time(
-    moment: datetime, what: str, *, now: datetime, max_age: timedelta, max_future: timedelta
-) -> None:
-    if moment < now - max_age:
-        raise SignatureError(f"{what} too old", moment.isoformat())
-    if moment > now + max_future:
-        raise SignatureError(f"{what} in the future", moment.isoformat())
-
-
-def check_expires(expires: datetime, *, now: datetime, max_future: timedelta) -> None:
-    # The allowance for clock skew applies at both ends of the window.
-    if now > expires + max_future:
-        raise SignatureError("signature expired", expires.isoformat())
-
-
-def check_body_digests(headers: Mapping[str, str], body: bytes | None) -> None:
-    """Any Digest or Content-Digest the request carries must match its body."""
-    if body is None:
-        return
-    if "digest" in headers and not verify_digest(headers["digest"], body):
-        raise SignatureError("digest mismatch", "Digest")
-    if "content-digest" in headers and not verify_content_digest(headers["content-digest"], body):
-        raise SignatureError("digest mismatch", "Content-Digest")
-
-
-def required_for(body: bytes | None, required_headers: Sequence[str] | None) -> tuple[str, ...]:
-    if required_headers is not None:
-        return tuple(name.lower() for name in required_headers)
-    return REQUIRED_HEADERS + (("digest",) if body else ())
-
-
-def parse_timestamp(value: str | int, what: str) -> datetime:
-    """A signed Unix time (created, expires) as a UTC datetime."""
-    try:
-        return datetime.fromtimestamp(float(value), UTC)
-    except (ValueError, OverflowError, OSError) as error:
-        raise SignatureError(f"malformed {what}", str(value)) from error
-
-
-def parse_http_date(value: str) -> datetime:
-    """A Date header value as a UTC datetime."""
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError) as error:
-        raise SignatureError("malformed date header", value) from error
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # ---- draft-cavage: signing --------------------------------------------------
@@ -260,13 +141,6 @@ def sign_request(
 def http_date(moment: datetime) -> str:
     """An IMF-fixdate (RFC 7231), e.g. "Sun, 05 Jan 2014 21:31:40 GMT"."""
     return format_datetime(moment.astimezone(UTC).replace(microsecond=0), usegmt=True)
-
-
-def normalized_authority(scheme: str, netloc: str) -> str:
-    """host[:port] lowercased, without userinfo or the scheme's default port."""
-    host = netloc.rpartition("@")[2].lower()
-    default = {"https": ":443", "http": ":80"}.get(scheme.lower())
-    return host[: -len(default)] if default and host.endswith(default) else host
 
 
 # ---- draft-cavage: parsing --------------------------------------------------
@@ -372,8 +246,6 @@ async def verify_request(
         raise ValueError("now must be timezone-aware")
     lowered = lowercase_headers(headers)
     if "signature-input" in lowered:
-        from federation import rfc9421  # the RFC 9421 module builds on this one
-
         return await rfc9421.verify_request(
             method,
             path_with_query,
