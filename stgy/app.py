@@ -12,6 +12,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from stgy import __version__, metrics
 from stgy.api import (
     accounts,
+    activitypub,
     follows,
     health,
     notifications,
@@ -19,6 +20,7 @@ from stgy.api import (
     search,
     streaming,
     timelines,
+    wellknown,
 )
 from stgy.api.context import CONFIG_KEY, SERVICES_KEY, TOKEN_KEY, client_ip
 from stgy.api.errors import error_response, register_error_handlers
@@ -61,6 +63,8 @@ def create_app(config: Config | None = None) -> Quart:
     app.register_blueprint(notifications.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(streaming.bp)
+    app.register_blueprint(wellknown.bp)
+    app.register_blueprint(activitypub.bp)
 
     @app.before_serving
     async def start_services() -> None:

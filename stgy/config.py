@@ -47,7 +47,7 @@ def _domain(value: Any) -> str | None:
 
 def _bind(value: Any) -> str | None:
     host, sep, port = value.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not sep or not host or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
         return f"must be host:port, like 127.0.0.1:8000 (got {value!r})"
     return None
 

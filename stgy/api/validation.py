@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
@@ -19,6 +20,8 @@ M = TypeVar("M", bound=BaseModel)
 Handler = Callable[..., Awaitable[R]]
 
 MAX_PAGE = 100
+# ASCII digits only: str.isdigit() also accepts "³" and other digits int() refuses.
+_ID = re.compile(r"[0-9]{1,19}")
 
 
 class RequestModel(BaseModel):
@@ -111,7 +114,7 @@ def responds(model: Any, status: int = 200) -> Callable[[Callable[P, R]], Callab
 
 def parse_id(value: str, what: str = "item") -> int:
     """Ids are decimal strings of positive 64-bit integers; anything else is not found."""
-    if not value.isdigit() or len(value) > 19:
+    if not _ID.fullmatch(value):
         raise NotFound(f"no such {what}")
     number = int(value)
     if not 0 < number < 2**63:
@@ -122,6 +125,6 @@ def parse_id(value: str, what: str = "item") -> int:
 def parse_cursor(value: str | None, field: str) -> int | None:
     if value is None or value == "":
         return None
-    if not value.isdigit() or len(value) > 19 or int(value) >= 2**63:
+    if not _ID.fullmatch(value) or int(value) >= 2**63:
         raise Invalid(field, "must be an id (a decimal string)")
     return int(value)

@@ -198,7 +198,7 @@ async def online_accounts(services: Services) -> list[int]:
     for channel in channels:
         name = channel.decode() if isinstance(channel, bytes) else str(channel)
         suffix = name[len(prefix) :]
-        if suffix.isdigit():
+        if suffix.isascii() and suffix.isdigit():
             online.append(int(suffix))
     return online
 

@@ -474,3 +474,10 @@ async def test_openapi_documents_post_routes(client: Client) -> None:
     assert {"200", "403", "404"} <= set(like["responses"])
     listing = spec["paths"]["/api/accounts/{account_id}/posts"]["get"]
     assert {p["name"] for p in listing["parameters"]} >= {"since", "until", "limit"}
+
+
+@pytest.mark.parametrize("bad", ["³", "١٢٣", "1²"])
+async def test_non_ascii_digits_are_not_ids(client: Client, bad: str) -> None:
+    assert (await client.get(f"/api/posts/{bad}")).status_code == 404
+    response = await client.get("/api/timelines/public", query_string={"since": bad})
+    assert response.status_code == 400
