@@ -87,35 +87,19 @@ ACCOUNT_COLUMNS = ", ".join(f"a.{name}" for name in _ACCOUNT_NAMES)
 ACCOUNT_COLUMNS_PREFIXED = ", ".join(f"a.{name} AS a_{name}" for name in _ACCOUNT_NAMES)
 
 
+_FIELDS_AT = _ACCOUNT_NAMES.index("fields")
+_KEYS: dict[str, tuple[str, ...]] = {}
+
+
 def account_from(row: asyncpg.Record, prefix: str = "") -> Account:
     """An Account from a row holding ACCOUNT_COLUMNS (optionally aliased with a prefix)."""
-    fields = row[prefix + "fields"]
-    return Account(
-        id=row[prefix + "id"],
-        handle=row[prefix + "handle"],
-        domain=row[prefix + "domain"],
-        display_name=row[prefix + "display_name"],
-        bio_source=row[prefix + "bio_source"],
-        bio_html=row[prefix + "bio_html"],
-        fields=orjson.loads(fields) if isinstance(fields, str) else list(fields),
-        locked=row[prefix + "locked"],
-        discoverable=row[prefix + "discoverable"],
-        bot=row[prefix + "bot"],
-        ap_id=row[prefix + "ap_id"],
-        url=row[prefix + "url"],
-        inbox_url=row[prefix + "inbox_url"],
-        shared_inbox_url=row[prefix + "shared_inbox_url"],
-        public_key_pem=row[prefix + "public_key_pem"],
-        avatar_url=row[prefix + "avatar_url"],
-        header_url=row[prefix + "header_url"],
-        posts_count=row[prefix + "posts_count"],
-        followers_count=row[prefix + "followers_count"],
-        following_count=row[prefix + "following_count"],
-        created_at=row[prefix + "created_at"],
-        updated_at=row[prefix + "updated_at"],
-        suspended_at=row[prefix + "suspended_at"],
-        deleted_at=row[prefix + "deleted_at"],
-    )
+    keys = _KEYS.get(prefix)
+    if keys is None:
+        keys = _KEYS[prefix] = tuple(prefix + name for name in _ACCOUNT_NAMES)
+    values = [row[key] for key in keys]
+    fields = values[_FIELDS_AT]
+    values[_FIELDS_AT] = orjson.loads(fields) if isinstance(fields, str) else list(fields)
+    return Account(*values)
 
 
 async def handle_taken(conn: Conn, *, handle: str) -> bool:

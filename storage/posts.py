@@ -93,14 +93,16 @@ _VIEWS = (
 )
 
 
-def _view(row: asyncpg.Record, share_of: PostView | None) -> PostView:
+def _view(
+    row: asyncpg.Record, share_of: PostView | None, authors: dict[int, Account] | None = None
+) -> PostView:
     mentions = [
         MentionRef(int(m["id"]), m["handle"], m["domain"], m["url"])
         for m in orjson.loads(row["mentions_json"])
     ]
     return PostView(
         id=row["id"],
-        account=account_from(row, "a_"),
+        account=_author(row, authors),
         ap_id=row["ap_id"],
         url=row["url"],
         source=row["source"],
@@ -130,6 +132,16 @@ def _view(row: asyncpg.Record, share_of: PostView | None) -> PostView:
     )
 
 
+def _author(row: asyncpg.Record, authors: dict[int, Account] | None) -> Account:
+    """The row's author, built once per page: a page often holds several posts of one."""
+    if authors is None:
+        return account_from(row, "a_")
+    found = authors.get(row["a_id"])
+    if found is None:
+        found = authors[row["a_id"]] = account_from(row, "a_")
+    return found
+
+
 async def load_views(
     conn: Conn, *, post_ids: list[int], viewer_id: int | None
 ) -> dict[int, PostView]:
@@ -138,7 +150,8 @@ async def load_views(
         return {}
     rows = await conn.fetch(_VIEWS, post_ids, viewer_id)
     by_id = {row["id"]: row for row in rows}
-    originals = {row["id"]: _view(row, None) for row in rows if row["share_of_id"] is None}
+    authors: dict[int, Account] = {}
+    originals = {row["id"]: _view(row, None, authors) for row in rows if row["share_of_id"] is None}
     views: dict[int, PostView] = {}
     for post_id in post_ids:
         row = by_id.get(post_id)
@@ -147,7 +160,7 @@ async def load_views(
         if row["share_of_id"] is None:
             views[post_id] = originals[post_id]
         else:
-            views[post_id] = _view(row, originals.get(row["share_of_id"]))
+            views[post_id] = _view(row, originals.get(row["share_of_id"]), authors)
     return views
 
 
