@@ -12,6 +12,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 from saq.queue.redis import RedisQueue
 
+from federation.ssrf import GuardedTransport
 from stgy import __version__
 from stgy.config import Config
 from stgy.jobs import JOBS
@@ -59,10 +60,13 @@ def make_redis(config: Config) -> aioredis.Redis:
     )
 
 
-def make_http_client() -> httpx.AsyncClient:
+def make_http_client(config: Config) -> httpx.AsyncClient:
+    """The client for other servers: every connection goes through the SSRF guard,
+    which checks the addresses a name resolves to when it connects."""
     return httpx.AsyncClient(
+        transport=GuardedTransport(allow_private=config.federation.allow_private_addresses),
         timeout=httpx.Timeout(10.0, connect=5.0),
-        headers={"User-Agent": f"stgy/{__version__}"},
+        headers={"User-Agent": f"stgy/{__version__} (+{config.instance.base_url}/)"},
         follow_redirects=False,
     )
 
@@ -85,7 +89,7 @@ class Services:
         )
         redis = make_redis(config)
         queue = RedisQueue(redis, name=queue_name(config))
-        return cls(config, pool, redis, make_http_client(), JobQueue(queue))
+        return cls(config, pool, redis, make_http_client(config), JobQueue(queue))
 
     async def close(self) -> None:
         await self.http.aclose()
