@@ -15,6 +15,7 @@ from stgy.api import (
     activitypub,
     follows,
     health,
+    inbox,
     notifications,
     posts,
     search,
@@ -65,6 +66,7 @@ def create_app(config: Config | None = None) -> Quart:
     app.register_blueprint(streaming.bp)
     app.register_blueprint(wellknown.bp)
     app.register_blueprint(activitypub.bp)
+    app.register_blueprint(inbox.bp)
 
     @app.before_serving
     async def start_services() -> None:

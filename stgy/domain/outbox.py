@@ -33,6 +33,7 @@ KINDS = frozenset(
         "follow.requested",  # {follower_id, followee_id}: pending approval
         "follow.accepted",  # {follower_id, followee_id}
         "follow.removed",  # {follower_id, followee_id}: unfollow, rejection, block
+        "inbox.received",  # {inbox_activity_id}: an activity taken in, to apply
     }
 )
 

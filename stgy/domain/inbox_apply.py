@@ -1,0 +1,289 @@
+"""What each incoming activity type does here: Follow, Undo(Follow), Create(Note), Like,
+Announce and Delete. Each runs in the transaction of the `inbox.received` event and is
+idempotent: applying the same activity twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from federation.vocab import PUBLIC
+from stgy.domain import follows, outbox
+from stgy.domain.text import sanitize_html
+from stgy.services import Services
+from storage import accounts as accounts_sql
+from storage import follows as follows_sql
+from storage import inbox as inbox_sql
+from storage import outbox as outbox_sql
+from storage import post_writes
+from storage import posts as posts_sql
+from storage import relations as relations_sql
+from storage import remote_accounts as remote_sql
+from storage.accounts import Account
+from storage.db import Conn
+from storage.inbox import InboxActivity, PostTarget
+
+# Addressing that means "everyone", as servers write it.
+PUBLIC_ADDRESSES = frozenset({PUBLIC, "as:Public", "Public"})
+# Posts a remote account may share: never followers-only, direct or local-only ones.
+SHAREABLE = ("public", "unlisted")
+
+
+class Ignored(Exception):
+    """An activity that is valid but not applied here; the reason is kept on its row."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Incoming:
+    conn: Conn
+    services: Services
+    activity: InboxActivity
+    actor: Account
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        return self.activity.raw
+
+    async def emit(self, kind: str, payload: dict[str, Any]) -> None:
+        """Record an event and apply its handlers now, in this transaction.
+
+        A handler cannot enqueue after its own transaction commits, so the events an
+        activity causes are applied with it and marked done: exactly once, together.
+        """
+        event_id = await outbox.record_event(self.conn, kind, payload)
+        event = await outbox_sql.get_event(self.conn, event_id=event_id)
+        assert event is not None  # noqa: S101 - inserted just above
+        for handler in outbox.HANDLERS.get(kind, []):
+            await handler(self.conn, event, self.services)
+        await outbox_sql.mark_done(self.conn, event_id=event_id)
+
+
+def _id_of(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("id"), str):
+        found: str = value["id"]
+        return found
+    return None
+
+
+def _list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+# --- follows --------------------------------------------------------------------------
+
+
+async def _local_target(incoming: Incoming, object_id: str | None) -> Account:
+    account = await remote_sql.find_by_ap_id(incoming.conn, ap_id=object_id) if object_id else None
+    if account is None or not account.is_local or not account.active:
+        raise Ignored("the object is not a local account")
+    return account
+
+
+async def apply_follow(incoming: Incoming) -> None:
+    conn, actor = incoming.conn, incoming.actor
+    target = await _local_target(incoming, _id_of(incoming.raw.get("object")))
+    if await relations_sql.blocked_either_way(conn, account_id=actor.id, other_id=target.id):
+        raise Ignored("a block stands between these accounts")
+    state = follows.PENDING if target.locked else follows.ACCEPTED
+    created = await follows_sql.insert_follow(
+        conn, follower_id=actor.id, followee_id=target.id, state=state
+    )
+    await inbox_sql.set_follow_ap_id(
+        conn, follower_id=actor.id, followee_id=target.id, ap_id=incoming.activity.ap_id
+    )
+    if created is None:
+        return  # already following or requested
+    kind = "follow.accepted" if state == follows.ACCEPTED else "follow.requested"
+    await incoming.emit(kind, {"follower_id": actor.id, "followee_id": target.id})
+
+
+async def _undo_follow(incoming: Incoming, obj: Any) -> None:
+    conn, actor = incoming.conn, incoming.actor
+    followee_id: int | None = None
+    if isinstance(obj, dict):
+        if _id_of(obj.get("actor")) not in (None, actor.ap_id):
+            raise Ignored("the Follow undone is not the actor's")
+        target = _id_of(obj.get("object"))
+        if target is not None:
+            followee_id = (await _local_target(incoming, target)).id
+    object_id = _id_of(obj)
+    if followee_id is None and object_id is not None:
+        followee_id = await inbox_sql.followee_of_follow(
+            conn, follower_id=actor.id, ap_id=object_id
+        )
+    if followee_id is None:
+        raise Ignored("no such follow")
+    state = await follows_sql.delete_follow(conn, follower_id=actor.id, followee_id=followee_id)
+    if state is not None:
+        payload = {"follower_id": actor.id, "followee_id": followee_id, "state": state}
+        await incoming.emit("follow.removed", payload)
+
+
+async def apply_undo(incoming: Incoming) -> None:
+    obj = incoming.raw.get("object")
+    kind = obj.get("type") if isinstance(obj, dict) else None
+    if kind == "Follow" or (kind is None and isinstance(obj, str)):
+        await _undo_follow(incoming, obj)
+        return
+    raise Ignored(f"undoing {kind or 'this object'} is not supported")
+
+
+# --- posts ----------------------------------------------------------------------------
+
+
+def visibility_of(note: dict[str, Any], followers_url: str | None) -> str:
+    """public (Public in to), unlisted (Public in cc), followers, or direct."""
+    to = {_id_of(v) for v in _list(note.get("to"))}
+    cc = {_id_of(v) for v in _list(note.get("cc"))}
+    if to & PUBLIC_ADDRESSES:
+        return "public"
+    if cc & PUBLIC_ADDRESSES:
+        return "unlisted"
+    if followers_url is not None and followers_url in to | cc:
+        return "followers"
+    return "direct"
+
+
+def _published(note: dict[str, Any]) -> datetime | None:
+    try:
+        at = datetime.fromisoformat(_text(note.get("published")))
+    except ValueError:
+        return None
+    return at if at.tzinfo is not None else None
+
+
+async def apply_create(incoming: Incoming) -> None:
+    conn, actor = incoming.conn, incoming.actor
+    note = incoming.raw.get("object")
+    if not isinstance(note, dict) or note.get("type") != "Note":
+        raise Ignored("only Create of an embedded Note is supported")
+    note_id = _id_of(note)
+    assert note_id is not None  # noqa: S101 - checked when the activity was taken in
+    if await inbox_sql.find_post(conn, ap_id=note_id) is not None:
+        return  # stored before
+    mention_hrefs = [
+        href
+        for tag in _list(note.get("tag"))
+        if isinstance(tag, dict) and tag.get("type") == "Mention"
+        if isinstance(href := tag.get("href"), str)
+    ]
+    mentioned = await remote_sql.local_ids_by_ap_ids(conn, ap_ids=mention_hrefs)
+    if not mentioned and not await remote_sql.has_local_followers(conn, account_id=actor.id):
+        raise Ignored("nobody here follows the author or is mentioned")
+    reply_to_ap_id = _id_of(note.get("inReplyTo"))
+    reply_to = await inbox_sql.find_post(conn, ap_id=reply_to_ap_id) if reply_to_ap_id else None
+    followers_url = await remote_sql.followers_url(conn, account_id=actor.id)
+    language = None
+    content_map = note.get("contentMap")
+    if isinstance(content_map, dict) and len(content_map) == 1:
+        language = str(next(iter(content_map)))[:16]
+    post_id = await inbox_sql.insert_remote_post(
+        conn,
+        account_id=actor.id,
+        ap_id=note_id,
+        url=_id_of(note.get("url")) or note_id,
+        html=sanitize_html(_text(note.get("content"))),
+        summary=_text(note.get("summary")),
+        sensitive=note.get("sensitive") is True,
+        language=language,
+        visibility=visibility_of(note, followers_url),
+        in_reply_to_id=reply_to.id if reply_to else None,
+        in_reply_to_ap_id=reply_to_ap_id,
+        created_at=_published(note),
+    )
+    if post_id is None:
+        return
+    await post_writes.set_mentions(conn, post_id=post_id, account_ids=mentioned)
+    await post_writes.change_posts_count(conn, account_id=actor.id, delta=1)
+    if reply_to is not None:
+        await post_writes.change_replies_count(conn, post_id=reply_to.id, delta=1)
+    await incoming.emit("post.created", {"post_id": post_id})
+
+
+async def _local_post(incoming: Incoming) -> PostTarget:
+    """The live local post the activity's object names, if the actor may see it."""
+    object_id = _id_of(incoming.raw.get("object"))
+    post = await inbox_sql.find_post(incoming.conn, ap_id=object_id) if object_id else None
+    if post is None or not post.local or post.deleted or post.share_of_id is not None:
+        raise Ignored("the object is not a local post")
+    if post.visibility == "local":
+        raise Ignored("a local-only post does not federate")
+    ref = await posts_sql.get_post_ref(incoming.conn, post_id=post.id, viewer_id=incoming.actor.id)
+    if ref is None or not ref.visible:
+        raise Ignored("the object is not a local post")
+    return post
+
+
+async def apply_like(incoming: Incoming) -> None:
+    conn, actor = incoming.conn, incoming.actor
+    post = await _local_post(incoming)
+    if not post.allow_likes:
+        raise Ignored("the author does not accept likes on this post")
+    added = await post_writes.add_like(conn, account_id=actor.id, post_id=post.id)
+    await inbox_sql.set_like_ap_id(
+        conn, account_id=actor.id, post_id=post.id, ap_id=incoming.activity.ap_id
+    )
+    if added:
+        await incoming.emit("post.liked", {"post_id": post.id, "account_id": actor.id})
+
+
+async def apply_announce(incoming: Incoming) -> None:
+    conn, actor = incoming.conn, incoming.actor
+    post = await _local_post(incoming)
+    if post.visibility not in SHAREABLE:
+        raise Ignored("a followers-only, direct or local-only post cannot be shared")
+    share_id = await inbox_sql.insert_remote_share(
+        conn,
+        account_id=actor.id,
+        share_of_id=post.id,
+        visibility=post.visibility,
+        ap_id=incoming.activity.ap_id,
+    )
+    if share_id is None:
+        return
+    await post_writes.change_shares_count(conn, post_id=post.id, delta=1)
+    await incoming.emit("post.created", {"post_id": share_id})
+
+
+async def apply_delete(incoming: Incoming) -> None:
+    conn, actor = incoming.conn, incoming.actor
+    object_id = _id_of(incoming.raw.get("object"))
+    if object_id == actor.ap_id:
+        await accounts_sql.mark_deleted(conn, account_id=actor.id)
+        await incoming.emit("account.deleted", {"account_id": actor.id})
+        return
+    post = await inbox_sql.find_post(conn, ap_id=object_id) if object_id else None
+    if post is None or post.local or post.account_id != actor.id:
+        raise Ignored("the object is not a post of the actor")
+    if not await post_writes.mark_deleted(conn, post_id=post.id):
+        return  # a tombstone already
+    if post.share_of_id is None:
+        await post_writes.change_posts_count(conn, account_id=actor.id, delta=-1)
+    else:
+        await post_writes.change_shares_count(conn, post_id=post.share_of_id, delta=-1)
+    await incoming.emit("post.deleted", {"post_id": post.id})
+
+
+APPLIERS: dict[str, Callable[[Incoming], Awaitable[None]]] = {
+    "Follow": apply_follow,
+    "Undo": apply_undo,
+    "Create": apply_create,
+    "Like": apply_like,
+    "Announce": apply_announce,
+    "Delete": apply_delete,
+}
