@@ -9,7 +9,7 @@ from quart.typing import TestClientProtocol as Client
 from stgy.services import Services
 from tests.conftest import User, make_user
 from tests.integration.test_outbox import drain
-from tests.integration.test_timelines import create_post, entries, home, remote_account
+from tests.integration.timeline_support import create_post, entries, home, remote_account
 
 
 async def counts(client: Client, user: User | int) -> tuple[int, int]:
