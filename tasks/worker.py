@@ -16,12 +16,14 @@ from stgy.jobs import JOBS, SWEEP_OUTBOX, TRIM_TIMELINES
 from stgy.logs import quote
 from stgy.services import Services
 from tasks.context import JobContext
+from tasks.delivery import deliver_activity
 from tasks.outbox import handle_outbox_event, sweep_outbox
 from tasks.timelines import trim_timelines
 
 log = logging.getLogger("stgy.jobs")
 
 FUNCTIONS: list[Callable[..., Awaitable[Any]]] = [
+    deliver_activity,
     handle_outbox_event,
     sweep_outbox,
     trim_timelines,

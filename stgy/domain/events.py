@@ -3,6 +3,7 @@
 from stgy.domain import (
     accounts,  # noqa: F401
     fanout,  # noqa: F401
+    follow_replies,  # noqa: F401
     inbox,  # noqa: F401
     notifications,  # noqa: F401
     streaming,  # noqa: F401

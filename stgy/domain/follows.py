@@ -124,7 +124,9 @@ async def reject_request(services: Services, account_id: int, follower_id: int) 
             )
             if state is None:
                 raise NotFound("no such follow request")
-            payload = {**_pair(follower_id, account_id), "state": state}
+            # `rejected` tells a refusal from the follower's own withdrawal (a remote
+            # follower is sent a Reject only for this one).
+            payload = {**_pair(follower_id, account_id), "state": state, "rejected": True}
             event = await outbox.record_event(conn, "follow.removed", payload)
     await outbox.enqueue_events(services.jobs, [event])
 

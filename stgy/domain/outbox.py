@@ -32,7 +32,7 @@ KINDS = frozenset(
         "post.liked",  # {post_id, account_id}
         "follow.requested",  # {follower_id, followee_id}: pending approval
         "follow.accepted",  # {follower_id, followee_id}
-        "follow.removed",  # {follower_id, followee_id}: unfollow, rejection, block
+        "follow.removed",  # {follower_id, followee_id, state, rejected?}: unfollow, reject, block
         "inbox.received",  # {inbox_activity_id}: an activity taken in, to apply
     }
 )

@@ -45,6 +45,8 @@ async def effects(services: Services) -> Any:
         )
         await conn.execute("TRUNCATE outbox_test_effects")
         await conn.execute("DELETE FROM outbox_events")
+    # Jobs other tests left waiting (retries, scheduled attempts) would skew the counts.
+    await forget_queue(services)
     return None
 
 

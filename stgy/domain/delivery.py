@@ -1,0 +1,108 @@
+"""Delivering one activity to one inbox: sign as the sender, send, record the instance's health.
+
+The job that runs this gets everything it needs as arguments (the sender's id, the
+inbox and the rendered body): it reads nothing the enqueueing transaction wrote, so
+it is safe to run before that transaction commits, and enqueueing from an outbox
+handler is fine. Delivering twice is harmless: inboxes drop an activity id seen before.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from federation.deliver import DeliveryResult, Scheme, deliver
+from stgy.domain.remote_keys import host_of
+from stgy.jobs import DELIVER_ACTIVITY, delivery_job_key
+from stgy.logs import quote
+from stgy.services import Services
+from storage import deliveries as deliveries_sql
+
+log = logging.getLogger("stgy.delivery")
+
+# Each request of an attempt (two with the double knock) must be answered this fast.
+REQUEST_TIMEOUT = 10.0
+
+
+class DeliveryFailed(Exception):
+    """An attempt that is worth repeating failed (5xx, 429, timeout, no connection):
+    raised so that SAQ retries the job with backoff."""
+
+    def __init__(self, inbox_url: str, error: str | None) -> None:
+        super().__init__(f"{inbox_url}: {error}")
+        self.inbox_url = inbox_url
+        self.error = error
+
+
+async def enqueue_delivery(
+    services: Services, *, sender_id: int, inbox_url: str, activity_id: str, body: bytes
+) -> bool:
+    """Enqueue the delivery of a rendered activity; False when the same one already waits."""
+    return await services.jobs.enqueue(
+        DELIVER_ACTIVITY,
+        key=delivery_job_key(activity_id, inbox_url),
+        sender_id=sender_id,
+        inbox_url=inbox_url,
+        activity_id=activity_id,
+        body=body.decode(),
+    )
+
+
+async def deliver_activity(
+    services: Services, *, sender_id: int, inbox_url: str, activity_id: str, body: str
+) -> str:
+    """One attempt: 'delivered', or 'gone', 'refused' or 'unsigned' (none of them retried);
+    raises DeliveryFailed when the attempt is worth repeating."""
+    domain = host_of(inbox_url)
+    if domain is None:
+        log.warning("delivery_refused activity=%s inbox=%s", quote(activity_id), quote(inbox_url))
+        return "refused"
+    async with services.pool.acquire() as conn:
+        key = await deliveries_sql.signing_key(conn, account_id=sender_id)
+        if key is None:
+            # Not a local account with a key (deleted since?): nothing can be signed, ever.
+            log.warning("delivery_unsigned activity=%s sender=%d", quote(activity_id), sender_id)
+            return "unsigned"
+        known = await deliveries_sql.signature_scheme(conn, domain=domain)
+    scheme: Scheme = "rfc9421" if known == "rfc9421" else "cavage"
+    result = await deliver(
+        services.http,
+        inbox_url,
+        body.encode(),
+        key_id=key.key_id,
+        private_key_pem=key.private_key_pem,
+        scheme=scheme,
+        allow_private=services.config.federation.allow_private_addresses,
+        timeout=REQUEST_TIMEOUT,
+    )
+    await _record(services, domain, result)
+    log.info(
+        "delivery activity=%s inbox=%s status=%s scheme=%s outcome=%s%s",
+        quote(activity_id),
+        quote(inbox_url),
+        result.status,
+        result.scheme_used,
+        _outcome(result),
+        f" error={quote(result.error)}" if result.error else "",
+    )
+    if result.retry:
+        raise DeliveryFailed(inbox_url, result.error)
+    return _outcome(result)
+
+
+def _outcome(result: DeliveryResult) -> str:
+    if result.accepted:
+        return "delivered"
+    if result.retry:
+        return "retry"
+    return "gone" if result.gone else "refused"
+
+
+async def _record(services: Services, domain: str, result: DeliveryResult) -> None:
+    # `failures` counts attempts in a row the instance did not answer usefully (what a
+    # later "stop delivering to dead instances" needs). A permanent refusal of one
+    # activity (410, other 4xx) says nothing about the instance, so it changes nothing.
+    async with services.pool.acquire() as conn:
+        if result.accepted:
+            await deliveries_sql.record_success(conn, domain=domain, scheme=result.scheme_used)
+        elif result.retry:
+            await deliveries_sql.record_failure(conn, domain=domain)
