@@ -15,8 +15,6 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from pyld import jsonld as _pyld  # type: ignore[import-untyped]
-
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 SECURITY_CONTEXT = "https://w3id.org/security/v1"
 
@@ -37,6 +35,14 @@ def bundled_urls() -> frozenset[str]:
     return frozenset(_BUNDLED)
 
 
+def _pyld() -> Any:
+    """PyLD, imported on first use: it pulls in `requests` and costs ~25 MB of memory in
+    every process, while only documents we parse need it."""
+    from pyld import jsonld  # type: ignore[import-untyped]
+
+    return jsonld
+
+
 @cache
 def _read(name: str) -> dict[str, Any]:
     text = resources.files("federation").joinpath("contexts", name).read_text(encoding="utf-8")
@@ -48,7 +54,7 @@ def load_document(url: str, options: dict[str, Any] | None = None) -> dict[str, 
     """A PyLD document loader serving the bundled contexts; every other URL is refused."""
     name = _BUNDLED.get(url)
     if name is None:
-        raise _pyld.JsonLdError(
+        raise _pyld().JsonLdError(
             "refusing to load a context that is not bundled",
             "jsonld.LoadDocumentError",
             {"url": url},
@@ -69,7 +75,7 @@ def _options() -> dict[str, Any]:
 
 def _reason(exc: BaseException) -> str:
     """The innermost message of a PyLD error (it wraps the loader's refusal in its own)."""
-    if isinstance(exc.__cause__, _pyld.JsonLdError):
+    if isinstance(exc.__cause__, _pyld().JsonLdError):
         return _reason(exc.__cause__)
     details = getattr(exc, "details", None)
     url = details.get("url") if isinstance(details, dict) else None
@@ -80,8 +86,8 @@ def _reason(exc: BaseException) -> str:
 def expand(document: dict[str, Any]) -> list[dict[str, Any]]:
     """The expanded form of a document (full IRIs, every value a list)."""
     try:
-        expanded: list[dict[str, Any]] = _pyld.expand(document, _options())
-    except _pyld.JsonLdError as exc:
+        expanded: list[dict[str, Any]] = _pyld().expand(document, _options())
+    except _pyld().JsonLdError as exc:
         raise JsonLdError(_reason(exc)) from exc
     return expanded
 
@@ -89,7 +95,7 @@ def expand(document: dict[str, Any]) -> list[dict[str, Any]]:
 def compact(document: dict[str, Any] | list[Any], context: Any) -> dict[str, Any]:
     """A document compacted against `context` (a URL, a context object, or a list of them)."""
     try:
-        compacted: dict[str, Any] = _pyld.compact(document, context, _options())
-    except _pyld.JsonLdError as exc:
+        compacted: dict[str, Any] = _pyld().compact(document, context, _options())
+    except _pyld().JsonLdError as exc:
         raise JsonLdError(_reason(exc)) from exc
     return compacted

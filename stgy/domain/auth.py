@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,8 +23,13 @@ TOKEN_LIFETIME = timedelta(hours=1)
 SESSION_LIFETIME = timedelta(days=30)
 _ALGORITHM = "HS256"
 _hasher = PasswordHasher()
-# Verified against when the login names nobody, so both answers take as long.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the login names nobody, so both answers take as long.
+    Made on first use: hashing at import would cost every process 0.1 s and memory."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True)
@@ -95,7 +101,7 @@ async def login(
     async with services.pool.acquire() as conn:
         creds = await accounts_sql.find_credentials(conn, login=login)
     if creds is None:
-        await password_matches(_DUMMY_HASH, password)
+        await password_matches(_dummy_hash(), password)
         raise await _failed(services, keys, "wrong login or password")
     if not await password_matches(creds.password_hash, password) or creds.deleted:
         raise await _failed(services, keys, "wrong login or password")
