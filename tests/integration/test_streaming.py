@@ -174,12 +174,11 @@ async def test_shutdown_ends_open_streams(config: Config, services: Services) ->
         async with client.request("/api/streaming", headers=alice.auth) as connection:
             await connection.send_complete()
             assert await asyncio.wait_for(connection.receive(), 10) == b": connected\n\n"
-            started = time.monotonic()
             running = False
             await app.shutdown()
             # The stream ended by itself (the empty last chunk) before the services closed.
+            # (wait_for only guards against a hang; how fast it ends is not asserted.)
             assert await asyncio.wait_for(connection.receive(), 5) == b""
-            assert time.monotonic() - started < 5
         assert await subscribers(services, alice) == 0
     finally:
         if running:
