@@ -164,6 +164,10 @@ class FederationConfig:
     enabled: bool = _key(True)
     authorized_fetch: bool = _key(False)
     allow_private_addresses: bool = _key(False)
+    # Seconds before a failed delivery's first retry (each later wait doubles, to 6 h).
+    delivery_retry_delay: float = _key(60.0, _at_least(0.1))
+    # An instance failing every delivery this long is skipped until it answers again.
+    unavailable_after_days: float = _key(7.0, _at_least(0.0))
 
 
 @dataclass(frozen=True)

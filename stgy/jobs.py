@@ -24,6 +24,7 @@ DELIVER_ACTIVITY = "deliver_activity"
 HANDLE_OUTBOX_EVENT = "handle_outbox_event"
 SWEEP_OUTBOX = "sweep_outbox"
 TRIM_TIMELINES = "trim_timelines"
+PROBE_INSTANCES = "probe_instances"
 
 JOBS: dict[str, JobSettings] = {
     # Applies one outbox event; the sweeper re-enqueues it if every attempt fails.
@@ -41,6 +42,8 @@ JOBS: dict[str, JobSettings] = {
     SWEEP_OUTBOX: JobSettings(timeout=60, retries=1, retry_delay=0.0, retry_backoff=False),
     # Cron: trims home timelines in batches of owners; a failed run is redone next time.
     TRIM_TIMELINES: JobSettings(timeout=600, retries=1, retry_delay=0.0, retry_backoff=False),
+    # Cron (the slow schedule of unavailable instances): 100 probes of 10 s at the most.
+    PROBE_INSTANCES: JobSettings(timeout=1200, retries=1, retry_delay=0.0, retry_backoff=False),
 }
 
 

@@ -31,13 +31,21 @@ class JobQueue:
     def name(self) -> str:
         return str(self.saq.name)
 
-    async def enqueue(self, function: str, *, key: str | None = None, **kwargs: Any) -> bool:
-        """Enqueue a job; False when a job with the same key is already waiting or running."""
+    async def enqueue(
+        self,
+        function: str,
+        *,
+        key: str | None = None,
+        retry_delay: float | None = None,
+        **kwargs: Any,
+    ) -> bool:
+        """Enqueue a job; False when a job with the same key is already waiting or running.
+        `retry_delay` replaces the job's own first wait before a retry (configurable ones)."""
         settings = JOBS[function]
         job_fields: dict[str, Any] = {
             "timeout": settings.timeout,
             "retries": settings.retries,
-            "retry_delay": settings.retry_delay,
+            "retry_delay": settings.retry_delay if retry_delay is None else retry_delay,
             "retry_backoff": settings.retry_backoff,
             "ttl": settings.ttl,
         }

@@ -33,6 +33,7 @@ class PostTarget:
     allow_likes: bool
     share_of_id: int | None
     deleted: bool
+    allow_replies: bool
 
 
 async def insert_activity(
@@ -99,7 +100,7 @@ async def set_blocked(conn: Conn, *, domain: str, blocked: bool) -> None:
 async def find_post(conn: Conn, *, ap_id: str) -> PostTarget | None:
     row = await conn.fetchrow(
         "SELECT id, account_id, local, visibility, allow_likes, share_of_id,"
-        " deleted_at IS NOT NULL FROM posts WHERE ap_id = $1",
+        " deleted_at IS NOT NULL, allow_replies FROM posts WHERE ap_id = $1",
         ap_id,
     )
     return PostTarget(*row) if row else None

@@ -16,3 +16,8 @@ async def deliver_activity(
         activity_id=activity_id,
         body=body,
     )
+
+
+async def probe_instances(ctx: JobContext) -> int:
+    """Cron: ask unavailable instances whether they answer again."""
+    return await delivery.probe_unavailable_instances(ctx["services"])

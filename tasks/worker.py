@@ -12,11 +12,11 @@ from saq import CronJob, Worker
 from stgy import metrics
 from stgy.config import Config
 from stgy.domain import events  # noqa: F401 - registers the outbox handlers
-from stgy.jobs import JOBS, SWEEP_OUTBOX, TRIM_TIMELINES
+from stgy.jobs import JOBS, PROBE_INSTANCES, SWEEP_OUTBOX, TRIM_TIMELINES
 from stgy.logs import quote
 from stgy.services import Services
 from tasks.context import JobContext
-from tasks.delivery import deliver_activity
+from tasks.delivery import deliver_activity, probe_instances
 from tasks.outbox import handle_outbox_event, sweep_outbox
 from tasks.timelines import trim_timelines
 
@@ -25,11 +25,14 @@ log = logging.getLogger("stgy.jobs")
 FUNCTIONS: list[Callable[..., Awaitable[Any]]] = [
     deliver_activity,
     handle_outbox_event,
+    probe_instances,
     sweep_outbox,
     trim_timelines,
 ]
 # Home timelines are trimmed to their newest entries every ten minutes.
 TRIM_TIMELINES_CRON = "*/10 * * * *"
+# Instances skipped as unavailable are asked every half hour whether they are back.
+PROBE_INSTANCES_CRON = "*/30 * * * *"
 
 
 def sweep_cron(interval_seconds: int) -> str:
@@ -73,6 +76,7 @@ def make_worker(services: Services, **options: Any) -> Worker[JobContext]:
 
     sweep = JOBS[SWEEP_OUTBOX]
     trim = JOBS[TRIM_TIMELINES]
+    probe = JOBS[PROBE_INSTANCES]
     return Worker(
         services.jobs.saq,
         functions=FUNCTIONS,
@@ -91,6 +95,13 @@ def make_worker(services: Services, **options: Any) -> Worker[JobContext]:
                 timeout=trim.timeout,
                 retries=trim.retries,
                 ttl=trim.ttl,
+            ),
+            CronJob(
+                probe_instances,
+                cron=PROBE_INSTANCES_CRON,
+                timeout=probe.timeout,
+                retries=probe.retries,
+                ttl=probe.ttl,
             ),
         ],
         startup=startup,

@@ -226,7 +226,7 @@ def note(services: Services, post: PostObject) -> vocab.Note:
     )
 
 
-def _announce(post: PostObject) -> vocab.Announce:
+def announce_of(post: PostObject) -> vocab.Announce:
     assert post.share_of is not None  # noqa: S101 - called for shares only
     return vocab.Announce(
         id=post.ap_id,
@@ -239,7 +239,7 @@ def _announce(post: PostObject) -> vocab.Announce:
     )
 
 
-def _gone(post: PostObject) -> bool:
+def gone(post: PostObject) -> bool:
     return post.deleted_at is not None or post.account.deleted_at is not None
 
 
@@ -252,7 +252,7 @@ async def note_document(services: Services, handle: str, post_id: int) -> Docume
     post = await _post(services, handle, post_id)
     if post.share_of is not None or post.visibility not in PUBLICLY_FETCHABLE:
         raise NotFound("no such post")
-    if _gone(post):
+    if gone(post):
         return _tombstone(post.ap_id, post, "Note")
     return Document(vocab.render_note(note(services, post)))
 
@@ -263,20 +263,20 @@ async def activity_document(services: Services, handle: str, post_id: int) -> Do
     if post.visibility not in PUBLICLY_FETCHABLE:
         raise NotFound("no such activity")
     if post.share_of is None:
-        if _gone(post):
+        if gone(post):
             return _tombstone(f"{post.ap_id}/activity", post, "Create")
         return Document(vocab.render_create(note(services, post)))
-    if _gone(post):
+    if gone(post):
         return _tombstone(post.ap_id, post, "Announce")
     if not post.share_of.live or post.share_of.visibility not in PUBLICLY_FETCHABLE:
         raise NotFound("no such activity")
-    return Document(vocab.render_announce(_announce(post)))
+    return Document(vocab.render_announce(announce_of(post)))
 
 
 async def post_url(services: Services, handle: str, post_id: int) -> str:
     """Where a browser asking for a post goes: its page (the page decides who sees it)."""
     post = await _post(services, handle, post_id)
-    if post.share_of is not None or _gone(post) or post.url is None:
+    if post.share_of is not None or gone(post) or post.url is None:
         raise NotFound("no such post")
     return post.url
 
@@ -294,7 +294,7 @@ async def replies(
 ) -> dict[str, Any]:
     """Public and unlisted replies to a public or unlisted post, oldest first, as ids."""
     post = await _post(services, handle, post_id)
-    if post.share_of is not None or post.visibility not in PUBLICLY_FETCHABLE or _gone(post):
+    if post.share_of is not None or post.visibility not in PUBLICLY_FETCHABLE or gone(post):
         raise NotFound("no such post")
     collection_id = f"{post.ap_id}/replies"
     async with services.pool.acquire() as conn:
@@ -313,7 +313,7 @@ async def replies(
 
 def _outbox_item(services: Services, post: PostObject) -> dict[str, Any]:
     if post.share_of is not None:
-        return vocab.announce_activity(_announce(post))
+        return vocab.announce_activity(announce_of(post))
     return vocab.create_activity(note(services, post))
 
 

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from stgy.domain import accounts
+from stgy.domain import accounts, outbox
 from stgy.domain.auth import hash_password
 from stgy.domain.errors import NotFound
 from stgy.domain.keys import generate_key_pair
@@ -83,7 +83,9 @@ async def delete_user(services: Services, handle: str) -> None:
     async with services.pool.acquire() as conn, conn.transaction():
         await accounts_sql.mark_deleted(conn, account_id=account_id)
         await sessions_sql.revoke_all_sessions(conn, account_id=account_id)
-        await accounts_sql.purge_content(conn, account_id=account_id)
+        # Content goes in the event's job, which first tells remote followers.
+        event = await outbox.record_event(conn, "account.deleted", {"account_id": account_id})
+    await outbox.enqueue_events(services.jobs, [event])
 
 
 async def reset_cache(services: Services) -> int:

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import logging
 
+import httpx
+
 from federation.deliver import DeliveryResult, Scheme, deliver
+from federation.ssrf import UnsafeTarget
 from stgy.domain.remote_keys import host_of
 from stgy.jobs import DELIVER_ACTIVITY, delivery_job_key
 from stgy.logs import quote
@@ -40,6 +43,7 @@ async def enqueue_delivery(
     return await services.jobs.enqueue(
         DELIVER_ACTIVITY,
         key=delivery_job_key(activity_id, inbox_url),
+        retry_delay=services.config.federation.delivery_retry_delay,
         sender_id=sender_id,
         inbox_url=inbox_url,
         activity_id=activity_id,
@@ -50,7 +54,7 @@ async def enqueue_delivery(
 async def deliver_activity(
     services: Services, *, sender_id: int, inbox_url: str, activity_id: str, body: str
 ) -> str:
-    """One attempt: 'delivered', or 'gone', 'refused' or 'unsigned' (none of them retried);
+    """One attempt: 'delivered', or 'gone', 'refused', 'unsigned' or 'skipped' (none retried);
     raises DeliveryFailed when the attempt is worth repeating."""
     domain = host_of(inbox_url)
     if domain is None:
@@ -62,6 +66,14 @@ async def deliver_activity(
             # Not a local account with a key (deleted since?): nothing can be signed, ever.
             log.warning("delivery_unsigned activity=%s sender=%d", quote(activity_id), sender_id)
             return "unsigned"
+        if await deliveries_sql.is_unavailable(conn, domain=domain):
+            # Failing for days: skipped until the probe finds it answering again.
+            log.info(
+                "delivery_skipped activity=%s inbox=%s reason=unavailable",
+                quote(activity_id),
+                quote(inbox_url),
+            )
+            return "skipped"
         known = await deliveries_sql.signature_scheme(conn, domain=domain)
     scheme: Scheme = "rfc9421" if known == "rfc9421" else "cavage"
     result = await deliver(
@@ -105,4 +117,42 @@ async def _record(services: Services, domain: str, result: DeliveryResult) -> No
         if result.accepted:
             await deliveries_sql.record_success(conn, domain=domain, scheme=result.scheme_used)
         elif result.retry:
-            await deliveries_sql.record_failure(conn, domain=domain)
+            days = services.config.federation.unavailable_after_days
+            if await deliveries_sql.record_failure(
+                conn, domain=domain, unavailable_after_seconds=days * 86400
+            ):
+                log.warning("instance_unavailable domain=%s", quote(domain))
+
+
+# Unavailable instances probed per run of the cron job, and how long each may take.
+PROBE_BATCH = 100
+PROBE_TIMEOUT = 10.0
+
+
+def probe_url(domain: str) -> str:
+    """A cheap document every server answers: its NodeInfo links (http for localhost)."""
+    host = domain.rsplit(":", 1)[0] if not domain.endswith("]") else domain
+    local = host == "localhost" or host.endswith(".localhost") or host.startswith("127.")
+    return f"{'http' if local else 'https'}://{domain}/.well-known/nodeinfo"
+
+
+async def probe_unavailable_instances(services: Services) -> int:
+    """Ask each unavailable instance whether it answers again; any answer below 500 makes
+    it available (deliveries resume). Returns how many came back."""
+    async with services.pool.acquire() as conn:
+        domains = await deliveries_sql.unavailable_domains(conn, limit=PROBE_BATCH)
+    back = 0
+    for domain in domains:
+        try:
+            response = await services.http.get(probe_url(domain), timeout=PROBE_TIMEOUT)
+            answered = response.status_code < 500
+        except (httpx.HTTPError, UnsafeTarget, OSError):
+            answered = False
+        async with services.pool.acquire() as conn:
+            if answered:
+                await deliveries_sql.record_success(conn, domain=domain, scheme=None)
+                back += 1
+            else:
+                await deliveries_sql.record_probe_failure(conn, domain=domain)
+        log.info("instance_probe domain=%s available=%s", quote(domain), answered)
+    return back

@@ -6,5 +6,7 @@ from stgy.domain import (
     follow_replies,  # noqa: F401
     inbox,  # noqa: F401
     notifications,  # noqa: F401
+    outgoing,  # noqa: F401
+    outgoing_social,  # noqa: F401
     streaming,  # noqa: F401
 )

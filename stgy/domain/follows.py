@@ -9,6 +9,7 @@ from stgy.domain import outbox
 from stgy.domain.errors import Forbidden, Invalid, NotFound
 from stgy.services import Services
 from storage import accounts as accounts_sql
+from storage import deliveries as deliveries_sql
 from storage import follows as follows_sql
 from storage import relations as relations_sql
 from storage.accounts import Account
@@ -77,10 +78,13 @@ async def follow(services: Services, follower_id: int, target_id: int) -> str:
 async def remove_follow(conn: Conn, follower_id: int, followee_id: int) -> int | None:
     """Remove a follow in the caller's transaction, recording `follow.removed` with the
     state it had; the event id to enqueue after commit, None when there was no follow."""
+    ap_id = await deliveries_sql.follow_ap_id(
+        conn, follower_id=follower_id, followee_id=followee_id
+    )
     state = await follows_sql.delete_follow(conn, follower_id=follower_id, followee_id=followee_id)
     if state is None:
         return None
-    payload = {**_pair(follower_id, followee_id), "state": state}
+    payload = {**_pair(follower_id, followee_id), "state": state, "ap_id": ap_id}
     return await outbox.record_event(conn, "follow.removed", payload)
 
 

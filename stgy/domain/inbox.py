@@ -22,7 +22,8 @@ from federation import signatures
 from federation.httpsig import SignatureError
 from stgy.domain import outbox
 from stgy.domain.errors import Forbidden, Invalid, Unauthorized
-from stgy.domain.inbox_apply import APPLIERS, Ignored, Incoming
+from stgy.domain.inbox_apply import Ignored, Incoming
+from stgy.domain.inbox_social import APPLIERS
 from stgy.domain.remote_keys import host_of, is_blocked, key_owner, key_resolver
 from stgy.logs import quote
 from stgy.services import Services

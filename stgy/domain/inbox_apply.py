@@ -1,6 +1,7 @@
-"""What each incoming activity type does here: Follow, Undo(Follow), Create(Note), Like,
-Announce and Delete. Each runs in the transaction of the `inbox.received` event and is
-idempotent: applying the same activity twice changes nothing the second time.
+"""What incoming activities about posts and follows of local accounts do: Follow,
+Undo(Follow), Create(Note), Like, Announce and Delete (the rest: stgy.domain.inbox_social).
+Each runs in the transaction of the `inbox.received` event and is idempotent: applying
+the same activity twice changes nothing the second time.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from stgy.services import Services
 from storage import accounts as accounts_sql
 from storage import follows as follows_sql
 from storage import inbox as inbox_sql
+from storage import inbox_social as social_sql
 from storage import outbox as outbox_sql
 from storage import post_writes
 from storage import posts as posts_sql
@@ -65,7 +67,7 @@ class Incoming:
         await outbox_sql.mark_done(self.conn, event_id=event_id)
 
 
-def _id_of(value: Any) -> str | None:
+def id_of(value: Any) -> str | None:
     if isinstance(value, str):
         return value
     if isinstance(value, dict) and isinstance(value.get("id"), str):
@@ -74,13 +76,13 @@ def _id_of(value: Any) -> str | None:
     return None
 
 
-def _list(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
 
 
-def _text(value: Any) -> str:
+def text_of(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
@@ -96,7 +98,7 @@ async def _local_target(incoming: Incoming, object_id: str | None) -> Account:
 
 async def apply_follow(incoming: Incoming) -> None:
     conn, actor = incoming.conn, incoming.actor
-    target = await _local_target(incoming, _id_of(incoming.raw.get("object")))
+    target = await _local_target(incoming, id_of(incoming.raw.get("object")))
     if await relations_sql.blocked_either_way(conn, account_id=actor.id, other_id=target.id):
         raise Ignored("a block stands between these accounts")
     state = follows.PENDING if target.locked else follows.ACCEPTED
@@ -112,16 +114,16 @@ async def apply_follow(incoming: Incoming) -> None:
     await incoming.emit(kind, {"follower_id": actor.id, "followee_id": target.id})
 
 
-async def _undo_follow(incoming: Incoming, obj: Any) -> None:
+async def undo_follow(incoming: Incoming, obj: Any) -> None:
     conn, actor = incoming.conn, incoming.actor
     followee_id: int | None = None
     if isinstance(obj, dict):
-        if _id_of(obj.get("actor")) not in (None, actor.ap_id):
+        if id_of(obj.get("actor")) not in (None, actor.ap_id):
             raise Ignored("the Follow undone is not the actor's")
-        target = _id_of(obj.get("object"))
+        target = id_of(obj.get("object"))
         if target is not None:
             followee_id = (await _local_target(incoming, target)).id
-    object_id = _id_of(obj)
+    object_id = id_of(obj)
     if followee_id is None and object_id is not None:
         followee_id = await inbox_sql.followee_of_follow(
             conn, follower_id=actor.id, ap_id=object_id
@@ -134,22 +136,13 @@ async def _undo_follow(incoming: Incoming, obj: Any) -> None:
         await incoming.emit("follow.removed", payload)
 
 
-async def apply_undo(incoming: Incoming) -> None:
-    obj = incoming.raw.get("object")
-    kind = obj.get("type") if isinstance(obj, dict) else None
-    if kind == "Follow" or (kind is None and isinstance(obj, str)):
-        await _undo_follow(incoming, obj)
-        return
-    raise Ignored(f"undoing {kind or 'this object'} is not supported")
-
-
 # --- posts ----------------------------------------------------------------------------
 
 
 def visibility_of(note: dict[str, Any], followers_url: str | None) -> str:
     """public (Public in to), unlisted (Public in cc), followers, or direct."""
-    to = {_id_of(v) for v in _list(note.get("to"))}
-    cc = {_id_of(v) for v in _list(note.get("cc"))}
+    to = {id_of(v) for v in as_list(note.get("to"))}
+    cc = {id_of(v) for v in as_list(note.get("cc"))}
     if to & PUBLIC_ADDRESSES:
         return "public"
     if cc & PUBLIC_ADDRESSES:
@@ -161,7 +154,7 @@ def visibility_of(note: dict[str, Any], followers_url: str | None) -> str:
 
 def _published(note: dict[str, Any]) -> datetime | None:
     try:
-        at = datetime.fromisoformat(_text(note.get("published")))
+        at = datetime.fromisoformat(text_of(note.get("published")))
     except ValueError:
         return None
     return at if at.tzinfo is not None else None
@@ -172,21 +165,25 @@ async def apply_create(incoming: Incoming) -> None:
     note = incoming.raw.get("object")
     if not isinstance(note, dict) or note.get("type") != "Note":
         raise Ignored("only Create of an embedded Note is supported")
-    note_id = _id_of(note)
+    note_id = id_of(note)
     assert note_id is not None  # noqa: S101 - checked when the activity was taken in
     if await inbox_sql.find_post(conn, ap_id=note_id) is not None:
         return  # stored before
     mention_hrefs = [
         href
-        for tag in _list(note.get("tag"))
+        for tag in as_list(note.get("tag"))
         if isinstance(tag, dict) and tag.get("type") == "Mention"
         if isinstance(href := tag.get("href"), str)
     ]
     mentioned = await remote_sql.local_ids_by_ap_ids(conn, ap_ids=mention_hrefs)
     if not mentioned and not await remote_sql.has_local_followers(conn, account_id=actor.id):
         raise Ignored("nobody here follows the author or is mentioned")
-    reply_to_ap_id = _id_of(note.get("inReplyTo"))
+    reply_to_ap_id = id_of(note.get("inReplyTo"))
     reply_to = await inbox_sql.find_post(conn, ap_id=reply_to_ap_id) if reply_to_ap_id else None
+    if reply_to is not None and reply_to.local and not reply_to.allow_replies:
+        # The post's interaction policy (GoToSocial's canReply): only those it mentions.
+        if not await social_sql.is_mentioned(conn, post_id=reply_to.id, account_id=actor.id):
+            raise Ignored("the author does not accept replies to this post")
     followers_url = await remote_sql.followers_url(conn, account_id=actor.id)
     language = None
     content_map = note.get("contentMap")
@@ -196,9 +193,9 @@ async def apply_create(incoming: Incoming) -> None:
         conn,
         account_id=actor.id,
         ap_id=note_id,
-        url=_id_of(note.get("url")) or note_id,
-        html=sanitize_html(_text(note.get("content"))),
-        summary=_text(note.get("summary")),
+        url=id_of(note.get("url")) or note_id,
+        html=sanitize_html(text_of(note.get("content"))),
+        summary=text_of(note.get("summary")),
         sensitive=note.get("sensitive") is True,
         language=language,
         visibility=visibility_of(note, followers_url),
@@ -217,7 +214,7 @@ async def apply_create(incoming: Incoming) -> None:
 
 async def _local_post(incoming: Incoming) -> PostTarget:
     """The live local post the activity's object names, if the actor may see it."""
-    object_id = _id_of(incoming.raw.get("object"))
+    object_id = id_of(incoming.raw.get("object"))
     post = await inbox_sql.find_post(incoming.conn, ap_id=object_id) if object_id else None
     if post is None or not post.local or post.deleted or post.share_of_id is not None:
         raise Ignored("the object is not a local post")
@@ -262,7 +259,7 @@ async def apply_announce(incoming: Incoming) -> None:
 
 async def apply_delete(incoming: Incoming) -> None:
     conn, actor = incoming.conn, incoming.actor
-    object_id = _id_of(incoming.raw.get("object"))
+    object_id = id_of(incoming.raw.get("object"))
     if object_id == actor.ap_id:
         await accounts_sql.mark_deleted(conn, account_id=actor.id)
         await incoming.emit("account.deleted", {"account_id": actor.id})
@@ -281,7 +278,6 @@ async def apply_delete(incoming: Incoming) -> None:
 
 APPLIERS: dict[str, Callable[[Incoming], Awaitable[None]]] = {
     "Follow": apply_follow,
-    "Undo": apply_undo,
     "Create": apply_create,
     "Like": apply_like,
     "Announce": apply_announce,

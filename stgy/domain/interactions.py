@@ -10,6 +10,7 @@ from stgy.domain import outbox
 from stgy.domain.errors import Forbidden, Invalid, NotFound
 from stgy.services import Services
 from storage import accounts as accounts_sql
+from storage import deliveries as deliveries_sql
 from storage import post_writes
 from storage import posts as posts_sql
 from storage.accounts import Account
@@ -63,10 +64,16 @@ async def like(services: Services, viewer_id: int, post_id: int) -> PostView:
 
 
 async def unlike(services: Services, viewer_id: int, post_id: int) -> PostView:
+    """Take a like back (none is fine); records `post.unliked` when one was removed."""
+    events = []
     async with services.pool.acquire() as conn:
         async with conn.transaction():
             ref = await _target(conn, post_id, viewer_id)
-            await post_writes.remove_like(conn, account_id=viewer_id, post_id=ref.id)
+            like_ap_id = await deliveries_sql.like_ap_id(conn, account_id=viewer_id, post_id=ref.id)
+            if await post_writes.remove_like(conn, account_id=viewer_id, post_id=ref.id):
+                payload = {"post_id": ref.id, "account_id": viewer_id, "like_ap_id": like_ap_id}
+                events.append(await outbox.record_event(conn, "post.unliked", payload))
+        await outbox.enqueue_events(services.jobs, events)
         return await _view(conn, ref.id, viewer_id)
 
 

@@ -30,6 +30,9 @@ KINDS = frozenset(
         "post.updated",  # {post_id}
         "post.deleted",  # {post_id}
         "post.liked",  # {post_id, account_id}
+        "post.unliked",  # {post_id, account_id, like_ap_id?}
+        "account.blocked",  # {account_id, target_id}
+        "account.unblocked",  # {account_id, target_id, block_ap_id?}
         "follow.requested",  # {follower_id, followee_id}: pending approval
         "follow.accepted",  # {follower_id, followee_id}
         "follow.removed",  # {follower_id, followee_id, state, rejected?}: unfollow, reject, block
@@ -42,12 +45,17 @@ class UnknownEventKind(Exception):
     """An event of a kind that is neither declared nor handled."""
 
 
-def handles(kind: str) -> Callable[[EventHandler], EventHandler]:
-    """Subscribe a handler to an event kind."""
+def handles(kind: str, *, first: bool = False) -> Callable[[EventHandler], EventHandler]:
+    """Subscribe a handler to an event kind; `first` runs it before the others (for a
+    handler that must read rows the others remove, such as the followers to notify)."""
 
     def register(handler: EventHandler) -> EventHandler:
         subscribers = HANDLERS.setdefault(kind, [])
-        if handler not in subscribers:
+        if handler in subscribers:
+            return handler
+        if first:
+            subscribers.insert(0, handler)
+        else:
             subscribers.append(handler)
         return handler
 

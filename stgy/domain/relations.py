@@ -6,6 +6,7 @@ from stgy.domain import outbox
 from stgy.domain.errors import Invalid
 from stgy.domain.follows import AccountPage, Lister, active_account, known_account, remove_follow
 from stgy.services import Services
+from storage import deliveries as deliveries_sql
 from storage import relations as relations_sql
 
 
@@ -21,7 +22,9 @@ async def block(services: Services, account_id: int, target_id: int) -> None:
     async with services.pool.acquire() as conn:
         async with conn.transaction():
             await active_account(conn, target_id)
-            await relations_sql.insert_block(conn, account_id=account_id, target_id=target_id)
+            blocked = await relations_sql.insert_block(
+                conn, account_id=account_id, target_id=target_id
+            )
             events = [
                 event
                 for event in (
@@ -30,6 +33,9 @@ async def block(services: Services, account_id: int, target_id: int) -> None:
                 )
                 if event is not None
             ]
+            if blocked:
+                pair = {"account_id": account_id, "target_id": target_id}
+                events.append(await outbox.record_event(conn, "account.blocked", pair))
     await outbox.enqueue_events(services.jobs, events)
 
 
@@ -38,7 +44,16 @@ async def unblock(services: Services, account_id: int, target_id: int) -> None:
     async with services.pool.acquire() as conn:
         async with conn.transaction():
             await known_account(conn, target_id)
-            await relations_sql.delete_block(conn, account_id=account_id, target_id=target_id)
+            block_ap_id = await deliveries_sql.block_ap_id(
+                conn, account_id=account_id, target_id=target_id
+            )
+            if not await relations_sql.delete_block(
+                conn, account_id=account_id, target_id=target_id
+            ):
+                return
+            payload = {"account_id": account_id, "target_id": target_id, "block_ap_id": block_ap_id}
+            event = await outbox.record_event(conn, "account.unblocked", payload)
+    await outbox.enqueue_events(services.jobs, [event])
 
 
 async def mute(services: Services, account_id: int, target_id: int) -> None:
