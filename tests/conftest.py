@@ -123,9 +123,11 @@ class LiveInstance:
     log: Path
 
 
-def start_live_instance(database_url: str, tmp: Path, name: str) -> LiveInstance:
+def start_live_instance(
+    database_url: str, tmp: Path, name: str, port: int | None = None, **extra: str
+) -> LiveInstance:
     """Start an instance on its own database and queue; `database_url` must be migrated."""
-    port = free_port()
+    port = port or free_port()
     env = {
         **os.environ,
         **config_env(
@@ -135,6 +137,7 @@ def start_live_instance(database_url: str, tmp: Path, name: str) -> LiveInstance
             STGY_INSTANCE_DOMAIN=f"{name}.localhost:{port}",
             STGY_SERVER_BIND=f"127.0.0.1:{port}",
             STGY_FEDERATION_ALLOW_PRIVATE_ADDRESSES="true",
+            **extra,
         ),
     }
     (tmp / name).mkdir(parents=True, exist_ok=True)

@@ -26,10 +26,11 @@ from storage.outbox import OutboxEvent
 
 
 def follow_reply(
-    kind: str, follower: Account, followee: Account, follow_ap_id: str | None
+    kind: str, follower: Account, followee: Account, follow_ap_id: str | None, event_id: int
 ) -> dict[str, Any]:
     """An Accept or Reject of `follower`'s Follow of `followee`, naming the Follow by its id
-    when we remembered it, else embedding it (which Mastodon matches by actor and object)."""
+    when we remembered it, else embedding it (which Mastodon matches by actor and object).
+    The id names the event, so the answer to a later Follow is not taken for a replay."""
     follow: str | dict[str, Any] = follow_ap_id or {
         "type": "Follow",
         "actor": follower.ap_id,
@@ -38,7 +39,7 @@ def follow_reply(
     fragment = "accepts" if kind == "Accept" else "rejects"
     return {
         "@context": AS_CONTEXT,
-        "id": f"{followee.ap_id}#{fragment}/follows/{follower.id}",
+        "id": f"{followee.ap_id}#{fragment}/follows/{follower.id}/{event_id}",
         "type": kind,
         "actor": followee.ap_id,
         "object": follow,
@@ -46,8 +47,9 @@ def follow_reply(
 
 
 async def _reply(
-    conn: Conn, services: Services, kind: str, payload: dict[str, Any], follow_ap_id: str | None
+    conn: Conn, services: Services, kind: str, event: OutboxEvent, follow_ap_id: str | None
 ) -> None:
+    payload = event.payload
     if not services.config.federation.enabled:
         return
     accounts = await accounts_sql.get_accounts(
@@ -59,7 +61,7 @@ async def _reply(
         return
     if follower.inbox_url is None:
         return
-    activity = follow_reply(kind, follower, followee, follow_ap_id)
+    activity = follow_reply(kind, follower, followee, follow_ap_id, event.id)
     await enqueue_delivery(
         services,
         sender_id=followee.id,
@@ -76,7 +78,7 @@ async def accept_remote_follow(conn: Conn, event: OutboxEvent, services: Service
         follower_id=int(event.payload["follower_id"]),
         followee_id=int(event.payload["followee_id"]),
     )
-    await _reply(conn, services, "Accept", event.payload, follow_ap_id)
+    await _reply(conn, services, "Accept", event, follow_ap_id)
 
 
 @outbox.handles("follow.removed")
@@ -86,4 +88,4 @@ async def reject_remote_follow(conn: Conn, event: OutboxEvent, services: Service
     # follow row is gone, so the Follow is embedded rather than named by its id.
     if event.payload.get("state") != "pending" or not event.payload.get("rejected"):
         return
-    await _reply(conn, services, "Reject", event.payload, None)
+    await _reply(conn, services, "Reject", event, None)

@@ -176,10 +176,15 @@ async def apply_create(incoming: Incoming) -> None:
         if isinstance(href := tag.get("href"), str)
     ]
     mentioned = await remote_sql.local_ids_by_ap_ids(conn, ap_ids=mention_hrefs)
-    if not mentioned and not await remote_sql.has_local_followers(conn, account_id=actor.id):
-        raise Ignored("nobody here follows the author or is mentioned")
     reply_to_ap_id = id_of(note.get("inReplyTo"))
     reply_to = await inbox_sql.find_post(conn, ap_id=reply_to_ap_id) if reply_to_ap_id else None
+    replies_here = reply_to is not None and reply_to.local
+    if (
+        not mentioned
+        and not replies_here
+        and not await remote_sql.has_local_followers(conn, account_id=actor.id)
+    ):
+        raise Ignored("nobody here follows the author, is mentioned or replied to")
     if reply_to is not None and reply_to.local and not reply_to.allow_replies:
         # The post's interaction policy (GoToSocial's canReply): only those it mentions.
         if not await social_sql.is_mentioned(conn, post_id=reply_to.id, account_id=actor.id):

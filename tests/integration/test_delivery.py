@@ -140,10 +140,23 @@ async def account_id_of(services: Services, ap_id: str) -> int:
     return found
 
 
+async def accept_id_of(services: Services, target: str, follower_ap_id: str) -> str:
+    """The id of the Accept sent for a follower's follow (it names the accepting event)."""
+    follower_id = await account_id_of(services, follower_ap_id)
+    async with services.pool.acquire() as conn:
+        event_id = await conn.fetchval(
+            "SELECT max(id) FROM outbox_events WHERE kind = 'follow.accepted'"
+            " AND (payload->>'follower_id')::bigint = $1",
+            follower_id,
+        )
+    return f"{target}#accepts/follows/{follower_id}/{event_id}"
+
+
 async def instance_of(services: Services, domain: str) -> dict[str, Any] | None:
     async with services.pool.acquire() as conn:
         row = await conn.fetchrow(
-            "SELECT failures, last_failure_at, last_success_at, signature_scheme"
+            "SELECT failures, last_failure_at, last_success_at, signature_scheme,"
+            " failing_since, unavailable_since"
             " FROM instances WHERE domain = $1",
             domain,
         )
@@ -166,9 +179,11 @@ async def test_auto_accepted_follow_is_answered_with_a_signed_accept(
 
     [accept] = accepts_of(remote)
     assert accept.error is None and accept.key_id == f"{target}#main-key"
+    follower_id = await account_id_of(fed_services, actor_id)
+    assert accept.activity["id"].startswith(f"{target}#accepts/follows/{follower_id}/")
     assert accept.activity == {
         "@context": AS,
-        "id": f"{target}#accepts/follows/{await account_id_of(fed_services, actor_id)}",
+        "id": accept.activity["id"],
         "type": "Accept",
         "actor": target,
         "object": follow["id"],
@@ -260,7 +275,7 @@ async def test_unavailable_inbox_is_retried_and_a_later_attempt_succeeds(
     # One failure per attempt (a quick retry may have run within the drain).
     assert instance["failures"] == len(remote.answered)
     assert instance["last_success_at"] is None
-    accept_id = f"{target}#accepts/follows/{await account_id_of(fed_services, follow['actor'])}"
+    accept_id = await accept_id_of(fed_services, target, follow["actor"])
     inbox_url = f"{follow['actor']}/inbox"
     job = await fed_services.jobs.saq.job(delivery_job_key(accept_id, inbox_url))
     assert job is not None and job.function == DELIVER_ACTIVITY
@@ -289,7 +304,7 @@ async def test_gone_inbox_is_not_retried(
     await drain(fed_services)
 
     assert remote.answered == [410]
-    accept_id = f"{target}#accepts/follows/{await account_id_of(fed_services, follow['actor'])}"
+    accept_id = await accept_id_of(fed_services, target, follow["actor"])
     # Finished (and forgotten), not waiting for a retry.
     assert (
         await fed_services.jobs.saq.job(delivery_job_key(accept_id, f"{follow['actor']}/inbox"))
