@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from storage.db import Conn
 
@@ -22,6 +23,25 @@ async def signing_key(conn: Conn, *, account_id: int) -> SigningKey | None:
         account_id,
     )
     return SigningKey(row[0], row[1]) if row else None
+
+
+@dataclass(frozen=True)
+class InstanceHealth:
+    """What delivery needs to know of an instance (all defaults when never seen)."""
+
+    unavailable: bool
+    signature_scheme: str | None
+    failures: int
+    last_success_at: datetime | None
+
+
+async def instance_health(conn: Conn, *, domain: str) -> InstanceHealth:
+    row = await conn.fetchrow(
+        "SELECT unavailable_since IS NOT NULL, signature_scheme, failures, last_success_at"
+        " FROM instances WHERE domain = lower($1)",
+        domain,
+    )
+    return InstanceHealth(*row) if row else InstanceHealth(False, None, 0, None)
 
 
 async def follow_ap_id(conn: Conn, *, follower_id: int, followee_id: int) -> str | None:

@@ -9,6 +9,8 @@ handler is fine. Delivering twice is harmless: inboxes drop an activity id seen 
 from __future__ import annotations
 
 import logging
+import time
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -19,6 +21,7 @@ from stgy.jobs import DELIVER_ACTIVITY, delivery_job_key
 from stgy.logs import quote
 from stgy.services import Services
 from storage import deliveries as deliveries_sql
+from storage.deliveries import InstanceHealth, SigningKey
 
 log = logging.getLogger("stgy.delivery")
 
@@ -60,21 +63,21 @@ async def deliver_activity(
     if domain is None:
         log.warning("delivery_refused activity=%s inbox=%s", quote(activity_id), quote(inbox_url))
         return "refused"
-    async with services.pool.acquire() as conn:
-        key = await deliveries_sql.signing_key(conn, account_id=sender_id)
-        if key is None:
-            # Not a local account with a key (deleted since?): nothing can be signed, ever.
-            log.warning("delivery_unsigned activity=%s sender=%d", quote(activity_id), sender_id)
-            return "unsigned"
-        if await deliveries_sql.is_unavailable(conn, domain=domain):
-            # Failing for days: skipped until the probe finds it answering again.
-            log.info(
-                "delivery_skipped activity=%s inbox=%s reason=unavailable",
-                quote(activity_id),
-                quote(inbox_url),
-            )
-            return "skipped"
-        known = await deliveries_sql.signature_scheme(conn, domain=domain)
+    key = await _signing_key(services, sender_id)
+    if key is None:
+        # Not a local account with a key (deleted since?): nothing can be signed, ever.
+        log.warning("delivery_unsigned activity=%s sender=%d", quote(activity_id), sender_id)
+        return "unsigned"
+    health = await _health(services, domain)
+    if health.unavailable:
+        # Failing for days: skipped until the probe finds it answering again.
+        log.info(
+            "delivery_skipped activity=%s inbox=%s reason=unavailable",
+            quote(activity_id),
+            quote(inbox_url),
+        )
+        return "skipped"
+    known = health.signature_scheme
     scheme: Scheme = "rfc9421" if known == "rfc9421" else "cavage"
     result = await deliver(
         services.http,
@@ -86,7 +89,7 @@ async def deliver_activity(
         allow_private=services.config.federation.allow_private_addresses,
         timeout=REQUEST_TIMEOUT,
     )
-    await _record(services, domain, result)
+    await _record(services, domain, result, health)
     log.info(
         "delivery activity=%s inbox=%s status=%s scheme=%s outcome=%s%s",
         quote(activity_id),
@@ -109,19 +112,69 @@ def _outcome(result: DeliveryResult) -> str:
     return "gone" if result.gone else "refused"
 
 
-async def _record(services: Services, domain: str, result: DeliveryResult) -> None:
-    # `failures` counts attempts in a row the instance did not answer usefully (what a
-    # later "stop delivering to dead instances" needs). A permanent refusal of one
-    # activity (410, other 4xx) says nothing about the instance, so it changes nothing.
-    async with services.pool.acquire() as conn:
-        if result.accepted:
+async def _record(
+    services: Services, domain: str, result: DeliveryResult, health: InstanceHealth
+) -> None:
+    # `failures` counts attempts in a row the instance did not answer usefully. A
+    # permanent refusal of one activity (410, other 4xx) says nothing about the
+    # instance, so it changes nothing. A success is written only when it changes
+    # something (or the last one written is old), not once per delivery.
+    if result.accepted:
+        fresh = (
+            health.last_success_at is not None
+            and datetime.now(UTC) - health.last_success_at < SUCCESS_REFRESH
+        )
+        if fresh and health.failures == 0 and health.signature_scheme == result.scheme_used:
+            return
+        async with services.pool.acquire() as conn:
             await deliveries_sql.record_success(conn, domain=domain, scheme=result.scheme_used)
-        elif result.retry:
-            days = services.config.federation.unavailable_after_days
+        _HEALTH[domain] = (
+            time.monotonic(),
+            InstanceHealth(False, result.scheme_used, 0, datetime.now(UTC)),
+        )
+    elif result.retry:
+        _HEALTH.pop(domain, None)
+        days = services.config.federation.unavailable_after_days
+        async with services.pool.acquire() as conn:
             if await deliveries_sql.record_failure(
                 conn, domain=domain, unavailable_after_seconds=days * 86400
             ):
                 log.warning("instance_unavailable domain=%s", quote(domain))
+
+
+# Per-process caches: a sender's key (keys do not change while an account lives) and an
+# instance's health, so that a delivery usually costs no query at all. Another process
+# marking an instance unavailable is seen within HEALTH_TTL.
+KEY_TTL = 300.0
+HEALTH_TTL = 30.0
+SUCCESS_REFRESH = timedelta(minutes=5)
+_KEYS: dict[int, tuple[float, SigningKey | None]] = {}
+_HEALTH: dict[str, tuple[float, InstanceHealth]] = {}
+_CACHE_MAX = 10_000
+
+
+async def _signing_key(services: Services, sender_id: int) -> SigningKey | None:
+    cached = _KEYS.get(sender_id)
+    if cached is not None and time.monotonic() - cached[0] < KEY_TTL:
+        return cached[1]
+    async with services.pool.acquire() as conn:
+        key = await deliveries_sql.signing_key(conn, account_id=sender_id)
+    if len(_KEYS) >= _CACHE_MAX:
+        _KEYS.clear()
+    _KEYS[sender_id] = (time.monotonic(), key)
+    return key
+
+
+async def _health(services: Services, domain: str) -> InstanceHealth:
+    cached = _HEALTH.get(domain)
+    if cached is not None and time.monotonic() - cached[0] < HEALTH_TTL:
+        return cached[1]
+    async with services.pool.acquire() as conn:
+        health = await deliveries_sql.instance_health(conn, domain=domain)
+    if len(_HEALTH) >= _CACHE_MAX:
+        _HEALTH.clear()
+    _HEALTH[domain] = (time.monotonic(), health)
+    return health
 
 
 # Unavailable instances probed per run of the cron job, and how long each may take.
@@ -149,6 +202,7 @@ async def probe_unavailable_instances(services: Services) -> int:
         except (httpx.HTTPError, UnsafeTarget, OSError):
             answered = False
         async with services.pool.acquire() as conn:
+            _HEALTH.pop(domain, None)
             if answered:
                 await deliveries_sql.record_success(conn, domain=domain, scheme=None)
                 back += 1
