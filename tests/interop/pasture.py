@@ -1,4 +1,4 @@
-"""Running fediverse-pasture's servers (from .venv-pasture) on loopback for the tests."""
+"""Running fediverse-pasture's servers and bovine-herd (from .venv-pasture) on loopback."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from tests.conftest import ROOT, stop_processes
 
 PASTURE_PYTHON = ROOT / ".venv-pasture" / "bin" / "python"
 LAUNCHER = Path(__file__).resolve().parent / "pasture_launch.py"
+HERD_LAUNCHER = Path(__file__).resolve().parent / "herd_launch.py"
 SECURITY_V1 = "https://w3id.org/security/v1"
 
 
@@ -58,14 +59,27 @@ def seed_context_cache(workdir: Path) -> None:
 @contextmanager
 def pasture_server(tool: str, workdir: Path) -> Iterator[PastureServer]:
     """`verify_actor` or `http_signature` on a free loopback port, until the block ends."""
+    with _served([str(LAUNCHER), tool], workdir, tool) as server:
+        yield server
+
+
+@contextmanager
+def herd_server(handle: str, workdir: Path) -> Iterator[PastureServer]:
+    """bovine-herd with one account, `handle`, on a free loopback port."""
+    with _served([str(HERD_LAUNCHER)], workdir, "herd", handle) as server:
+        yield server
+
+
+@contextmanager
+def _served(command: list[str], workdir: Path, name: str, *extra: str) -> Iterator[PastureServer]:
     python = require_pasture_venv()
     workdir.mkdir(parents=True, exist_ok=True)
     seed_context_cache(workdir)
     port = free_port()
-    log = workdir / f"{tool}.log"
+    log = workdir / f"{name}.log"
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [str(python), str(LAUNCHER), tool, str(port)],
+            [str(python), *command, str(port), *extra],
             cwd=workdir,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -74,13 +88,13 @@ def pasture_server(tool: str, workdir: Path) -> Iterator[PastureServer]:
     deadline = time.monotonic() + 60
     while True:
         try:
-            httpx.get(server.url + "/", timeout=2)
+            httpx.get(server.url + "/.well-known/nodeinfo", timeout=2)
             break
         except httpx.TransportError:
             pass
         if time.monotonic() > deadline or process.poll() is not None:
             stop_processes(process)  # type: ignore[arg-type]
-            raise RuntimeError(f"pasture {tool} did not start; log:\n{server.log_text()}")
+            raise RuntimeError(f"{name} did not start; log:\n{server.log_text()}")
         time.sleep(0.1)
     try:
         yield server
