@@ -69,8 +69,9 @@ async def run(tmp: Path) -> None:
             sent_at = time.perf_counter()
             first = await post_follows(peer, f"{user.actor_id}/inbox", user.actor_id, handles)
             await peer.wait_for(
-                lambda r: sum(x.activity.get("type") == "Accept" for x in peer.received)
-                >= ACCOUNTS,
+                lambda r: (
+                    sum(x.activity.get("type") == "Accept" for x in peer.received) >= ACCOUNTS
+                ),
                 timeout=300,
             )
             drained = time.perf_counter() - sent_at
