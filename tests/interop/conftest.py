@@ -128,7 +128,7 @@ async def register(instance: LiveInstance, **fields: Any) -> LiveUser:
 
 
 async def fetch_value(instance: LiveInstance, query: str, *args: object) -> Any:
-    """One value from the live instance's database (tests read rows; they never write app state)."""
+    """One value from the live instance's database."""
     conn = await asyncpg.connect(instance.database_url)
     try:
         return await conn.fetchval(query, *args)
