@@ -2,12 +2,15 @@
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
+# fediverse-pasture and bovine-herd, for tests/interop: a venv of their own.
+PASTURE_VENV := .venv-pasture
+PASTURE_REQUIREMENTS := tests/interop/requirements-pasture.txt
 STGY := $(VENV)/bin/stgy
 SERVICES_ENV := .var/services.env
 # Load the found DATABASE_URL / REDIS_URL into a recipe's shell.
 WITH_SERVICES := set -a && . ./$(SERVICES_ENV) && set +a &&
 
-.PHONY: run test lint typecheck pytest bench services stop install clean
+.PHONY: run test lint typecheck pytest bench services stop install pasture clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +20,14 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+$(PASTURE_VENV)/.installed: $(PASTURE_REQUIREMENTS)
+	@test -x $(PASTURE_VENV)/bin/python || $(PYTHON) -m venv $(PASTURE_VENV)
+	@$(PASTURE_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PASTURE_VENV)/bin/python -m pip install --quiet -r $(PASTURE_REQUIREMENTS)
+	@touch $@
+
+pasture: $(PASTURE_VENV)/.installed
+
 services: install
 	@mkdir -p .var
 	@$(STGY) services up > $(SERVICES_ENV).tmp && mv $(SERVICES_ENV).tmp $(SERVICES_ENV)
@@ -24,7 +35,7 @@ services: install
 run: services
 	@$(WITH_SERVICES) $(STGY) db migrate && exec $(STGY) run --no-migrate
 
-test: services
+test: services pasture
 	$(VENV)/bin/ruff check stgy federation storage tasks tests bench
 	$(VENV)/bin/mypy stgy federation storage tasks
 	@$(WITH_SERVICES) $(VENV)/bin/pytest -q $(PYTEST_ARGS)
@@ -40,4 +51,4 @@ stop:
 	@test -x $(STGY) && $(STGY) services down || true
 
 clean: stop
-	rm -rf .var $(VENV)
+	rm -rf .var $(VENV) $(PASTURE_VENV)

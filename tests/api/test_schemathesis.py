@@ -9,7 +9,6 @@ match its documented schema.
 from __future__ import annotations
 
 import re
-
 import subprocess
 import sys
 from pathlib import Path
