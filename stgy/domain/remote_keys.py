@@ -66,7 +66,8 @@ async def _known(services: Services, key_id: str) -> KnownKey | None:
         )
 
 
-def _row(actor: fetch.RemoteActor, domain: str) -> RemoteActorRow:
+def actor_row(actor: fetch.RemoteActor, domain: str) -> RemoteActorRow:
+    """What to store of a fetched actor on `domain` (its summary sanitised)."""
     return RemoteActorRow(
         ap_id=actor.id,
         domain=domain,
@@ -110,7 +111,7 @@ async def refresh_actor(services: Services, key_id: str) -> str | None:
         log.info("actor_fetch_key_mismatch key=%s actor=%s", key_id, actor.id)
         return None
     async with services.pool.acquire() as conn:
-        stored = await remote_sql.upsert_remote_account(conn, _row(actor, host))
+        stored = await remote_sql.upsert_remote_account(conn, actor_row(actor, host))
     return actor.public_key_pem if stored is not None else None
 
 
