@@ -15,31 +15,19 @@ from datetime import datetime
 from federation import signatures
 from federation.httpsig import SignatureError, lowercase_headers
 from stgy.domain.errors import Forbidden, Unauthorized
-from stgy.domain.remote_keys import host_of, is_blocked, key_resolver
+from stgy.domain.remote_keys import SenderKeys, host_of, is_blocked
 from stgy.services import Services
 
-_KEYID_RE = re.compile(r'keyid="([^"]*)"', re.IGNORECASE)
+# The keyId (draft-cavage Signature) or keyid (RFC 9421 Signature-Input) parameter. Only a
+# hint to look the sender up before verifying (which parses the header properly).
+_KEY_ID_RE = re.compile(r'keyid="([^"]*)"', re.IGNORECASE)
 
 
 def claimed_key_id(headers: dict[str, str]) -> str | None:
     """The key id a request says it is signed with, before anything is checked."""
-    if "signature-input" in headers:
-        found = _KEYID_RE.search(headers["signature-input"])
-        return found.group(1) if found else None
-    if "signature" in headers:
-        try:
-            return signatures.parse_signature_header(headers["signature"]).key_id
-        except SignatureError:
-            return None
-    return None
-
-
-async def _refuse_blocked(services: Services, key_id: str) -> None:
-    host = host_of(key_id)
-    if host is None:
-        raise Unauthorized("the key id is not an http(s) URL")
-    if await is_blocked(services, host):
-        raise Forbidden("this instance is blocked")
+    value = headers.get("signature-input") or headers.get("signature")
+    found = _KEY_ID_RE.search(value) if value else None
+    return found.group(1) if found else None
 
 
 async def check_signed_get(
@@ -55,20 +43,19 @@ async def check_signed_get(
     signature fails, Forbidden (403) when the signer's instance is blocked."""
     lowered = lowercase_headers(list(headers))
     claimed = claimed_key_id(lowered)
-    if claimed is None:
+    host = host_of(claimed) if claimed else None
+    if claimed is None or host is None:
         raise Unauthorized("this instance requires signed fetches (authorized fetch)")
-    await _refuse_blocked(services, claimed)
+    sender = await SenderKeys.look_up(services, host, claimed)
+    if sender.blocked:
+        raise Forbidden("this instance is blocked")
     try:
         verified = await signatures.verify_request(
-            method,
-            path_with_query,
-            lowered,
-            None,
-            key_resolver(services),
-            now=now,
-            scheme=scheme,
+            method, path_with_query, lowered, None, sender.resolve, now=now, scheme=scheme
         )
     except SignatureError as exc:
         raise Unauthorized(exc.reason) from None
-    await _refuse_blocked(services, verified.key_id)
+    signer_host = host_of(verified.key_id)
+    if signer_host is None or await is_blocked(services, signer_host):
+        raise Forbidden("this instance is blocked")
     return verified.key_id
