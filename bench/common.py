@@ -211,31 +211,45 @@ def run_load(
     threads: int = 2,
     warmup: float = WARMUP_SECONDS,
     headers: dict[str, str] | None = None,
+    script: Path | None = None,
+    prepared: list[bytes] | None = None,
 ) -> Load:
     """GET `url` over `connections` keep-alive connections for `duration` seconds.
 
     A `warmup` of load comes first and is not measured. Uses wrk when it is on PATH,
     else a small asyncio load generator (one process; `threads` is then ignored).
+    Requests other than a GET: wrk runs the Lua `script`; the asyncio generator sends
+    the raw HTTP/1.1 requests of `prepared` in turn (one of the two must be given, or both).
     """
     wrk = shutil.which("wrk")
     headers = headers or {}
-    if wrk is not None:
+    if wrk is not None and (script is not None or prepared is None):
         if warmup > 0:
-            _wrk(wrk, url, connections, warmup, threads, headers)
-        return _wrk(wrk, url, connections, duration, threads, headers)
+            _wrk(wrk, url, connections, warmup, threads, headers, script)
+        return _wrk(wrk, url, connections, duration, threads, headers, script)
+    if script is not None and prepared is None:
+        raise RuntimeError("this load needs wrk (apt install wrk)")
     if warmup > 0:
-        _python_load(url, connections, warmup, headers)
-    return _python_load(url, connections, duration, headers)
+        _python_load(url, connections, warmup, headers, prepared)
+    return _python_load(url, connections, duration, headers, prepared)
 
 
 _UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 
 
 def _wrk(
-    wrk: str, url: str, connections: int, duration: float, threads: int, headers: dict[str, str]
+    wrk: str,
+    url: str,
+    connections: int,
+    duration: float,
+    threads: int,
+    headers: dict[str, str],
+    script: Path | None = None,
 ) -> Load:
     seconds = max(1, round(duration))
     header_args = [arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")]
+    if script is not None:
+        header_args += ["-s", str(script)]
     done = subprocess.run(
         [
             wrk,
@@ -324,7 +338,13 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
     return status, keep_alive
 
 
-async def _load(url: str, connections: int, duration: float, headers: dict[str, str]) -> Load:
+async def _load(
+    url: str,
+    connections: int,
+    duration: float,
+    headers: dict[str, str],
+    prepared: list[bytes] | None = None,
+) -> Load:
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     target = parts.path or "/"
@@ -337,6 +357,14 @@ async def _load(url: str, connections: int, duration: float, headers: dict[str, 
     latencies: list[float] = []
     errors = 0
     deadline = time.perf_counter() + duration
+    turn = 0
+
+    def next_request() -> bytes:
+        nonlocal turn
+        if not prepared:
+            return request
+        turn += 1
+        return prepared[(turn - 1) % len(prepared)]
 
     async def connection() -> None:
         nonlocal errors
@@ -347,7 +375,7 @@ async def _load(url: str, connections: int, duration: float, headers: dict[str, 
                 if writer is None or reader is None:
                     reader, writer = await asyncio.open_connection(host, port)
                 started = time.perf_counter()
-                writer.write(request)
+                writer.write(next_request())
                 status, keep_alive = await asyncio.wait_for(_read_response(reader), 10.0)
                 latencies.append(time.perf_counter() - started)
                 if not 200 <= status < 300:
@@ -381,13 +409,19 @@ async def _load(url: str, connections: int, duration: float, headers: dict[str, 
     )
 
 
-def _python_load(url: str, connections: int, duration: float, headers: dict[str, str]) -> Load:
+def _python_load(
+    url: str,
+    connections: int,
+    duration: float,
+    headers: dict[str, str],
+    prepared: list[bytes] | None = None,
+) -> Load:
     try:
         import uvloop
     except ImportError:
-        return asyncio.run(_load(url, connections, duration, headers))
+        return asyncio.run(_load(url, connections, duration, headers, prepared))
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        return runner.run(_load(url, connections, duration, headers))
+        return runner.run(_load(url, connections, duration, headers, prepared))
 
 
 # --- output -----------------------------------------------------------------

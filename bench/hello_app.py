@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from quart import Quart
+from quart import Quart, Response, request
 
 app = Quart("hello")
 
@@ -18,6 +18,13 @@ app = Quart("hello")
 @app.get("/")
 async def hello() -> dict[str, str]:
     return {"status": "ok"}
+
+
+@app.post("/inbox")
+async def inbox() -> Response:
+    """The inbox baseline: read the body, answer 202 with nothing (as stgy's inbox does)."""
+    await request.get_data()
+    return Response("", status=202)
 
 
 def main() -> int:

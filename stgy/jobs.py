@@ -25,6 +25,9 @@ HANDLE_OUTBOX_EVENT = "handle_outbox_event"
 SWEEP_OUTBOX = "sweep_outbox"
 TRIM_TIMELINES = "trim_timelines"
 PROBE_INSTANCES = "probe_instances"
+BACKFILL_OUTBOX = "backfill_outbox"
+FETCH_CONTEXT = "fetch_context"
+REFRESH_REMOTE_ACCOUNT = "refresh_remote_account"
 
 JOBS: dict[str, JobSettings] = {
     # Applies one outbox event; the sweeper re-enqueues it if every attempt fails.
@@ -44,12 +47,26 @@ JOBS: dict[str, JobSettings] = {
     TRIM_TIMELINES: JobSettings(timeout=600, retries=1, retry_delay=0.0, retry_backoff=False),
     # Cron (the slow schedule of unavailable instances): 100 probes of 10 s at the most.
     PROBE_INSTANCES: JobSettings(timeout=1200, retries=1, retry_delay=0.0, retry_backoff=False),
+    # Fetch jobs (see stgy.domain.backfill, context_fetch, resolve): a few requests of
+    # 10 s each, bounded in number. Retried three times over a few minutes when the
+    # server did not answer; the key keeps one per account or post for ten minutes
+    # after it ran (ttl), so page views do not make a fetch each.
+    BACKFILL_OUTBOX: JobSettings(timeout=120, retries=3, retry_delay=30.0, retry_backoff=300.0),
+    FETCH_CONTEXT: JobSettings(timeout=300, retries=3, retry_delay=30.0, retry_backoff=300.0),
+    REFRESH_REMOTE_ACCOUNT: JobSettings(
+        timeout=60, retries=3, retry_delay=30.0, retry_backoff=300.0
+    ),
 }
 
 
 def delivery_job_key(activity_id: str, inbox_url: str) -> str:
     """One job key per activity and inbox, so a re-enqueue while it waits makes one job."""
     return f"deliver:{activity_id}:{inbox_url}"
+
+
+def fetch_job_key(function: str, object_id: int) -> str:
+    """One fetch job per account or post while it waits, runs, and for its ttl after."""
+    return f"{function}:{object_id}"
 
 
 def outbox_job_key(event_id: int) -> str:

@@ -51,6 +51,26 @@ async def insert_activity(
     return activity_id
 
 
+async def insert_activity_with_event(
+    conn: Conn, *, ap_id: str, actor_id: str, type: str, raw_json: str
+) -> tuple[int, int] | None:
+    """Store an activity (its JSON text as received) and its `inbox.received` outbox event
+    in one statement, so atomically and in one round trip: (activity id, event id), or
+    None when an activity with this id was stored before."""
+    row = await conn.fetchrow(
+        "WITH stored AS (INSERT INTO inbox_activities (ap_id, actor_id, type, raw)"
+        " VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (ap_id) DO NOTHING RETURNING id)"
+        " INSERT INTO outbox_events (kind, payload, enqueued_at)"
+        " SELECT 'inbox.received', jsonb_build_object('inbox_activity_id', id), now()"
+        " FROM stored RETURNING (payload ->> 'inbox_activity_id')::bigint, id",
+        ap_id,
+        actor_id,
+        type,
+        raw_json,
+    )
+    return (row[0], row[1]) if row else None
+
+
 async def get_activity(conn: Conn, *, activity_id: int) -> InboxActivity | None:
     row = await conn.fetchrow(
         "SELECT id, ap_id, actor_id, type, raw, received_at, processed_at, error"

@@ -93,6 +93,27 @@ async def find_known_key(conn: Conn, *, key_id: str, actor_id: str) -> KnownKey 
     return KnownKey(*row) if row else None
 
 
+async def check_sender(
+    conn: Conn, *, domains: list[str], key_id: str, actor_id: str
+) -> tuple[bool, KnownKey | None]:
+    """In one round trip: whether any of these domains is blocked, and the known key
+    (see find_known_key). The inbox asks both of every request it takes."""
+    row = await conn.fetchrow(
+        "SELECT EXISTS (SELECT 1 FROM instances WHERE domain = ANY($1::text[]) AND blocked),"
+        " k.id, k.ap_id, k.public_key_id, k.public_key_pem FROM (SELECT 1) one"
+        " LEFT JOIN LATERAL (SELECT id, ap_id, public_key_id, public_key_pem FROM accounts"
+        "  WHERE domain IS NOT NULL AND deleted_at IS NULL"
+        "  AND (public_key_id = $2 OR ap_id = $3)"
+        "  ORDER BY (public_key_id = $2) DESC NULLS LAST LIMIT 1) k ON true",
+        domains,
+        key_id,
+        actor_id,
+    )
+    assert row is not None  # noqa: S101 - the query always yields one row
+    known = KnownKey(row[1], row[2], row[3], row[4]) if row[1] is not None else None
+    return bool(row[0]), known
+
+
 async def find_by_ap_id(conn: Conn, *, ap_id: str) -> Account | None:
     row = await conn.fetchrow(
         "SELECT " + ACCOUNT_COLUMNS + " FROM accounts a WHERE a.ap_id = $1", ap_id

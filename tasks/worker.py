@@ -17,6 +17,7 @@ from stgy.logs import quote
 from stgy.services import Services
 from tasks.context import JobContext
 from tasks.delivery import deliver_activity, probe_instances
+from tasks.fetch import backfill_outbox, fetch_context, refresh_remote_account
 from tasks.outbox import handle_outbox_event, sweep_outbox
 from tasks.timelines import trim_timelines
 
@@ -28,6 +29,9 @@ FUNCTIONS: list[Callable[..., Awaitable[Any]]] = [
     probe_instances,
     sweep_outbox,
     trim_timelines,
+    backfill_outbox,
+    fetch_context,
+    refresh_remote_account,
 ]
 # Home timelines are trimmed to their newest entries every ten minutes.
 TRIM_TIMELINES_CRON = "*/10 * * * *"

@@ -8,7 +8,7 @@ from stgy.api import schemas
 from stgy.api.context import client_ip, require_viewer, services, token_key
 from stgy.api.serializers import account_json, iso
 from stgy.api.validation import json_body, parse_id, responds
-from stgy.domain import accounts, auth
+from stgy.domain import accounts, auth, resolve
 from stgy.domain.errors import Invalid
 
 bp = Blueprint("accounts", __name__, url_prefix="/api")
@@ -124,10 +124,14 @@ async def delete_me(body: schemas.PasswordIn) -> tuple[str, int]:
 
 @bp.get("/accounts/<account_id>")
 @responds(schemas.AccountOut)
+@responds(schemas.Error, 400)
 @responds(schemas.Error, 404)
+@responds(schemas.Error, 429)
 async def get_account(account_id: str) -> Response:
+    """An account by id, or by `@handle` / `@user@host`: a remote account we do not know
+    yet is looked up on its server (WebFinger, then its actor document)."""
     if account_id.startswith("@"):
-        account = await accounts.find_account(services(), account_id)
+        account = await resolve.find_account(services(), account_id, client=client_ip())
     else:
         account = await accounts.get_account(services(), parse_id(account_id, "account"))
     return jsonify(account_json(account))

@@ -7,7 +7,9 @@ Every answer carries `Vary: Accept`, since the same URL serves both.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 from quart import Blueprint, Response, request
@@ -17,6 +19,7 @@ from federation import vocab
 from stgy.api.context import config, services
 from stgy.api.validation import parse_cursor, parse_id
 from stgy.domain import activitypub
+from stgy.domain import authorized_fetch as authorized
 from stgy.domain.activitypub import Document
 from stgy.domain.errors import Invalid, NotFound
 
@@ -56,10 +59,35 @@ def _page() -> bool:
     return request.args.get("page", "false").lower() not in ("", "false", "0")
 
 
+# Public even with authorized fetch: other servers fetch the instance actor to verify
+# the signatures of our own fetches, so it must answer them unsigned.
+_ALWAYS_PUBLIC = frozenset({"activitypub.instance_actor", "activitypub.instance_outbox"})
+# Content-negotiated: a browser is redirected to the web page, which needs no signature.
+_NEGOTIATED = frozenset({"activitypub.actor", "activitypub.post"})
+
+
 @bp.before_request
 async def federation_enabled() -> None:
     if not config().federation.enabled:
         raise NotFound("federation is disabled on this instance")
+
+
+@bp.before_request
+async def authorized_fetch() -> None:
+    """With `federation.authorized_fetch`, only signed GETs of servers not blocked."""
+    if not config().federation.authorized_fetch or request.endpoint in _ALWAYS_PUBLIC:
+        return
+    if request.endpoint in _NEGOTIATED and not _wants_activity_json():
+        return
+    query = request.query_string.decode("latin-1")
+    await authorized.check_signed_get(
+        services(),
+        method=request.method,
+        path_with_query=request.path + (f"?{query}" if query else ""),
+        headers=list(request.headers.items()),
+        scheme=urlsplit(config().instance.base_url).scheme,
+        now=datetime.now(UTC),
+    )
 
 
 @bp.after_request

@@ -6,10 +6,10 @@ from quart import Blueprint, Response, jsonify, request
 from quart_schema import document_headers
 
 from stgy.api import schemas
-from stgy.api.context import maybe_viewer, require_viewer, services
+from stgy.api.context import client_ip, maybe_viewer, require_viewer, services
 from stgy.api.serializers import account_json, post_json
 from stgy.api.validation import PageQuery, json_body, parse_cursor, parse_id, query, responds
-from stgy.domain import accounts, interactions, posts
+from stgy.domain import context_fetch, interactions, posts, resolve
 from stgy.domain.errors import Invalid
 from storage.posts import PostView
 
@@ -80,6 +80,24 @@ async def get_post(post_id: str) -> Response:
     )
 
 
+@bp.get("/posts/<post_id>/context")
+@responds(schemas.ContextOut)
+@responds(schemas.Error, 404)
+async def post_context(post_id: str) -> Response:
+    """The visible posts above a post and below it. For a post of another server this
+    also fetches, in a job, the posts of its thread we lack: ask again to see them."""
+    viewer = await maybe_viewer()
+    found = await context_fetch.get_context(
+        services(), parse_id(post_id, "post"), viewer.account_id if viewer else None
+    )
+    return jsonify(
+        {
+            "ancestors": [post_json(v) for v in found.ancestors],
+            "descendants": [post_json(v) for v in found.descendants],
+        }
+    )
+
+
 @bp.patch("/posts/<post_id>")
 @json_body(schemas.PostEditIn)
 @responds(schemas.PostOut)
@@ -120,13 +138,14 @@ async def delete_post(post_id: str) -> Response:
 @responds(schemas.PostPage)
 @responds(schemas.Error, 400)
 @responds(schemas.Error, 404)
+@responds(schemas.Error, 429)
 async def account_posts(account_id: str, query: PageQuery) -> Response:
     """An account's posts and shares that the caller may see, newest first."""
     viewer = await maybe_viewer()
     since = parse_cursor(query.since, "since")
     until = parse_cursor(query.until, "until")
     if account_id.startswith("@"):
-        found = (await accounts.find_account(services(), account_id)).id
+        found = (await resolve.find_account(services(), account_id, client=client_ip())).id
     else:
         found = parse_id(account_id, "account")
     views = await posts.account_posts(

@@ -224,6 +224,14 @@ class PostThread(BaseModel):
     replies: list[PostOut] = Field(description="direct replies, oldest first (up to 40)")
 
 
+class ContextOut(BaseModel):
+    ancestors: list[PostOut] = Field(description="the posts above, oldest first (up to 40)")
+    descendants: list[PostOut] = Field(
+        description="the replies below and theirs, depth first, each level oldest first"
+        " (up to 200 posts, 40 levels)"
+    )
+
+
 class BookmarkPage(BaseModel):
     posts: list[PostOut]
     newest: str | None = Field(description="bookmark id of the newest; pass as `since`")

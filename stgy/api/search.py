@@ -9,7 +9,7 @@ from pydantic import Field
 from quart import Blueprint, Response, jsonify
 
 from stgy.api import schemas
-from stgy.api.context import config, maybe_viewer, services
+from stgy.api.context import client_ip, config, maybe_viewer, services
 from stgy.api.serializers import account_json, post_json
 from stgy.api.validation import QueryModel, parse_cursor, query, responds
 from stgy.domain import search
@@ -20,8 +20,9 @@ bp = Blueprint("search", __name__, url_prefix="/api")
 class SearchQuery(QueryModel):
     q: str | None = Field(
         default=None,
-        description="words for posts; a handle or name prefix, or user@host, for accounts;"
-        " a tag prefix (with or without #) for tags",
+        description="words for posts; a handle or name prefix, user@host or an actor URL for"
+        " accounts (an account of another server is looked up there); a tag prefix (with or"
+        " without #) for tags",
     )
     type: Literal["accounts", "tags", "posts"] | None = Field(
         default=None, description="search only this kind (all three when absent)"
@@ -34,6 +35,7 @@ class SearchQuery(QueryModel):
 @query(SearchQuery)
 @responds(schemas.SearchOut)
 @responds(schemas.Error, 400)
+@responds(schemas.Error, 429)
 async def search_all(query: SearchQuery) -> Response:
     viewer = await maybe_viewer()
     results = await search.search(
@@ -43,6 +45,7 @@ async def search_all(query: SearchQuery) -> Response:
         viewer_id=viewer.account_id if viewer else None,
         limit=query.limit,
         until=parse_cursor(query.until, "until"),
+        client=client_ip(),
     )
     base = config().instance.base_url
     return jsonify(

@@ -2,6 +2,7 @@
 
 from stgy.domain import (
     accounts,  # noqa: F401
+    backfill,  # noqa: F401
     fanout,  # noqa: F401
     follow_replies,  # noqa: F401
     inbox,  # noqa: F401

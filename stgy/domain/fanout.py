@@ -24,7 +24,12 @@ BACKFILL = 40
 async def fan_out_post(conn: Conn, event: OutboxEvent, services: Services) -> None:
     """Into the home timelines of the author's local accepted followers (not direct posts),
     and of the local accounts a direct post mentions."""
-    post_id = int(event.payload["post_id"])
+    await fan_out_to_home(conn, int(event.payload["post_id"]))
+
+
+async def fan_out_to_home(conn: Conn, post_id: int) -> None:
+    """A post into its readers' home timelines, in batches of followers (see fan_out_post);
+    also used for remote posts fetched after the fact, which have no `post.created`."""
     after = 0
     while True:
         last = await timelines_sql.fan_out_to_followers(

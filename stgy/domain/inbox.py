@@ -19,12 +19,13 @@ from datetime import datetime
 from typing import Any
 
 from federation import signatures
-from federation.httpsig import SignatureError
+from federation.httpsig import SignatureError, lowercase_headers
 from stgy.domain import outbox
+from stgy.domain.authorized_fetch import claimed_key_id
 from stgy.domain.errors import Forbidden, Invalid, Unauthorized
 from stgy.domain.inbox_apply import Ignored, Incoming
 from stgy.domain.inbox_social import APPLIERS
-from stgy.domain.remote_keys import host_of, is_blocked, key_owner, key_resolver
+from stgy.domain.remote_keys import SenderKeys, host_of
 from stgy.logs import quote
 from stgy.services import Services
 from storage import inbox as inbox_sql
@@ -96,35 +97,44 @@ async def receive(
     actor_host = host_of(actor_id)
     if actor_host is None or host_of(activity_id) is None:
         raise Invalid("actor", "actor and id must be http(s) URLs")
-    if await is_blocked(services, actor_host):
+    lowered = lowercase_headers(request.headers)
+    sender = await SenderKeys.look_up(services, actor_host, claimed_key_id(lowered))
+    if sender.blocked:
         raise Forbidden("this instance is blocked")
     try:
         verified = await signatures.verify_request(
             request.method,
             request.path_with_query,
-            request.headers,
+            lowered,
             request.body,
-            key_resolver(services),
+            sender.resolve,
             now=now,
             scheme=request.scheme,
         )
     except SignatureError as exc:
         raise Unauthorized(exc.reason) from None
-    owner = await key_owner(services, verified.key_id)
+    owner = await sender.owner(verified.key_id)
     if owner is None or owner.ap_id != actor_id:
         raise Unauthorized("the signing key does not belong to the activity's actor")
     _check_hosts(activity, activity_type, actor_host)
     async with services.pool.acquire() as conn:
-        async with conn.transaction():
-            stored = await inbox_sql.insert_activity(
-                conn, ap_id=activity_id, actor_id=actor_id, type=activity_type, raw=activity
-            )
-            if stored is None:
-                return False
-            event = await outbox.record_event(conn, "inbox.received", {"inbox_activity_id": stored})
+        # The activity and its event in one statement: atomic, one round trip.
+        stored = await inbox_sql.insert_activity_with_event(
+            conn,
+            ap_id=activity_id,
+            actor_id=actor_id,
+            type=activity_type,
+            raw_json=request.body.decode(),
+        )
+    if stored is None:
+        return False
+    stored_id, event = stored
     await outbox.enqueue_events(services.jobs, [event])
     log.info(
-        "inbox_received activity=%s type=%s id=%d", quote(activity_id), quote(activity_type), stored
+        "inbox_received activity=%s type=%s id=%d",
+        quote(activity_id),
+        quote(activity_type),
+        stored_id,
     )
     return True
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from federation.vocab import PUBLIC
-from stgy.domain import follows, outbox
-from stgy.domain.text import sanitize_html
+from stgy.domain import follows, outbox, remote_posts
+from stgy.domain.remote_posts import (  # noqa: F401 - re-exported for the appliers
+    PUBLIC_ADDRESSES,
+    visibility_of,
+)
 from stgy.services import Services
 from storage import accounts as accounts_sql
 from storage import follows as follows_sql
@@ -28,8 +29,6 @@ from storage.accounts import Account
 from storage.db import Conn
 from storage.inbox import InboxActivity, PostTarget
 
-# Addressing that means "everyone", as servers write it.
-PUBLIC_ADDRESSES = frozenset({PUBLIC, "as:Public", "Public"})
 # Posts a remote account may share: never followers-only, direct or local-only ones.
 SHAREABLE = ("public", "unlisted")
 
@@ -139,27 +138,6 @@ async def undo_follow(incoming: Incoming, obj: Any) -> None:
 # --- posts ----------------------------------------------------------------------------
 
 
-def visibility_of(note: dict[str, Any], followers_url: str | None) -> str:
-    """public (Public in to), unlisted (Public in cc), followers, or direct."""
-    to = {id_of(v) for v in as_list(note.get("to"))}
-    cc = {id_of(v) for v in as_list(note.get("cc"))}
-    if to & PUBLIC_ADDRESSES:
-        return "public"
-    if cc & PUBLIC_ADDRESSES:
-        return "unlisted"
-    if followers_url is not None and followers_url in to | cc:
-        return "followers"
-    return "direct"
-
-
-def _published(note: dict[str, Any]) -> datetime | None:
-    try:
-        at = datetime.fromisoformat(text_of(note.get("published")))
-    except ValueError:
-        return None
-    return at if at.tzinfo is not None else None
-
-
 async def apply_create(incoming: Incoming) -> None:
     conn, actor = incoming.conn, incoming.actor
     note = incoming.raw.get("object")
@@ -169,13 +147,7 @@ async def apply_create(incoming: Incoming) -> None:
     assert note_id is not None  # noqa: S101 - checked when the activity was taken in
     if await inbox_sql.find_post(conn, ap_id=note_id) is not None:
         return  # stored before
-    mention_hrefs = [
-        href
-        for tag in as_list(note.get("tag"))
-        if isinstance(tag, dict) and tag.get("type") == "Mention"
-        if isinstance(href := tag.get("href"), str)
-    ]
-    mentioned = await remote_sql.local_ids_by_ap_ids(conn, ap_ids=mention_hrefs)
+    mentioned = await remote_posts.mentioned_local_ids(conn, note)
     reply_to_ap_id = id_of(note.get("inReplyTo"))
     reply_to = await inbox_sql.find_post(conn, ap_id=reply_to_ap_id) if reply_to_ap_id else None
     replies_here = reply_to is not None and reply_to.local
@@ -189,31 +161,9 @@ async def apply_create(incoming: Incoming) -> None:
         # The post's interaction policy (GoToSocial's canReply): only those it mentions.
         if not await social_sql.is_mentioned(conn, post_id=reply_to.id, account_id=actor.id):
             raise Ignored("the author does not accept replies to this post")
-    followers_url = await remote_sql.followers_url(conn, account_id=actor.id)
-    language = None
-    content_map = note.get("contentMap")
-    if isinstance(content_map, dict) and len(content_map) == 1:
-        language = str(next(iter(content_map)))[:16]
-    post_id = await inbox_sql.insert_remote_post(
-        conn,
-        account_id=actor.id,
-        ap_id=note_id,
-        url=id_of(note.get("url")) or note_id,
-        html=sanitize_html(text_of(note.get("content"))),
-        summary=text_of(note.get("summary")),
-        sensitive=note.get("sensitive") is True,
-        language=language,
-        visibility=visibility_of(note, followers_url),
-        in_reply_to_id=reply_to.id if reply_to else None,
-        in_reply_to_ap_id=reply_to_ap_id,
-        created_at=_published(note),
-    )
+    post_id = await remote_posts.store_note(conn, actor, note, mentioned=mentioned)
     if post_id is None:
         return
-    await post_writes.set_mentions(conn, post_id=post_id, account_ids=mentioned)
-    await post_writes.change_posts_count(conn, account_id=actor.id, delta=1)
-    if reply_to is not None:
-        await post_writes.change_replies_count(conn, post_id=reply_to.id, delta=1)
     await incoming.emit("post.created", {"post_id": post_id})
 
 

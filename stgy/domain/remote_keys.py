@@ -67,6 +67,7 @@ async def _known(services: Services, key_id: str) -> KnownKey | None:
 
 
 def actor_row(actor: fetch.RemoteActor, domain: str) -> RemoteActorRow:
+    """What to store of a fetched actor on `domain` (its summary sanitised)."""
     return RemoteActorRow(
         ap_id=actor.id,
         domain=domain,
@@ -133,3 +134,45 @@ async def key_owner(services: Services, key_id: str) -> KeyOwner | None:
     """The remote account a verified key id belongs to."""
     known = await _known(services, key_id)
     return KeyOwner(known.account_id, known.ap_id) if known else None
+
+
+class SenderKeys:
+    """What one signed request needs to know of its sender, asked in one query up front:
+    whether its instance is blocked, and the key it claims, when we have it. Resolves
+    that key without asking again; any other key, or a refresh, goes the usual way."""
+
+    def __init__(
+        self, services: Services, key_id: str | None, blocked: bool, known: KnownKey | None
+    ):
+        self.services = services
+        self.key_id = key_id
+        self.blocked = blocked
+        self.known = known
+        self.fetched = False
+
+    @classmethod
+    async def look_up(cls, services: Services, host: str, key_id: str | None) -> SenderKeys:
+        """`host`: the instance that must not be blocked; `key_id`: the key claimed."""
+        async with services.pool.acquire() as conn:
+            blocked, known = await remote_sql.check_sender(
+                conn,
+                domains=domains_of(host),
+                key_id=key_id or "",
+                actor_id=actor_id_of_key(key_id) if key_id else "",
+            )
+        return cls(services, key_id, blocked, known)
+
+    async def resolve(self, key_id: str, refresh: bool) -> str | None:
+        """A KeyResolver (see federation.httpsig)."""
+        known = self.known
+        if not refresh and key_id == self.key_id and known is not None and known.public_key_pem:
+            return known.public_key_pem
+        self.fetched = True
+        return await key_resolver(self.services)(key_id, refresh)
+
+    async def owner(self, key_id: str) -> KeyOwner | None:
+        """The remote account a verified key id belongs to."""
+        known = self.known
+        if not self.fetched and key_id == self.key_id and known is not None:
+            return KeyOwner(known.account_id, known.ap_id)
+        return await key_owner(self.services, key_id)

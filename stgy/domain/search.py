@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from stgy.domain.errors import Invalid
+from stgy.domain import resolve
+from stgy.domain.errors import Invalid, NotFound
 from stgy.services import Services
 from storage import posts as posts_sql
 from storage import search as search_sql
@@ -44,16 +45,23 @@ async def search(
     viewer_id: int | None = None,
     limit: int = DEFAULT_LIMIT,
     until: int | None = None,
+    client: str | None = None,
 ) -> SearchResults:
-    """Search what `kind` names (everything when None); anyone may search, posts are public."""
+    """Search what `kind` names (everything when None); anyone may search, posts are public.
+
+    `user@host` and actor URLs find that one account, looked up on its server when we do
+    not know it (a lookup counts as a write of `client` for the rate limit)."""
     text = clean_query(q)
     limit = max(1, min(limit, MAX_LIMIT))
     accounts: list[Account] = []
     tags: list[str] = []
     posts: list[PostView] = []
+    exact = _is_url(text) or "@" in text.removeprefix("@")
+    if kind in (None, "accounts") and exact:
+        accounts = await _exact_account(services, text, client)
     async with services.pool.acquire() as conn:
-        if kind in (None, "accounts"):
-            accounts = await _accounts(services, conn, text, limit)
+        if kind in (None, "accounts") and not exact:
+            accounts = await _accounts(conn, text, limit)
         if kind in (None, "tags"):
             tag = text.removeprefix("#").lower()
             if tag and not any(c.isspace() for c in tag):
@@ -67,20 +75,23 @@ async def search(
     return SearchResults(accounts, tags, posts)
 
 
-async def _accounts(services: Services, conn: Conn, text: str, limit: int) -> list[Account]:
+def _is_url(text: str) -> bool:
+    return text.lower().startswith(("https://", "http://"))
+
+
+async def _exact_account(services: Services, text: str, client: str | None) -> list[Account]:
+    """The account a `user@host` or an actor URL names; none when it cannot be had (an
+    unknown or unreachable account is an empty result, as Mastodon answers)."""
+    try:
+        if _is_url(text):
+            return [await resolve.find_by_url(services, text, client=client)]
+        return [await resolve.find_account(services, text, client=client)]
+    except (NotFound, Invalid):
+        return []
+
+
+async def _accounts(conn: Conn, text: str, limit: int) -> list[Account]:
     handle = text.removeprefix("@")
-    if "@" in handle:
-        # `user@host`: that account exactly (fetching unknown ones by WebFinger comes
-        # with federation).
-        name, _, domain = handle.partition("@")
-        domain = domain.lower()
-        if not name or not domain:
-            return []
-        local = domain == services.config.instance.domain.lower()
-        found = await search_sql.account_by_acct(
-            conn, handle=name, domain=None if local else domain
-        )
-        return [found] if found else []
     if not handle:
         return []
     return await search_sql.accounts_by_prefix(conn, text=handle, limit=limit)
