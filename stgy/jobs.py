@@ -24,6 +24,9 @@ DELIVER_ACTIVITY = "deliver_activity"
 HANDLE_OUTBOX_EVENT = "handle_outbox_event"
 SWEEP_OUTBOX = "sweep_outbox"
 TRIM_TIMELINES = "trim_timelines"
+PROCESS_MEDIA = "process_media"
+SWEEP_MEDIA = "sweep_media"
+CACHE_REMOTE_MEDIA = "cache_remote_media"
 
 JOBS: dict[str, JobSettings] = {
     # Applies one outbox event; the sweeper re-enqueues it if every attempt fails.
@@ -41,12 +44,29 @@ JOBS: dict[str, JobSettings] = {
     SWEEP_OUTBOX: JobSettings(timeout=60, retries=1, retry_delay=0.0, retry_backoff=False),
     # Cron: trims home timelines in batches of owners; a failed run is redone next time.
     TRIM_TIMELINES: JobSettings(timeout=600, retries=1, retry_delay=0.0, retry_backoff=False),
+    # Renditions of one upload: a 50-megapixel image takes seconds. Retried for storage
+    # failures; an image Pillow refuses is marked failed, not retried.
+    PROCESS_MEDIA: JobSettings(timeout=120, retries=4, retry_delay=2.0, retry_backoff=60.0),
+    # Cron: unattached media older than a day, and uploads whose job was lost.
+    SWEEP_MEDIA: JobSettings(timeout=300, retries=1, retry_delay=0.0, retry_backoff=False),
+    # One remote attachment copied here. Enqueued inside the transaction storing the
+    # remote post, so a first attempt may not see the row yet: retried shortly.
+    CACHE_REMOTE_MEDIA: JobSettings(timeout=60, retries=4, retry_delay=2.0, retry_backoff=60.0),
 }
 
 
 def delivery_job_key(activity_id: str, inbox_url: str) -> str:
     """One job key per activity and inbox, so a re-enqueue while it waits makes one job."""
     return f"deliver:{activity_id}:{inbox_url}"
+
+
+def media_job_key(media_id: int) -> str:
+    """One processing (or caching) job per medium while it waits."""
+    return f"media:{media_id}"
+
+
+def remote_media_job_key(media_id: int) -> str:
+    return f"media-cache:{media_id}"
 
 
 def outbox_job_key(event_id: int) -> str:

@@ -12,11 +12,12 @@ from saq import CronJob, Worker
 from stgy import metrics
 from stgy.config import Config
 from stgy.domain import events  # noqa: F401 - registers the outbox handlers
-from stgy.jobs import JOBS, SWEEP_OUTBOX, TRIM_TIMELINES
+from stgy.jobs import JOBS, SWEEP_MEDIA, SWEEP_OUTBOX, TRIM_TIMELINES
 from stgy.logs import quote
 from stgy.services import Services
 from tasks.context import JobContext
 from tasks.delivery import deliver_activity
+from tasks.media import cache_remote_media, process_media, sweep_media
 from tasks.outbox import handle_outbox_event, sweep_outbox
 from tasks.timelines import trim_timelines
 
@@ -27,9 +28,14 @@ FUNCTIONS: list[Callable[..., Awaitable[Any]]] = [
     handle_outbox_event,
     sweep_outbox,
     trim_timelines,
+    process_media,
+    cache_remote_media,
+    sweep_media,
 ]
 # Home timelines are trimmed to their newest entries every ten minutes.
 TRIM_TIMELINES_CRON = "*/10 * * * *"
+# Unattached media go a day after upload; checked every quarter of an hour.
+SWEEP_MEDIA_CRON = "*/15 * * * *"
 
 
 def sweep_cron(interval_seconds: int) -> str:
@@ -73,6 +79,7 @@ def make_worker(services: Services, **options: Any) -> Worker[JobContext]:
 
     sweep = JOBS[SWEEP_OUTBOX]
     trim = JOBS[TRIM_TIMELINES]
+    media_sweep = JOBS[SWEEP_MEDIA]
     return Worker(
         services.jobs.saq,
         functions=FUNCTIONS,
@@ -91,6 +98,13 @@ def make_worker(services: Services, **options: Any) -> Worker[JobContext]:
                 timeout=trim.timeout,
                 retries=trim.retries,
                 ttl=trim.ttl,
+            ),
+            CronJob(
+                sweep_media,
+                cron=SWEEP_MEDIA_CRON,
+                timeout=media_sweep.timeout,
+                retries=media_sweep.retries,
+                ttl=media_sweep.ttl,
             ),
         ],
         startup=startup,

@@ -5,6 +5,7 @@ from stgy.domain import (
     fanout,  # noqa: F401
     follow_replies,  # noqa: F401
     inbox,  # noqa: F401
+    media,  # noqa: F401
     notifications,  # noqa: F401
     streaming,  # noqa: F401
 )

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from federation.vocab import PUBLIC
-from stgy.domain import follows, outbox
+from federation.vocab import PUBLIC, parse_attachments
+from stgy.domain import follows, outbox, remote_media
 from stgy.domain.text import sanitize_html
 from stgy.services import Services
 from storage import accounts as accounts_sql
@@ -209,6 +209,13 @@ async def apply_create(incoming: Incoming) -> None:
     if post_id is None:
         return
     await post_writes.set_mentions(conn, post_id=post_id, account_ids=mentioned)
+    await remote_media.store_remote(
+        conn,
+        incoming.services,
+        account_id=actor.id,
+        post_id=post_id,
+        found=parse_attachments(note.get("attachment")),
+    )
     await post_writes.change_posts_count(conn, account_id=actor.id, delta=1)
     if reply_to is not None:
         await post_writes.change_replies_count(conn, post_id=reply_to.id, delta=1)
