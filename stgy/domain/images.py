@@ -13,8 +13,9 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
-import blurhash
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+
+from stgy.domain import blurhash
 
 # Formats accepted, by Pillow's name: their content type and file extension.
 FORMATS: dict[str, tuple[str, str]] = {
