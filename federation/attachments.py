@@ -94,7 +94,10 @@ def _focal_point(value: object) -> tuple[float, float] | None:
 
 def parse_attachment(value: object) -> Attachment | None:
     """One attachment of a remote Note, or None when it is not one we can show."""
-    if not isinstance(value, dict) or value.get("type") not in ATTACHMENT_TYPES:
+    if not isinstance(value, dict):
+        return None
+    kind = value.get("type")
+    if not isinstance(kind, str) or kind not in ATTACHMENT_TYPES:
         return None
     url, link_type = _link(value.get("url"))
     if url is None:
@@ -119,7 +122,7 @@ def parse_attachment(value: object) -> Attachment | None:
         width=width,
         height=height,
         focal_point=_focal_point(value.get("focalPoint")),
-        type=str(value["type"]),
+        type=kind,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from federation.attachments import Attachment
 from federation.fetch import FetchError
@@ -16,6 +17,7 @@ from storage.db import Conn
 from storage.media import RemoteAttachment
 
 log = logging.getLogger("stgy.media")
+CACHE_DELAY_SECONDS = 1.0
 
 
 async def store_remote(
@@ -43,10 +45,15 @@ async def store_remote(
         ],
     )
     if services.config.media.cache_remote:
+        # This transaction commits within moments; the job starts a second later, and a
+        # first attempt that still finds no row is retried (see jobs.py).
+        start = time.time() + CACHE_DELAY_SECONDS
         for media_id in ids:
-            # Runs before this transaction commits at worst: the job retries (see jobs.py).
             await services.jobs.enqueue(
-                CACHE_REMOTE_MEDIA, key=remote_media_job_key(media_id), media_id=media_id
+                CACHE_REMOTE_MEDIA,
+                key=remote_media_job_key(media_id),
+                scheduled=start,
+                media_id=media_id,
             )
     return ids
 
