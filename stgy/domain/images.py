@@ -137,19 +137,24 @@ def _has_alpha(image: Image.Image) -> bool:
 def _clean(image: Image.Image) -> Image.Image:
     """Orientation applied, pixels only: RGB or RGBA, no metadata."""
     upright = ImageOps.exif_transpose(image)
-    clean = upright.convert("RGBA" if _has_alpha(upright) else "RGB")
+    mode = "RGBA" if _has_alpha(upright) else "RGB"
+    # exif_transpose already made a copy; convert makes one only when it must.
+    clean = upright if upright.mode == mode and upright is not image else upright.convert(mode)
     clean.info = {}
     return clean
 
 
-def _encode(image: Image.Image, fmt: str, quality: int, icc: bytes | None) -> Encoded:
+def _encode(
+    image: Image.Image, fmt: str, quality: int, icc: bytes | None, *, big: bool = False
+) -> Encoded:
     out = io.BytesIO()
     options: dict[str, Any] = {}
     if icc:
         options["icc_profile"] = icc
     if fmt == "JPEG":
         image = image.convert("RGB") if image.mode != "RGB" else image
-        options.update(quality=quality, optimize=True, progressive=True)
+        # Progressive costs as much again as the encoding on a big original; previews get it.
+        options.update(quality=quality, optimize=True, progressive=not big)
     elif fmt == "WEBP":
         options.update(quality=quality, method=4)
     elif fmt == "AVIF":
@@ -197,9 +202,11 @@ def _square(image: Image.Image, focus: tuple[float, float]) -> Image.Image:
 def _fit(image: Image.Image, longest: int) -> Image.Image:
     if max(image.size) <= longest:
         return image
-    fitted = image.copy()
-    fitted.thumbnail((longest, longest), Image.Resampling.LANCZOS, reducing_gap=2.0)
-    return fitted
+    scale = longest / max(image.size)
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    # Box-reduced first to 1.5 times the size, then Lanczos: a third of the time of
+    # Lanczos from the full size, with no difference to see at these sizes.
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=1.5)
 
 
 def _preview_format(image: Image.Image) -> str:
@@ -236,7 +243,7 @@ def render(
         original = original_animation
     else:
         fmt = found.format if found.format != "GIF" or pixels.mode != "RGBA" else "PNG"
-        original = _encode(pixels, fmt, quality, icc)
+        original = _encode(pixels, fmt, quality, icc, big=True)
     large_pixels = _fit(pixels, sizes.large)
     small_pixels = _fit(large_pixels, sizes.small)
     fmt = _preview_format(pixels)
