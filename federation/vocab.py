@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from federation.attachments import Attachment as Attachment
+from federation.attachments import attachment_object
+from federation.attachments import parse_attachments as parse_attachments
 from federation.jsonld import AS_CONTEXT, SECURITY_CONTEXT
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
@@ -135,6 +138,7 @@ class Note:
     replies: str | None = None
     allow_likes: bool = True
     allow_replies: bool = True
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -313,7 +317,7 @@ def note_object(note: Note) -> dict[str, Any]:
         obj["contentMap"] = {note.language: note.content_html}
     if note.source is not None:
         obj["source"] = {"content": note.source, "mediaType": "text/markdown"}
-    obj["attachment"] = []
+    obj["attachment"] = [attachment_object(a) for a in note.attachments]
     obj["tag"] = [{"type": "Mention", "href": m.href, "name": m.name} for m in note.mentions] + [
         {"type": "Hashtag", "href": h.href, "name": h.name} for h in note.hashtags
     ]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
-from quart import Quart, Response, g, request
+from quart import Quart, Request, Response, g, request
 from quart_schema import QuartSchema
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -16,6 +17,7 @@ from stgy.api import (
     follows,
     health,
     inbox,
+    media,
     notifications,
     posts,
     search,
@@ -36,9 +38,29 @@ log = logging.getLogger("stgy.http")
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+def body_limit(config: Config, method: str, path: str) -> int:
+    """Bytes a request body may have: uploads take `limits.media_bytes`, the rest less."""
+    if method == "POST" and path == media.UPLOAD_PATH:
+        return config.limits.media_bytes + media.UPLOAD_OVERHEAD
+    return config.limits.request_body_bytes
+
+
+def request_class(config: Config) -> type[Request]:
+    """Requests whose body limit depends on the route (Quart fixes it per app otherwise)."""
+
+    class StgyRequest(Request):
+        def __init__(self, method: str, scheme: str, path: str, *args: Any, **kwargs: Any):
+            kwargs["max_content_length"] = body_limit(config, method, path)
+            super().__init__(method, scheme, path, *args, **kwargs)
+            self.max_content_length = kwargs["max_content_length"]
+
+    return StgyRequest
+
+
 def create_app(config: Config | None = None) -> Quart:
     config = config or load_config()
-    app = Quart("stgy")
+    app = Quart("stgy", static_folder="web/static")
+    app.request_class = request_class(config)
     app.config["MAX_CONTENT_LENGTH"] = config.limits.request_body_bytes
     app.config["JSON_SORT_KEYS"] = False
     app.extensions[CONFIG_KEY] = config
@@ -67,6 +89,8 @@ def create_app(config: Config | None = None) -> Quart:
     app.register_blueprint(wellknown.bp)
     app.register_blueprint(activitypub.bp)
     app.register_blueprint(inbox.bp)
+    app.register_blueprint(media.bp)
+    app.register_blueprint(media.files_bp)
 
     @app.before_serving
     async def start_services() -> None:
@@ -80,20 +104,23 @@ def create_app(config: Config | None = None) -> Quart:
         if services is not None:
             await services.close()
 
-    limit = config.limits.request_body_bytes
-    too_large = f"request body exceeds the limit of {limit} bytes (limits.request_body_bytes)"
+    def too_large() -> str:
+        limit = body_limit(config, request.method, request.path)
+        uploading = request.path == media.UPLOAD_PATH
+        key = "limits.media_bytes" if uploading else "limits.request_body_bytes"
+        return f"request body exceeds the limit of {limit} bytes ({key})"
 
     @app.errorhandler(RequestEntityTooLarge)
     async def body_too_large(exc: RequestEntityTooLarge) -> Response:
         # Raised while reading a body sent without (or with a false) Content-Length.
-        return error_response(413, "request_entity_too_large", too_large)
+        return error_response(413, "request_entity_too_large", too_large())
 
     @app.before_request
     async def start_request() -> Response | None:
         g.started = time.perf_counter()
         length = request.content_length
-        if length is not None and length > limit:
-            return error_response(413, "request_entity_too_large", too_large)
+        if length is not None and length > body_limit(config, request.method, request.path):
+            return error_response(413, "request_entity_too_large", too_large())
         if request.method in _WRITES and request.path.startswith("/api/"):
             await ratelimit.count_write(app.extensions[SERVICES_KEY], client_ip())
         return None

@@ -1,4 +1,4 @@
-"""Admin commands of `stgy`: users, reset-data, reset-data-test, reset-cache."""
+"""Admin commands of `stgy`: users, reset-data, reset-data-test, reset-cache, media."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from stgy.config import Config
-from stgy.domain import admin
+from stgy.domain import admin, media_cleanup
 from stgy.domain.errors import DomainError
 from stgy.services import Services
 
@@ -138,6 +138,24 @@ def cmd_reset_cache(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_media_purge_remote(config: Config, args: argparse.Namespace) -> int:
+    purged = _with_services(
+        config, lambda s: media_cleanup.purge_remote(s, older_than_days=args.older_than)
+    )
+    print(f"remote media: {purged} cached files purged (cached over {args.older_than:g} days ago)")
+    return 0
+
+
+def _days(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("must be a number of days") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError("must be 0 or more days")
+    return value
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 0:
@@ -184,3 +202,15 @@ def add_admin_commands(sub: Any) -> None:
     p.set_defaults(func=cmd_reset_data_test)
     p = sub.add_parser("reset-cache", help="drop cached renderings and rate counters")
     p.set_defaults(func=cmd_reset_cache)
+
+    mp = sub.add_parser("media", help="media: purge-remote", description="media")
+    media = mp.add_subparsers(dest="media_command", metavar="command", required=True)
+    p = media.add_parser(
+        "purge-remote",
+        help="remove cached copies of remote media (they are hot-linked again)",
+        description="remove cached copies of remote media (they are hot-linked again)",
+    )
+    p.add_argument(
+        "--older-than", type=_days, required=True, metavar="DAYS", help="cached before this"
+    )
+    p.set_defaults(func=cmd_media_purge_remote)

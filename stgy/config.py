@@ -171,9 +171,24 @@ class FederationConfig:
 
 
 @dataclass(frozen=True)
+class MediaConfig:
+    # Uploads of at most this many pixels are processed in the request (201), others by a job.
+    inline_pixels: int = _key(1_000_000, _at_least(0))
+    large_size: int = _key(1280, _at_least(16))  # longest side of the `large` rendition
+    small_size: int = _key(400, _at_least(16))  # longest side of `small` (the preview)
+    avatar_size: int = _key(400, _at_least(16))  # side of a square avatar
+    jpeg_quality: int = _key(85, _at_least(1))
+    # Remote attachments: hot-linked by default; cached here (re-encoded) when true.
+    cache_remote: bool = _key(False)
+    remote_max_bytes: int = _key(8 * 1024 * 1024, _at_least(1024))
+
+
+@dataclass(frozen=True)
 class LimitsConfig:
     post_length: int = _key(5000, _at_least(1))
     media_bytes: int = _key(16 * 1024 * 1024, _at_least(1024))
+    # Width x height of an upload (all frames of an animation together): more is refused.
+    media_pixels: int = _key(50_000_000, _at_least(10_000))
     request_body_bytes: int = _key(1024 * 1024, _at_least(1024))
     rate_limit_requests_per_minute: int = _key(300, _at_least(1))
     rate_limit_logins_per_minute: int = _key(10, _at_least(1))
@@ -189,6 +204,7 @@ class Config:
     storage: StorageConfig = field(default_factory=StorageConfig)
     mail: MailConfig = field(default_factory=MailConfig)
     federation: FederationConfig = field(default_factory=FederationConfig)
+    media: MediaConfig = field(default_factory=MediaConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     source: str = "<defaults>"
     root: Path = field(default_factory=Path.cwd)

@@ -28,6 +28,9 @@ PROBE_INSTANCES = "probe_instances"
 BACKFILL_OUTBOX = "backfill_outbox"
 FETCH_CONTEXT = "fetch_context"
 REFRESH_REMOTE_ACCOUNT = "refresh_remote_account"
+PROCESS_MEDIA = "process_media"
+SWEEP_MEDIA = "sweep_media"
+CACHE_REMOTE_MEDIA = "cache_remote_media"
 
 JOBS: dict[str, JobSettings] = {
     # Applies one outbox event; the sweeper re-enqueues it if every attempt fails.
@@ -56,6 +59,14 @@ JOBS: dict[str, JobSettings] = {
     REFRESH_REMOTE_ACCOUNT: JobSettings(
         timeout=60, retries=3, retry_delay=30.0, retry_backoff=300.0
     ),
+    # Renditions of one upload: a 50-megapixel image takes seconds. Retried for storage
+    # failures; an image Pillow refuses is marked failed, not retried.
+    PROCESS_MEDIA: JobSettings(timeout=120, retries=4, retry_delay=2.0, retry_backoff=60.0),
+    # Cron: unattached media older than a day, and uploads whose job was lost.
+    SWEEP_MEDIA: JobSettings(timeout=300, retries=1, retry_delay=0.0, retry_backoff=False),
+    # One remote attachment copied here. Enqueued inside the transaction storing the
+    # remote post, so a first attempt may not see the row yet: retried shortly.
+    CACHE_REMOTE_MEDIA: JobSettings(timeout=60, retries=4, retry_delay=2.0, retry_backoff=60.0),
 }
 
 
@@ -67,6 +78,15 @@ def delivery_job_key(activity_id: str, inbox_url: str) -> str:
 def fetch_job_key(function: str, object_id: int) -> str:
     """One fetch job per account or post while it waits, runs, and for its ttl after."""
     return f"{function}:{object_id}"
+
+
+def media_job_key(media_id: int) -> str:
+    """One processing (or caching) job per medium while it waits."""
+    return f"media:{media_id}"
+
+
+def remote_media_job_key(media_id: int) -> str:
+    return f"media-cache:{media_id}"
 
 
 def outbox_job_key(event_id: int) -> str:

@@ -1,4 +1,5 @@
-"""The long-lived clients of a process: PostgreSQL pool, Redis, HTTP client, job queue."""
+"""The long-lived clients of a process: PostgreSQL pool, Redis, HTTP client, job queue,
+object store."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from stgy import __version__
 from stgy.config import Config
 from stgy.jobs import JOBS
 from storage import db
+from storage.blobs import BlobStore, LocalBlobStore, S3BlobStore
 
 log = logging.getLogger("stgy.services")
 
@@ -79,6 +81,20 @@ def make_http_client(config: Config) -> httpx.AsyncClient:
     )
 
 
+def make_blob_store(config: Config) -> BlobStore:
+    storage = config.storage
+    if storage.backend == "s3":
+        return S3BlobStore(
+            bucket=storage.s3_bucket,
+            endpoint_url=storage.s3_endpoint_url,
+            region=storage.s3_region,
+            access_key=storage.s3_access_key,
+            secret_key=storage.s3_secret_key,
+            public_url=storage.s3_public_url,
+        )
+    return LocalBlobStore(config.path(storage.path), config.instance.base_url)
+
+
 @dataclass
 class Services:
     config: Config
@@ -86,6 +102,7 @@ class Services:
     redis: aioredis.Redis
     http: httpx.AsyncClient
     jobs: JobQueue
+    blobs: BlobStore
 
     @classmethod
     async def start(cls, config: Config) -> Services:
@@ -97,10 +114,13 @@ class Services:
         )
         redis = make_redis(config)
         queue = RedisQueue(redis, name=queue_name(config))
-        return cls(config, pool, redis, make_http_client(config), JobQueue(queue))
+        return cls(
+            config, pool, redis, make_http_client(config), JobQueue(queue), make_blob_store(config)
+        )
 
     async def close(self) -> None:
         await self.http.aclose()
+        await self.blobs.close()
         try:
             # Closes the Redis client it shares with us.
             await self.jobs.saq.disconnect()

@@ -11,6 +11,7 @@ import orjson
 
 from storage.accounts import ACCOUNT_COLUMNS, ACCOUNT_COLUMNS_PREFIXED, Account, account_from
 from storage.db import Conn
+from storage.media import POST_MEDIA_JSON, Media, media_list_from_json
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,7 @@ class PostObject:
     created_at: datetime
     edited_at: datetime | None
     deleted_at: datetime | None
+    media: tuple[Media, ...] = ()  # attachments, in order
 
 
 _OBJECTS = (
@@ -145,6 +147,7 @@ _OBJECTS = (
     " o.ap_id AS shared_ap_id, o.visibility AS shared_visibility, oa.ap_id AS shared_author,"
     " (o.deleted_at IS NULL AND oa.deleted_at IS NULL AND oa.suspended_at IS NULL)"
     "   AS shared_live,"
+    " " + POST_MEDIA_JSON + " AS media_json,"
     " a.followers_url AS author_followers_url, " + ACCOUNT_COLUMNS_PREFIXED + " FROM posts p"
     " JOIN accounts a ON a.id = p.account_id"
     " LEFT JOIN posts o ON o.id = p.share_of_id LEFT JOIN accounts oa ON oa.id = o.account_id"
@@ -183,6 +186,7 @@ def _object(row: asyncpg.Record) -> PostObject:
         created_at=row["created_at"],
         edited_at=row["edited_at"],
         deleted_at=row["deleted_at"],
+        media=media_list_from_json(row["media_json"]),
     )
 
 

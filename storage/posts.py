@@ -11,6 +11,7 @@ import orjson
 
 from storage.accounts import ACCOUNT_COLUMNS_PREFIXED, Account, account_from
 from storage.db import Conn
+from storage.media import POST_MEDIA_JSON, Media, media_list_from_json
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class PostView:
     shared: bool | None
     bookmarked: bool | None
     visible: bool  # stgy_can_see for the viewer the views were loaded for
+    media: tuple[Media, ...] = ()  # attachments, in order
 
     @property
     def shown(self) -> bool:
@@ -89,6 +91,7 @@ _VIEWS = (
     " CASE WHEN $2::bigint IS NULL THEN NULL ELSE EXISTS (SELECT 1 FROM bookmarks b"
     "   WHERE b.post_id = p.id AND b.account_id = $2) END AS viewer_bookmarked,"
     " stgy_can_see(p.account_id, p.visibility, p.id, $2) AS viewer_can_see,"
+    " " + POST_MEDIA_JSON + " AS media_json,"
     " " + ACCOUNT_COLUMNS_PREFIXED + " FROM wanted p JOIN accounts a ON a.id = p.account_id"
 )
 
@@ -129,6 +132,7 @@ def _view(
         shared=row["viewer_shared"],
         bookmarked=row["viewer_bookmarked"],
         visible=row["viewer_can_see"],
+        media=media_list_from_json(row["media_json"]),
     )
 
 

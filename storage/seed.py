@@ -10,7 +10,7 @@ SEED_TIMEOUT = 3600.0
 # Tables holding instance data, children first; schema_migrations and
 # instance_secrets stay so the instance keeps its schema and its keys.
 DATA_TABLES = (
-    "idempotency_keys, notifications, mutes, blocks, bookmarks, likes, post_tags, tags,"
+    "idempotency_keys, media, notifications, mutes, blocks, bookmarks, likes, post_tags, tags,"
     " mentions, post_edits, timeline_entries, follows, posts, sessions, reserved_handles,"
     " users, accounts, outbox_events"
 )

@@ -12,12 +12,13 @@ from saq import CronJob, Worker
 from stgy import metrics
 from stgy.config import Config
 from stgy.domain import events  # noqa: F401 - registers the outbox handlers
-from stgy.jobs import JOBS, PROBE_INSTANCES, SWEEP_OUTBOX, TRIM_TIMELINES
+from stgy.jobs import JOBS, PROBE_INSTANCES, SWEEP_MEDIA, SWEEP_OUTBOX, TRIM_TIMELINES
 from stgy.logs import quote
 from stgy.services import Services
 from tasks.context import JobContext
 from tasks.delivery import deliver_activity, probe_instances
 from tasks.fetch import backfill_outbox, fetch_context, refresh_remote_account
+from tasks.media import cache_remote_media, process_media, sweep_media
 from tasks.outbox import handle_outbox_event, sweep_outbox
 from tasks.timelines import trim_timelines
 
@@ -32,11 +33,16 @@ FUNCTIONS: list[Callable[..., Awaitable[Any]]] = [
     backfill_outbox,
     fetch_context,
     refresh_remote_account,
+    process_media,
+    cache_remote_media,
+    sweep_media,
 ]
 # Home timelines are trimmed to their newest entries every ten minutes.
 TRIM_TIMELINES_CRON = "*/10 * * * *"
 # Instances skipped as unavailable are asked every half hour whether they are back.
 PROBE_INSTANCES_CRON = "*/30 * * * *"
+# Unattached media go a day after upload; checked every quarter of an hour.
+SWEEP_MEDIA_CRON = "*/15 * * * *"
 
 
 def sweep_cron(interval_seconds: int) -> str:
@@ -81,6 +87,7 @@ def make_worker(services: Services, **options: Any) -> Worker[JobContext]:
     sweep = JOBS[SWEEP_OUTBOX]
     trim = JOBS[TRIM_TIMELINES]
     probe = JOBS[PROBE_INSTANCES]
+    media_sweep = JOBS[SWEEP_MEDIA]
     return Worker(
         services.jobs.saq,
         functions=FUNCTIONS,
@@ -106,6 +113,13 @@ def make_worker(services: Services, **options: Any) -> Worker[JobContext]:
                 timeout=probe.timeout,
                 retries=probe.retries,
                 ttl=probe.ttl,
+            ),
+            CronJob(
+                sweep_media,
+                cron=SWEEP_MEDIA_CRON,
+                timeout=media_sweep.timeout,
+                retries=media_sweep.retries,
+                ttl=media_sweep.ttl,
             ),
         ],
         startup=startup,

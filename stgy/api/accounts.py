@@ -100,14 +100,14 @@ async def me() -> Response:
 @responds(schemas.AccountOut)
 @responds(schemas.Error, 400)
 @responds(schemas.Error, 401)
+@responds(schemas.Error, 422)
 async def update_me(body: schemas.ProfileIn) -> Response:
     viewer = await require_viewer()
-    if body.avatar_media_id is not None or body.header_media_id is not None:
-        # Media uploads come with the media issue; until then no media id exists.
-        field = "avatar_media_id" if body.avatar_media_id is not None else "header_media_id"
-        raise Invalid(field, "unknown media id")
-    changes = body.model_dump(exclude_unset=True, exclude={"avatar_media_id", "header_media_id"})
+    media_fields = {"avatar_media_id", "header_media_id"}
+    changes = body.model_dump(exclude_unset=True, exclude=media_fields)
     changes = {k: v for k, v in changes.items() if v is not None}
+    # For these, null is meaningful: it removes the avatar or header.
+    changes |= {name: getattr(body, name) for name in media_fields & body.model_fields_set}
     account = await accounts.update_profile(services(), viewer.account_id, changes)
     return jsonify(account_json(account))
 

@@ -16,7 +16,7 @@ from storage.posts import PostView
 bp = Blueprint("posts", __name__, url_prefix="/api")
 
 # Fields an edit may not set to null (language may: that clears it).
-_NOT_NULL_ON_EDIT = ("text", "summary", "sensitive", "tags")
+_NOT_NULL_ON_EDIT = ("text", "summary", "sensitive", "tags", "media_ids")
 
 
 def _page(views: list[PostView]) -> Response:
@@ -37,6 +37,7 @@ def _page(views: list[PostView]) -> Response:
 @responds(schemas.Error, 401)
 @responds(schemas.Error, 403)
 @responds(schemas.Error, 404)
+@responds(schemas.Error, 422)
 async def create_post(body: schemas.PostIn) -> tuple[Response, int]:
     """Write a post. With an Idempotency-Key, a retry returns the first post."""
     viewer = await require_viewer()
@@ -104,6 +105,7 @@ async def post_context(post_id: str) -> Response:
 @responds(schemas.Error, 400)
 @responds(schemas.Error, 401)
 @responds(schemas.Error, 404)
+@responds(schemas.Error, 422)
 async def edit_post(post_id: str, body: schemas.PostEditIn) -> Response:
     """Edit an own post; the previous version is kept in its history."""
     viewer = await require_viewer()
@@ -117,6 +119,7 @@ async def edit_post(post_id: str, body: schemas.PostEditIn) -> Response:
         tags=body.tags,
         language=body.language,
         clear_language="language" in body.model_fields_set and body.language is None,
+        media_ids=body.media_ids,
     )
     view = await posts.edit_post(services(), viewer.account_id, parse_id(post_id, "post"), changes)
     return jsonify(post_json(view))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, Field
+from quart_schema.pydantic import File
 
 from stgy.api.validation import MAX_PAGE, QueryModel, RequestModel
 
@@ -73,8 +74,12 @@ class ProfileIn(RequestModel):
     handle: str | None = None
     locked: bool | None = None
     fields: list[ProfileField] | None = None
-    avatar_media_id: str | None = None
-    header_media_id: str | None = None
+    avatar_media_id: str | None = Field(
+        default=None, description="a ready upload of purpose avatar; null removes the avatar"
+    )
+    header_media_id: str | None = Field(
+        default=None, description="a ready upload of purpose header; null removes the header"
+    )
 
 
 class PasswordIn(RequestModel):
@@ -91,6 +96,45 @@ class MentionOut(BaseModel):
     handle: str
     acct: str
     url: str | None
+
+
+class MediaFocus(BaseModel):
+    x: float = Field(description="-1 (left) to 1 (right)")
+    y: float = Field(description="-1 (bottom) to 1 (top)")
+
+
+class MediaOut(BaseModel):
+    id: str
+    type: Literal["image", "video", "audio", "unknown"]
+    state: Literal["processing", "ready", "failed"]
+    purpose: Literal["attachment", "avatar", "header"]
+    url: str | None = Field(description="the original, re-encoded; null while processing")
+    preview_url: str | None = Field(description="the `small` rendition")
+    large_url: str | None = Field(description="the `large` rendition")
+    remote_url: str | None = Field(description="for a remote post's media: where it came from")
+    content_type: str | None
+    description: str = Field(description="alt text")
+    blurhash: str | None
+    width: int | None
+    height: int | None
+    animated: bool
+    focus: MediaFocus
+    error: str | None = Field(description="why processing failed")
+    created_at: str
+
+
+class MediaUploadForm(BaseModel):
+    """multipart/form-data fields of an upload."""
+
+    file: File = Field(description="JPEG, PNG, GIF, WebP or AVIF; not SVG")
+    description: str = Field(default="", description="alt text, up to 1500 characters")
+    focus: str | None = Field(default=None, description="focal point `x,y`, each -1..1")
+    purpose: Literal["attachment", "avatar", "header"] = "attachment"
+
+
+class MediaEditIn(RequestModel):
+    description: str | None = Field(default=None, description="alt text")
+    focus: str | None = Field(default=None, description="focal point `x,y`, each -1..1")
 
 
 class PostOut(BaseModel):
@@ -111,7 +155,7 @@ class PostOut(BaseModel):
     in_reply_to_id: str | None
     in_reply_to_account_id: str | None
     share_of: PostOut | None = Field(description="the shared post, when this is a share")
-    media: list[dict[str, object]]
+    media: list[MediaOut]
     replies_count: int
     likes_count: int
     shares_count: int
@@ -198,7 +242,9 @@ class PostIn(RequestModel):
     sensitive: bool = Field(default=False, description="always true with a summary")
     allow_likes: bool = True
     allow_replies: bool = True
-    media_ids: list[str] = Field(default_factory=list, description="no media exists yet")
+    media_ids: list[str] = Field(
+        default_factory=list, description="up to 4 ready uploads of yours (422 while processing)"
+    )
     language: str | None = Field(default=None, description="ISO 639 code, 2 or 3 letters")
 
 
@@ -208,6 +254,9 @@ class PostEditIn(RequestModel):
     sensitive: bool | None = None
     tags: list[str] | None = Field(default=None, description="replace the explicit tags")
     language: str | None = Field(default=None, description="null clears it")
+    media_ids: list[str] | None = Field(
+        default=None, description="replace the attachments ([] removes them)"
+    )
 
 
 class IdempotencyHeaders(BaseModel):

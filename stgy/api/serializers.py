@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from storage.accounts import Account
+from storage.media import Media
 from storage.posts import PostView
 
 
@@ -40,6 +41,33 @@ def account_json(account: Account) -> dict[str, Any]:
     }
 
 
+def media_type(content_type: str) -> str:
+    kind = content_type.split("/", 1)[0]
+    return kind if kind in ("image", "video", "audio") else "unknown"
+
+
+def media_json(media: Media) -> dict[str, Any]:
+    return {
+        "id": str(media.id),
+        "type": media_type(media.content_type),
+        "state": media.state,
+        "purpose": media.purpose,
+        "url": media.url,
+        "preview_url": media.small_url,
+        "large_url": media.large_url,
+        "remote_url": media.remote_url,
+        "content_type": media.content_type or None,
+        "description": media.description,
+        "blurhash": media.blurhash,
+        "width": media.width,
+        "height": media.height,
+        "animated": media.animated,
+        "focus": {"x": media.focus_x, "y": media.focus_y},
+        "error": media.error,
+        "created_at": iso(media.created_at),
+    }
+
+
 def post_json(view: PostView) -> dict[str, Any]:
     return {
         "id": str(view.id),
@@ -69,7 +97,7 @@ def post_json(view: PostView) -> dict[str, Any]:
             str(view.in_reply_to_account_id) if view.in_reply_to_account_id else None
         ),
         "share_of": post_json(view.share_of) if view.share_of else None,
-        "media": [],
+        "media": [media_json(m) for m in view.media],
         "replies_count": view.replies_count,
         "likes_count": view.likes_count,
         "shares_count": view.shares_count,

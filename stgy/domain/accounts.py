@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from stgy.domain import outbox
+from stgy.domain import media, outbox
 from stgy.domain.auth import hash_password, password_matches
 from stgy.domain.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from stgy.domain.keys import generate_key_pair
@@ -195,6 +195,10 @@ async def update_profile(services: Services, account_id: int, changes: dict[str,
                     raise Conflict({"field": "handle", "reason": "already taken"})
             await accounts_sql.reserve_handle(conn, account_id=account_id, handle=current.handle)
             columns["handle"] = new_handle
+        for which in ("avatar", "header"):
+            if f"{which}_media_id" in changes:
+                raw_id = changes[f"{which}_media_id"]
+                await media.set_profile_media(conn, account_id, which, raw_id)
         account = await accounts_sql.update_profile(conn, account_id=account_id, changes=columns)
         event = await outbox.record_event(conn, "account.updated", {"account_id": account_id})
     await outbox.enqueue_events(services.jobs, [event])

@@ -223,6 +223,19 @@ def note(services: Services, post: PostObject) -> vocab.Note:
         replies=f"{post.ap_id}/replies",
         allow_likes=post.allow_likes,
         allow_replies=post.allow_replies,
+        attachments=tuple(
+            vocab.Attachment(
+                url=m.url,
+                media_type=m.content_type or None,
+                name=m.description,
+                blurhash=m.blurhash,
+                width=m.width,
+                height=m.height,
+                focal_point=(m.focus_x, m.focus_y),
+            )
+            for m in post.media
+            if m.state == "ready" and m.url is not None
+        ),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ async def create_user(
     """An approved user made by an admin (registration mode does not apply)."""
     mode_free = services.config.replace("instance", registrations="open")
     registration = await accounts.register(
-        Services(mode_free, services.pool, services.redis, services.http, services.jobs),
+        dataclasses.replace(services, config=mode_free),
         handle=handle,
         display_name=handle,
         password=password,

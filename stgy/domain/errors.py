@@ -57,3 +57,13 @@ class RateLimited(DomainError):
 class Unavailable(DomainError):
     status = 503
     error = "unavailable"
+
+
+class TooLarge(DomainError):
+    status = 413
+    error = "request_entity_too_large"
+
+
+class UnsupportedMedia(DomainError):
+    status = 415
+    error = "unsupported_media_type"

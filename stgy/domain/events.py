@@ -6,6 +6,7 @@ from stgy.domain import (
     fanout,  # noqa: F401
     follow_replies,  # noqa: F401
     inbox,  # noqa: F401
+    media,  # noqa: F401
     notifications,  # noqa: F401
     outgoing,  # noqa: F401
     outgoing_social,  # noqa: F401

@@ -10,7 +10,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from stgy.domain import follows, outbox, remote_posts
+from federation.vocab import parse_attachments
+from stgy.domain import follows, outbox, remote_media, remote_posts
 from stgy.domain.remote_posts import (  # noqa: F401 - re-exported for the appliers
     PUBLIC_ADDRESSES,
     visibility_of,
@@ -164,6 +165,13 @@ async def apply_create(incoming: Incoming) -> None:
     post_id = await remote_posts.store_note(conn, actor, note, mentioned=mentioned)
     if post_id is None:
         return
+    await remote_media.store_remote(
+        conn,
+        incoming.services,
+        account_id=actor.id,
+        post_id=post_id,
+        found=parse_attachments(note.get("attachment")),
+    )
     await incoming.emit("post.created", {"post_id": post_id})
 
 

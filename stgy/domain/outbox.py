@@ -37,6 +37,7 @@ KINDS = frozenset(
         "follow.accepted",  # {follower_id, followee_id}
         "follow.removed",  # {follower_id, followee_id, state, rejected?}: unfollow, reject, block
         "inbox.received",  # {inbox_activity_id}: an activity taken in, to apply
+        "media.uploaded",  # {media_id}: an upload waiting for its renditions
     }
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from stgy.domain import outbox
+from stgy.domain import media, outbox
 from stgy.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from stgy.domain.text import (
     Mention,
@@ -16,9 +16,11 @@ from stgy.domain.text import (
 )
 from stgy.services import Services
 from storage import accounts as accounts_sql
+from storage import media as media_sql
 from storage import post_writes
 from storage import posts as posts_sql
 from storage.db import Conn
+from storage.media import Media
 from storage.post_writes import NewPost
 from storage.posts import PostView
 
@@ -57,6 +59,7 @@ class PostChanges:
     tags: list[str] | None = None
     language: str | None = None
     clear_language: bool = False
+    media_ids: list[str] | None = None  # replaces the attachments (an empty list removes them)
 
 
 @dataclass(frozen=True)
@@ -137,7 +140,13 @@ def _merge_tags(*groups: list[str]) -> list[str]:
 # --- composing ------------------------------------------------------------------------
 
 
-async def _compose(services: Services, conn: Conn, text: str, extra_tags: list[str]) -> _Composed:
+async def _compose(
+    services: Services,
+    conn: Conn,
+    text: str,
+    extra_tags: list[str],
+    attached: list[Media] | None = None,
+) -> _Composed:
     """Render the text, linking the mentions of known accounts and every hashtag."""
     instance = services.config.instance
     local_domain = instance.domain.lower()
@@ -155,7 +164,12 @@ async def _compose(services: Services, conn: Conn, text: str, extra_tags: list[s
         account = by_key.get(key(mention))
         return None if account is None else account.url or account.ap_id
 
-    html = render_post(text, mention_url=mention_url, tags_url=instance.base_url + "/tags")
+    html = render_post(
+        text,
+        mention_url=mention_url,
+        tags_url=instance.base_url + "/tags",
+        image_url=media.attached_image_url(attached or []),
+    )
     mention_ids = list(dict.fromkeys(by_key[k].id for k in keys if k in by_key))
     return _Composed(html, _merge_tags(tags, extra_tags), mention_ids)
 
@@ -179,8 +193,6 @@ async def create_post(
     key = check_idempotency_key(idempotency_key)
     if draft.visibility not in VISIBILITIES:
         raise Invalid("visibility", "one of " + ", ".join(VISIBILITIES))
-    if draft.media_ids:
-        raise Invalid("media_ids", "unknown media id")
     base_url = services.config.instance.base_url
     async with services.pool.acquire() as conn:
         if key is not None:
@@ -201,7 +213,8 @@ async def create_post(
                         raise NotFound("no such post to reply to (reply_to)")
                     if not parent.allow_replies and parent.account_id != author_id:
                         raise Forbidden("the author does not accept replies to this post")
-                composed = await _compose(services, conn, draft.text, extra_tags)
+                attached = await media.attachable(conn, author_id, draft.media_ids, post_id=None)
+                composed = await _compose(services, conn, draft.text, extra_tags, attached)
                 post_id = await post_writes.next_post_id(conn)
                 await post_writes.insert_post(
                     conn,
@@ -228,6 +241,10 @@ async def create_post(
                     conn, post_id=post_id, account_ids=composed.mention_ids
                 )
                 await post_writes.set_tags(conn, post_id=post_id, tags=composed.tags)
+                if attached:
+                    await media_sql.set_post_media(
+                        conn, post_id=post_id, media_ids=[m.id for m in attached]
+                    )
                 if parent is not None:
                     await post_writes.change_replies_count(conn, post_id=parent.id, delta=1)
                 await post_writes.change_posts_count(conn, account_id=author_id, delta=1)
@@ -295,7 +312,13 @@ async def edit_post(
                 # Keep the tags given explicitly before: those the old text did not hold.
                 _, old_parsed = find_mentions_and_tags(old.source)
                 new_tags = [tag for tag in old.tags if tag not in old_parsed]
-            composed = await _compose(services, conn, text, new_tags)
+            if changes.media_ids is not None:
+                attached = await media.attachable(
+                    conn, author_id, changes.media_ids, post_id=post_id
+                )
+            else:
+                attached = list(old.media)
+            composed = await _compose(services, conn, text, new_tags, attached)
             summary = old.summary if changes.summary is None else changes.summary
             sensitive = old.sensitive if changes.sensitive is None else changes.sensitive
             if changes.clear_language:
@@ -315,6 +338,10 @@ async def edit_post(
             )
             await post_writes.set_mentions(conn, post_id=post_id, account_ids=composed.mention_ids)
             await post_writes.set_tags(conn, post_id=post_id, tags=composed.tags)
+            if changes.media_ids is not None:
+                await media_sql.set_post_media(
+                    conn, post_id=post_id, media_ids=[m.id for m in attached]
+                )
             event = await outbox.record_event(conn, "post.updated", {"post_id": post_id})
         await outbox.enqueue_events(services.jobs, [event])
         return await _view(conn, post_id, author_id)

@@ -260,13 +260,46 @@ def _link_html(item: _Found, mention_url: Callable[[Mention], str | None], tags_
     )
 
 
-def render_post(source: str, *, mention_url: Callable[[Mention], str | None], tags_url: str) -> str:
+# STGY's size syntax right after an image: `![alt](src){size=large}`.
+_IMAGE_SIZE = re.compile(r"^\{size=(small|large|original)\}")
+IMAGE_SIZES = ("small", "large", "original")
+
+
+def _size_images(tokens: list[Token], image_url: Callable[[str, str | None], str | None]) -> None:
+    """Take the `{size=...}` after each image and let `image_url` pick its source."""
+    for token in tokens:
+        children = token.children or []
+        for index, child in enumerate(children):
+            if child.type != "image":
+                continue
+            size = None
+            after = children[index + 1] if index + 1 < len(children) else None
+            if after is not None and after.type == "text":
+                found = _IMAGE_SIZE.match(after.content)
+                if found is not None:
+                    size = found.group(1)
+                    after.content = after.content[found.end() :]
+            url = image_url(str(child.attrGet("src") or ""), size)
+            if url is not None:
+                child.attrSet("src", url)
+
+
+def render_post(
+    source: str,
+    *,
+    mention_url: Callable[[Mention], str | None],
+    tags_url: str,
+    image_url: Callable[[str, str | None], str | None] | None = None,
+) -> str:
     """Markdown to sanitised HTML; known mentions and every hashtag become links.
 
     `mention_url` gives the profile URL of a mentioned account, or None for an
     unknown one (left as plain text). Hashtags link to `{tags_url}/{tag}`.
+    `image_url(src, size)` may replace an image's source, given the size written
+    after it (`{size=small|large|original}`, or None); the size text is removed.
     """
     tokens = _post_markdown.parse(source)
+    _size_images(tokens, image_url or (lambda src, size: None))
     replacements: list[tuple[list[Token], int, list[Token]]] = []
     for children, index, context in _scannable(tokens):
         text = children[index].content

@@ -137,7 +137,7 @@ async def test_length_limit_names_text(client: Client, config: Config) -> None:
         ({"text": "x", "tags": ["a b"]}, "tags.0"),
         ({"text": "x", "summary": "s" * 501}, "summary"),
         ({"text": "x", "language": "english"}, "language"),
-        ({"text": "x", "media_ids": ["1"]}, "media_ids"),
+        ({"text": "x", "media_ids": ["1"]}, "media_ids.0"),
         ({"text": "x", "colour": "red"}, "colour"),
     ],
 )
