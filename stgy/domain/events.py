@@ -6,5 +6,6 @@ from stgy.domain import (
     follow_replies,  # noqa: F401
     inbox,  # noqa: F401
     notifications,  # noqa: F401
+    renderings,  # noqa: F401
     streaming,  # noqa: F401
 )
