@@ -36,68 +36,91 @@ class Rendering:
     body: str
 
 
-def _viewer_state(post: str, column: str, exists: str) -> str:
+def _state(exists: str) -> str:
     return (
-        ',"'
-        + column
-        + "\":' || CASE WHEN $2::bigint IS NULL THEN 'null' WHEN EXISTS ("
-        + exists.replace("{p}", post)
-        + ") THEN 'true' ELSE 'false' END || '"
+        "CASE WHEN $2::bigint IS NULL THEN 'null' WHEN " + exists + " THEN 'true' ELSE 'false' END"
     )
 
 
-def _account_json(account: str, rendering: str) -> str:
-    """SQL text of an account's JSON: its rendering closed with its live counts."""
+def _post_json(post: str, author: str, share_of: str, liked: str, shared: str, marked: str) -> str:
+    """SQL text of a post's JSON: its rendering and its author's closed with the live
+    fields. One concat() call, as `||` would copy the growing text once per piece."""
     return (
-        rendering + ".body || ',\"posts_count\":' || " + account + ".posts_count"
-        " || ',\"followers_count\":' || " + account + ".followers_count"
-        " || ',\"following_count\":' || " + account + ".following_count || '}'"
-    )
-
-
-def _post_json(post: str, rendering: str, account_json: str, share_of: str) -> str:
-    """SQL text of a post's JSON (NULL when a rendering is missing: `||` keeps NULL)."""
-    return (
-        rendering + ".body || ',\"account\":' || " + account_json
-        + " || ',\"share_of\":' || " + share_of
-        + " || ',\"replies_count\":' || " + post + ".replies_count"
-        " || ',\"likes_count\":' || " + post + ".likes_count"
-        " || ',\"shares_count\":' || " + post + ".shares_count || '"
-        + _viewer_state(post, "liked", "SELECT 1 FROM likes l WHERE l.account_id = $2"
-                        " AND l.post_id = {p}.id")
-        + _viewer_state(post, "shared", "SELECT 1 FROM posts s WHERE s.account_id = $2"
-                        " AND s.share_of_id = {p}.id AND s.deleted_at IS NULL")
-        + _viewer_state(post, "bookmarked", "SELECT 1 FROM bookmarks b"
-                        " WHERE b.account_id = $2 AND b.post_id = {p}.id")
-        + "}'"
+        "concat(" + post + "_r.body, ',\"account\":', " + author + "_r.body,"
+        " ',\"posts_count\":', " + author + ".posts_count,"
+        " ',\"followers_count\":', " + author + ".followers_count,"
+        " ',\"following_count\":', " + author + ".following_count,"
+        " '},\"share_of\":', " + share_of + ","
+        " ',\"replies_count\":', " + post + ".replies_count,"
+        " ',\"likes_count\":', " + post + ".likes_count,"
+        " ',\"shares_count\":', " + post + ".shares_count,"
+        " ',\"liked\":', " + _state(liked) + ", ',\"shared\":', " + _state(shared) + ","
+        " ',\"bookmarked\":', " + _state(marked) + ", '}')"
     )  # fmt: skip
 
 
-# The original a share shares (`o`, by `oa`), as share_of: its own share_of is null.
-_ORIGINAL_JSON = (
-    "CASE WHEN p.share_of_id IS NULL THEN 'null' ELSE "
-    + _post_json("o", "o_r", _account_json("oa", "oa_r"), "'null'")
+def _current(rendering: str, key: str, row: str, version: str) -> str:
+    """Join a row's rendering, if it was made from this version by this serializer."""
+    return (
+        " LEFT JOIN " + rendering + " " + row + "_r ON " + row + "_r." + key + " = " + row + ".id"
+        " AND " + row + "_r.version = " + version + " AND " + row + "_r.format = $3"
+    )
+
+
+# The original a share shares (`o`, by `oa`), as share_of (whose own share_of is null);
+# NULL when a rendering is missing. Only shares run it, and the viewer's state of an
+# original is looked up on its own (the page's states are gathered for its own ids).
+_ORIGINAL = (
+    " LEFT JOIN LATERAL (SELECT "
+    + _post_json(
+        "o",
+        "oa",
+        "'null'",
+        "EXISTS (SELECT 1 FROM likes l WHERE l.account_id = $2 AND l.post_id = o.id)",
+        "EXISTS (SELECT 1 FROM posts s WHERE s.account_id = $2 AND s.share_of_id = o.id"
+        " AND s.deleted_at IS NULL)",
+        "EXISTS (SELECT 1 FROM bookmarks b WHERE b.account_id = $2 AND b.post_id = o.id)",
+    )
+    + " AS json FROM posts o JOIN accounts oa ON oa.id = o.account_id"
+    + _current("post_renderings", "post_id", "o", "coalesce(o.edited_at, o.created_at)")
+    + _current("account_renderings", "account_id", "oa", "oa.updated_at")
+    + " WHERE p.share_of_id IS NOT NULL AND o.id = p.share_of_id"
+    " AND o_r.body IS NOT NULL AND oa_r.body IS NOT NULL OFFSET 0) orig ON true"
+)
+# concat() skips NULLs, so a missing rendering is looked for apart.
+_PAGE_JSON = (
+    "CASE WHEN p_r.body IS NULL OR pa_r.body IS NULL"
+    " OR (p.share_of_id IS NOT NULL AND orig.json IS NULL) THEN NULL ELSE "
+    + _post_json(
+        "p",
+        "pa",
+        "coalesce(orig.json, 'null')",
+        "p.id = ANY(m.liked)",
+        "p.id = ANY(m.shared)",
+        "p.id = ANY(m.bookmarked)",
+    )
     + " END"
 )
-_PAGE_JSON = _post_json("p", "p_r", _account_json("pa", "pa_r"), _ORIGINAL_JSON)
 
 # $1: the post ids in page order; $2: the viewer or NULL; $3: the serializer's format.
 # Posts deleted since their ids were chosen (or sharing a deleted original) drop out.
+# The viewer's likes, shares and bookmarks among the page's posts come as three arrays
+# (`m`): one index scan each rather than a lookup per post.
 _PAGE = (
     "WITH page AS (SELECT u.id, u.n FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, n)),"
+    " m AS (SELECT ARRAY(SELECT post_id FROM likes WHERE account_id = $2"
+    "  AND post_id = ANY($1::bigint[])) AS liked,"
+    " ARRAY(SELECT share_of_id FROM posts WHERE account_id = $2 AND share_of_id IS NOT NULL"
+    "  AND deleted_at IS NULL AND share_of_id = ANY($1::bigint[])) AS shared,"
+    " ARRAY(SELECT post_id FROM bookmarks WHERE account_id = $2"
+    "  AND post_id = ANY($1::bigint[])) AS bookmarked),"
     " rows AS MATERIALIZED (SELECT page.n, p.id, " + _PAGE_JSON + " AS json FROM page"
-    " JOIN posts p ON p.id = page.id JOIN accounts pa ON pa.id = p.account_id"
-    " LEFT JOIN post_renderings p_r ON p_r.post_id = p.id"
-    "  AND p_r.version = coalesce(p.edited_at, p.created_at) AND p_r.format = $3"
-    " LEFT JOIN account_renderings pa_r ON pa_r.account_id = pa.id"
-    "  AND pa_r.version = pa.updated_at AND pa_r.format = $3"
-    " LEFT JOIN posts o ON o.id = p.share_of_id LEFT JOIN accounts oa ON oa.id = o.account_id"
-    " LEFT JOIN post_renderings o_r ON o_r.post_id = o.id"
-    "  AND o_r.version = coalesce(o.edited_at, o.created_at) AND o_r.format = $3"
-    " LEFT JOIN account_renderings oa_r ON oa_r.account_id = oa.id"
-    "  AND oa_r.version = oa.updated_at AND oa_r.format = $3"
-    " WHERE p.deleted_at IS NULL"
-    "  AND (p.share_of_id IS NULL OR (o.id IS NOT NULL AND o.deleted_at IS NULL)))"
+    " JOIN posts p ON p.id = page.id JOIN accounts pa ON pa.id = p.account_id CROSS JOIN m"
+    + _current("post_renderings", "post_id", "p", "coalesce(p.edited_at, p.created_at)")
+    + _current("account_renderings", "account_id", "pa", "pa.updated_at")
+    + _ORIGINAL
+    + " WHERE p.deleted_at IS NULL AND (p.share_of_id IS NULL OR EXISTS (SELECT 1 FROM posts x"
+    "  WHERE x.id = p.share_of_id AND x.deleted_at IS NULL)))"
     " SELECT convert_to(coalesce(string_agg(json, ',' ORDER BY n), ''), 'UTF8') AS body,"
     " (array_agg(id ORDER BY n) FILTER (WHERE json IS NOT NULL))[1] AS newest,"
     " (array_agg(id ORDER BY n DESC) FILTER (WHERE json IS NOT NULL))[1] AS oldest,"
