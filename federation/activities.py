@@ -14,13 +14,13 @@ from typing import Any
 from federation.vocab import PUBLIC, Note, document, iso, note_object
 
 
-def update_note(note: Note, updated: datetime) -> dict[str, Any]:
-    """`Update(Note)` after an edit: the whole new Note, addressed as the Note."""
+def update_note(note: Note, updated: datetime, serial: int) -> dict[str, Any]:
+    """`Update(Note)` after an edit: the whole new Note, addressed as the Note. `serial`
+    tells one update of the note from the next (its id must differ each time)."""
     obj = note_object(note)
-    stamp = int(updated.timestamp() * 1000)
     return document(
         {
-            "id": f"{note.id}#updates/{stamp}",
+            "id": f"{note.id}#updates/{serial}",
             "type": "Update",
             "actor": note.attributed_to,
             "published": iso(updated),
@@ -94,13 +94,12 @@ def block(activity_id: str, actor: str, object_id: str) -> dict[str, Any]:
     )
 
 
-def update_actor(actor_document: dict[str, Any], updated: datetime) -> dict[str, Any]:
+def update_actor(actor_document: dict[str, Any], serial: int) -> dict[str, Any]:
     """`Update(Person)` after a profile change, carrying the whole actor document."""
     obj = {key: value for key, value in actor_document.items() if key != "@context"}
-    stamp = int(updated.timestamp() * 1000)
     return document(
         {
-            "id": f"{obj['id']}#updates/{stamp}",
+            "id": f"{obj['id']}#updates/{serial}",
             "type": "Update",
             "actor": obj["id"],
             "to": [PUBLIC],

@@ -12,7 +12,8 @@ from storage.db import Conn
 # What a logged-in viewer ($1) may see of `p`: live posts of active accounts that
 # stgy_can_see allows (which also refuses across blocks), the same for a shared
 # original, and nothing by an account the viewer muted (a muted author's shares
-# and other people's shares of the muted author's posts alike).
+# and other people's shares of the muted author's posts alike). Fan-out and backfill
+# write with this filter.
 _VIEWER_FILTER = (
     " p.deleted_at IS NULL AND pa.suspended_at IS NULL AND pa.deleted_at IS NULL"
     " AND stgy_can_see(p.account_id, p.visibility, p.id, $1)"
@@ -23,6 +24,28 @@ _VIEWER_FILTER = (
 )
 _POST_JOINS = " JOIN accounts pa ON pa.id = p.account_id LEFT JOIN posts o ON o.id = p.share_of_id"
 
+# Pages read with the same rule, made cheap per row: the accounts the viewer blocked,
+# is blocked by or muted are gathered once per page (`hidden`, joined as `h`), so only
+# posts that are not public-ish still need stgy_can_see (followers-only and direct
+# ones: follows and mentions). A post of an account in `h` is never shown, and
+# stgy_can_see itself is true for anything public, unlisted or local not across a block.
+_HIDDEN = (
+    "hidden AS (SELECT coalesce(array_agg(x.id), '{}') AS ids FROM ("
+    " SELECT target_id FROM blocks WHERE account_id = $1"
+    " UNION ALL SELECT account_id FROM blocks WHERE target_id = $1"
+    " UNION ALL SELECT target_id FROM mutes WHERE account_id = $1) x(id))"
+)
+_PAGE_JOINS = _POST_JOINS + " CROSS JOIN hidden h"
+_PUBLICISH = " IN ('public', 'unlisted', 'local')"
+_READ_FILTER = (
+    " p.deleted_at IS NULL AND pa.suspended_at IS NULL AND pa.deleted_at IS NULL"
+    " AND p.account_id <> ALL(h.ids) AND (p.visibility" + _PUBLICISH + " OR p.account_id = $1"
+    "  OR stgy_can_see(p.account_id, p.visibility, p.id, $1))"
+    " AND (p.share_of_id IS NULL OR (o.id IS NOT NULL AND o.deleted_at IS NULL"
+    "  AND o.account_id <> ALL(h.ids) AND (o.visibility" + _PUBLICISH + " OR o.account_id = $1"
+    "  OR stgy_can_see(o.account_id, o.visibility, o.id, $1))))"
+)
+
 
 # ---- home timeline reads
 
@@ -32,11 +55,12 @@ async def home_entry_ids(
 ) -> list[int]:
     """Stored home entries in (since, until), newest first, skipping what the owner can't see."""
     rows = await conn.fetch(
-        "SELECT t.post_id FROM timeline_entries t JOIN posts p ON p.id = t.post_id"
-        + _POST_JOINS
+        "WITH " + _HIDDEN + " SELECT t.post_id FROM timeline_entries t"
+        " JOIN posts p ON p.id = t.post_id"
+        + _PAGE_JOINS
         + " WHERE t.owner_id = $1 AND t.post_id > coalesce($2::bigint, 0)"
         " AND t.post_id < coalesce($3::bigint, 9223372036854775807) AND"
-        + _VIEWER_FILTER
+        + _READ_FILTER
         + " ORDER BY t.post_id DESC LIMIT $4",
         owner_id,
         since,
@@ -62,12 +86,12 @@ async def home_ids_on_read(
     included), for the range past the stored entries. Each followed account gives at most
     `limit` posts from its index (posts_account_idx), then the newest `limit` of all win."""
     rows = await conn.fetch(
-        "SELECT x.id FROM (SELECT f.followee_id AS author_id FROM follows f"
+        "WITH " + _HIDDEN + " SELECT x.id FROM (SELECT f.followee_id AS author_id FROM follows f"
         "  WHERE f.follower_id = $1 AND f.state = 'accepted' UNION ALL SELECT $1::bigint) w"
-        " CROSS JOIN LATERAL (SELECT p.id FROM posts p" + _POST_JOINS + " WHERE"
+        " CROSS JOIN LATERAL (SELECT p.id FROM posts p" + _PAGE_JOINS + " WHERE"
         "  p.account_id = w.author_id AND p.id > coalesce($2::bigint, 0)"
         "  AND p.id < coalesce($3::bigint, 9223372036854775807) AND"
-        + _VIEWER_FILTER
+        + _READ_FILTER
         + "  ORDER BY p.id DESC LIMIT $4) x"
         " ORDER BY x.id DESC LIMIT $4",
         owner_id,
@@ -88,12 +112,14 @@ async def public_ids(
 ) -> list[int]:
     """Public original posts of every known account, local and remote (posts_public_idx)."""
     rows = await conn.fetch(
-        "SELECT p.id FROM posts p"
-        + _POST_JOINS
+        "WITH "
+        + _HIDDEN
+        + " SELECT p.id FROM posts p"
+        + _PAGE_JOINS
         + " WHERE"
         + _PUBLIC_ORIGINAL
         + " p.id > coalesce($2::bigint, 0) AND p.id < coalesce($3::bigint, 9223372036854775807)"
-        " AND" + _VIEWER_FILTER + " ORDER BY p.id DESC LIMIT $4",
+        " AND" + _READ_FILTER + " ORDER BY p.id DESC LIMIT $4",
         viewer_id,
         since,
         until,
@@ -107,12 +133,14 @@ async def local_ids(
 ) -> list[int]:
     """Public original posts of this instance (posts_local_public_idx)."""
     rows = await conn.fetch(
-        "SELECT p.id FROM posts p"
-        + _POST_JOINS
+        "WITH "
+        + _HIDDEN
+        + " SELECT p.id FROM posts p"
+        + _PAGE_JOINS
         + " WHERE p.local AND"
         + _PUBLIC_ORIGINAL
         + " p.id > coalesce($2::bigint, 0) AND p.id < coalesce($3::bigint, 9223372036854775807)"
-        " AND" + _VIEWER_FILTER + " ORDER BY p.id DESC LIMIT $4",
+        " AND" + _READ_FILTER + " ORDER BY p.id DESC LIMIT $4",
         viewer_id,
         since,
         until,
@@ -132,13 +160,15 @@ async def tag_ids(
 ) -> list[int]:
     """Public original posts with a tag (post_tags' primary key orders them)."""
     rows = await conn.fetch(
-        "SELECT p.id FROM post_tags pt JOIN posts p ON p.id = pt.post_id"
-        + _POST_JOINS
+        "WITH "
+        + _HIDDEN
+        + " SELECT p.id FROM post_tags pt JOIN posts p ON p.id = pt.post_id"
+        + _PAGE_JOINS
         + " WHERE pt.tag = $5 AND"
         + _PUBLIC_ORIGINAL
         + " pt.post_id > coalesce($2::bigint, 0)"
         " AND pt.post_id < coalesce($3::bigint, 9223372036854775807) AND"
-        + _VIEWER_FILTER
+        + _READ_FILTER
         + " ORDER BY pt.post_id DESC LIMIT $4",
         viewer_id,
         since,

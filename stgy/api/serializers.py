@@ -1,13 +1,40 @@
-"""Records to the JSON the native API sends."""
+"""Records to the JSON the native API sends.
+
+A post's and an account's JSON are split in two: the fields that change only when
+the post is edited or the profile changes (`post_fields`, `account_fields`), which
+timeline pages keep rendered in PostgreSQL (storage/renderings.py), and the live
+ones (counts, the viewer's own state) that each page adds. The live keys come last,
+in the order of LIVE_POST_KEYS and LIVE_ACCOUNT_KEYS, so a page assembled from
+stored renderings is byte for byte what `orjson.dumps(post_json(view))` gives.
+"""
 
 from __future__ import annotations
 
+import zlib
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import orjson
+
+from stgy.domain.renderings import PageRenderer
 from storage.accounts import Account
 from storage.media import Media
 from storage.posts import PostView
+
+# The live keys, in the order they follow the rendered fields (storage/renderings.py
+# writes them in this order too).
+LIVE_ACCOUNT_KEYS = ("posts_count", "followers_count", "following_count")
+LIVE_POST_KEYS = (
+    "account",
+    "share_of",
+    "replies_count",
+    "likes_count",
+    "shares_count",
+    "liked",
+    "shared",
+    "bookmarked",
+)
 
 
 def iso(value: datetime) -> str:
@@ -17,7 +44,8 @@ def iso(value: datetime) -> str:
     return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def account_json(account: Account) -> dict[str, Any]:
+def account_fields(account: Account) -> dict[str, Any]:
+    """The profile: what changes only with the account row's `updated_at`."""
     return {
         "id": str(account.id),
         "handle": account.handle,
@@ -34,9 +62,6 @@ def account_json(account: Account) -> dict[str, Any]:
         "ap_id": account.ap_id,
         "avatar_url": account.avatar_url,
         "header_url": account.header_url,
-        "posts_count": account.posts_count,
-        "followers_count": account.followers_count,
-        "following_count": account.following_count,
         "created_at": iso(account.created_at),
     }
 
@@ -68,12 +93,22 @@ def media_json(media: Media) -> dict[str, Any]:
     }
 
 
-def post_json(view: PostView) -> dict[str, Any]:
+def account_json(account: Account) -> dict[str, Any]:
+    return {
+        **account_fields(account),
+        "posts_count": account.posts_count,
+        "followers_count": account.followers_count,
+        "following_count": account.following_count,
+    }
+
+
+def post_fields(view: PostView) -> dict[str, Any]:
+    """The post itself: what changes only when it is edited (or a mentioned account's
+    handle changes)."""
     return {
         "id": str(view.id),
         "url": view.url,
         "ap_id": view.ap_id,
-        "account": account_json(view.account),
         "text": view.source,
         "html": view.html,
         "summary": view.summary,
@@ -96,14 +131,42 @@ def post_json(view: PostView) -> dict[str, Any]:
         "in_reply_to_account_id": (
             str(view.in_reply_to_account_id) if view.in_reply_to_account_id else None
         ),
-        "share_of": post_json(view.share_of) if view.share_of else None,
         "media": [media_json(m) for m in view.media],
+        "created_at": iso(view.created_at),
+        "edited_at": iso(view.edited_at) if view.edited_at else None,
+    }
+
+
+def post_json(view: PostView) -> dict[str, Any]:
+    return {
+        **post_fields(view),
+        "account": account_json(view.account),
+        "share_of": post_json(view.share_of) if view.share_of else None,
         "replies_count": view.replies_count,
         "likes_count": view.likes_count,
         "shares_count": view.shares_count,
-        "created_at": iso(view.created_at),
-        "edited_at": iso(view.edited_at) if view.edited_at else None,
         "liked": view.liked,
         "shared": view.shared,
         "bookmarked": view.bookmarked,
     }
+
+
+def open_object(fields: dict[str, Any]) -> str:
+    """JSON of an object without its closing brace, for the live keys to follow."""
+    return orjson.dumps(fields)[:-1].decode()
+
+
+def post_rendering(view: PostView) -> str:
+    """What a page stores of a post (its fields, object left open)."""
+    return open_object(post_fields(view))
+
+
+def account_rendering(account: Account) -> str:
+    """What a page stores of an account (its profile, object left open)."""
+    return open_object(account_fields(account))
+
+
+# Stored renderings carry this, so renderings made by other code are never used: it
+# changes with this module's text, i.e. whenever what it renders may have changed.
+RENDERING_FORMAT = zlib.crc32(Path(__file__).read_bytes()) & 0x7FFFFFFF
+PAGE_RENDERER = PageRenderer(RENDERING_FORMAT, post_rendering, account_rendering)

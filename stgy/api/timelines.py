@@ -2,26 +2,36 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, Response, jsonify
+from quart import Blueprint, Response
 
 from stgy.api import schemas
 from stgy.api.context import maybe_viewer, require_viewer, services
-from stgy.api.serializers import post_json
+from stgy.api.serializers import PAGE_RENDERER
 from stgy.api.validation import parse_cursor, query, responds
 from stgy.domain import timelines
-from storage.posts import PostView
+from storage.renderings import RenderedPage
 
 bp = Blueprint("timelines", __name__, url_prefix="/api/timelines")
 
 
-def _page(posts: list[PostView]) -> Response:
-    return jsonify(
-        {
-            "posts": [post_json(post) for post in posts],
-            "newest": str(posts[0].id) if posts else None,
-            "oldest": str(posts[-1].id) if posts else None,
-        }
+def _cursor(post_id: int | None) -> bytes:
+    return b"null" if post_id is None else b'"%d"' % post_id
+
+
+def _page(page: RenderedPage) -> Response:
+    """{posts, newest, oldest}, the posts' JSON spliced in as assembled in SQL."""
+    body = b"".join(
+        (
+            b'{"posts":[',
+            page.body,
+            b'],"newest":',
+            _cursor(page.newest),
+            b',"oldest":',
+            _cursor(page.oldest),
+            b"}",
+        )
     )
+    return Response(body, mimetype="application/json")
 
 
 def _range(q: schemas.TimelineQuery) -> tuple[int | None, int | None]:
@@ -38,16 +48,17 @@ async def home(query: schemas.TimelineQuery) -> Response | tuple[str, int]:
     """Posts and shares of the accounts I follow and my own, newest first; 204 when none."""
     viewer = await require_viewer()
     since, until = _range(query)
-    posts = await timelines.home(
+    page = await timelines.home(
         services(),
+        PAGE_RENDERER,
         viewer.account_id,
         since=since,
         until=until,
         limit=query.limit,
     )
-    if not posts:
+    if page.newest is None:
         return "", 204
-    return _page(posts)
+    return _page(page)
 
 
 @bp.get("/public")
@@ -58,15 +69,16 @@ async def public(query: schemas.TimelineQuery) -> Response:
     """Public posts of every known account (shares left out); an empty list when none."""
     viewer = await maybe_viewer()
     since, until = _range(query)
-    posts = await timelines.public(
+    page = await timelines.public(
         services(),
+        PAGE_RENDERER,
         viewer.account_id if viewer else None,
         local_only=False,
         since=since,
         until=until,
         limit=query.limit,
     )
-    return _page(posts)
+    return _page(page)
 
 
 @bp.get("/local")
@@ -77,15 +89,16 @@ async def local(query: schemas.TimelineQuery) -> Response:
     """Public posts of this instance's accounts (shares left out); an empty list when none."""
     viewer = await maybe_viewer()
     since, until = _range(query)
-    posts = await timelines.public(
+    page = await timelines.public(
         services(),
+        PAGE_RENDERER,
         viewer.account_id if viewer else None,
         local_only=True,
         since=since,
         until=until,
         limit=query.limit,
     )
-    return _page(posts)
+    return _page(page)
 
 
 @bp.get("/tag/<tag>")
@@ -96,12 +109,13 @@ async def tag(tag: str, query: schemas.TimelineQuery) -> Response:
     """Public posts with a hashtag (`#` optional, any case); an empty list when none."""
     viewer = await maybe_viewer()
     since, until = _range(query)
-    posts = await timelines.tagged(
+    page = await timelines.tagged(
         services(),
+        PAGE_RENDERER,
         viewer.account_id if viewer else None,
         tag,
         since=since,
         until=until,
         limit=query.limit,
     )
-    return _page(posts)
+    return _page(page)

@@ -217,14 +217,6 @@ async def delete_account(services: Services, account_id: int, password: str) -> 
     await outbox.enqueue_events(services.jobs, [event])
 
 
-@outbox.handles("account.updated")
-async def _account_updated(conn: Conn, event: OutboxEvent, services: Services) -> None:
-    # Posts join the account row, so nothing is copied per follower; only cached
-    # renderings of the profile go.
-    prefix = services.config.redis.queue_prefix
-    await services.redis.delete(f"{prefix}:render:account:{event.payload['account_id']}")
-
-
 @outbox.handles("account.deleted")
 async def _account_deleted(conn: Conn, event: OutboxEvent, services: Services) -> None:
     await accounts_sql.purge_content(conn, account_id=event.payload["account_id"])

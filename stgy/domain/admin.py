@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from stgy.domain import accounts, outbox
+from stgy.domain import accounts, outbox, renderings
 from stgy.domain.auth import hash_password
 from stgy.domain.errors import NotFound
 from stgy.domain.keys import generate_key_pair
@@ -90,9 +90,10 @@ async def delete_user(services: Services, handle: str) -> None:
 
 
 async def reset_cache(services: Services) -> int:
-    """Drop cached renderings and rate counters (never the job queue)."""
+    """Drop the rendered posts and profiles timeline pages are made of (PostgreSQL) and
+    the rate counters (Redis); never the job queue."""
     prefix = services.config.redis.queue_prefix
-    dropped = await cache.drop_prefix(services.redis, prefix=f"{prefix}:render:")
+    dropped = await renderings.drop_all(services)
     dropped += await cache.drop_prefix(services.redis, prefix=f"{prefix}:rate:")
     return dropped
 

@@ -10,5 +10,6 @@ from stgy.domain import (
     notifications,  # noqa: F401
     outgoing,  # noqa: F401
     outgoing_social,  # noqa: F401
+    renderings,  # noqa: F401
     streaming,  # noqa: F401
 )

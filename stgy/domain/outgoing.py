@@ -106,7 +106,9 @@ async def deliver_updated(conn: Conn, event: OutboxEvent, services: Services) ->
     post = await _federated_post(conn, services, int(event.payload["post_id"]))
     if post is None or post.deleted_at is not None or post.share_of is not None:
         return
-    activity = activities.update_note(note(services, post), post.edited_at or post.created_at)
+    activity = activities.update_note(
+        note(services, post), post.edited_at or post.created_at, event.id
+    )
     await send(
         services,
         sender_id=post.account.id,

@@ -166,7 +166,7 @@ async def deliver_profile(conn: Conn, event: OutboxEvent, services: Services) ->
     actor = await ap_sql.find_local_actor(conn, handle=account.handle)
     if actor is None or not actor.approved:
         return
-    activity = activities.update_actor(vocab.render_person(person(actor)), account.updated_at)
+    activity = activities.update_actor(vocab.render_person(person(actor)), event.id)
     inboxes = await deliveries_sql.follower_inboxes(conn, account_id=account.id)
     await send(services, sender_id=account.id, activity=activity, inboxes=inboxes)
 

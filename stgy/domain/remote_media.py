@@ -13,6 +13,7 @@ from stgy.domain.media import put_renditions, render_image
 from stgy.jobs import CACHE_REMOTE_MEDIA, remote_media_job_key
 from stgy.services import Services
 from storage import media as media_sql
+from storage import renderings as renderings_sql
 from storage.db import Conn
 from storage.media import RemoteAttachment
 
@@ -90,6 +91,9 @@ async def cache(services: Services, media_id: int) -> str:
     stored = await put_renditions(services.blobs, f"remote/{media_id}", made)
     async with services.pool.acquire() as conn:
         done = await media_sql.set_cached(conn, media_id=media_id, made=stored)
+        if done and media.post_id is not None:
+            # The post's stored rendering still names the hot-linked URL.
+            await renderings_sql.drop_post(conn, post_id=media.post_id)
     if not done:
         return "skipped"
     return "cached"

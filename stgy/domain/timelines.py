@@ -1,15 +1,16 @@
-"""Timelines: the home timeline (stored entries, then computed on read), public, local, tag."""
+"""Timelines: the home timeline (stored entries, then computed on read), public, local, tag;
+each page comes as JSON bytes assembled from stored renderings (stgy/domain/renderings.py)."""
 
 from __future__ import annotations
 
 import logging
 
+from stgy.domain.renderings import PageRenderer, render_page
 from stgy.domain.text import normalise_tag
 from stgy.services import Services
-from storage import posts as posts_sql
 from storage import timelines as timelines_sql
 from storage.db import Conn
-from storage.posts import PostView
+from storage.renderings import RenderedPage
 
 log = logging.getLogger("stgy.timelines")
 
@@ -19,68 +20,76 @@ HOME_KEEP = 800
 TRIM_BATCH = 1000
 
 
-async def _views(conn: Conn, ids: list[int], viewer_id: int | None) -> list[PostView]:
-    views = await posts_sql.load_views(conn, post_ids=ids, viewer_id=viewer_id)
-    # The ids were filtered in SQL; `shown` drops what was deleted in between.
-    return [views[post_id] for post_id in ids if post_id in views and views[post_id].shown]
+async def _home_ids(
+    conn: Conn, owner_id: int, *, since: int | None, until: int | None, limit: int
+) -> list[int]:
+    """Stored entries first. When they run out before the page is full, the rest is
+    computed from follows and posts below the oldest stored entry, because the trim
+    cron dropped (or fan-out never wrote) what lies there."""
+    ids = await timelines_sql.home_entry_ids(
+        conn, owner_id=owner_id, since=since, until=until, limit=limit
+    )
+    if len(ids) < limit:
+        oldest = await timelines_sql.oldest_entry_id(conn, owner_id=owner_id)
+        before = oldest if until is None else until if oldest is None else min(oldest, until)
+        if before is None or since is None or since + 1 < before:
+            ids += await timelines_sql.home_ids_on_read(
+                conn, owner_id=owner_id, since=since, before=before, limit=limit - len(ids)
+            )
+    return ids
 
 
 async def home(
-    services: Services, owner_id: int, *, since: int | None, until: int | None, limit: int
-) -> list[PostView]:
-    """A page of the owner's home timeline, newest first, in at most four statements.
-
-    Stored entries come first. When they run out before the page is full, the rest
-    is computed from follows and posts below the oldest stored entry, because the
-    trim cron dropped (or fan-out never wrote) what lies there.
-    """
+    services: Services,
+    renderer: PageRenderer,
+    owner_id: int,
+    *,
+    since: int | None,
+    until: int | None,
+    limit: int,
+) -> RenderedPage:
+    """A page of the owner's home timeline, newest first: two statements when its posts'
+    renderings are stored (two more past the stored entries, three more to fill them)."""
     async with services.pool.acquire() as conn:
-        ids = await timelines_sql.home_entry_ids(
-            conn, owner_id=owner_id, since=since, until=until, limit=limit
-        )
-        if len(ids) < limit:
-            oldest = await timelines_sql.oldest_entry_id(conn, owner_id=owner_id)
-            before = oldest if until is None else until if oldest is None else min(oldest, until)
-            if before is None or since is None or since + 1 < before:
-                ids += await timelines_sql.home_ids_on_read(
-                    conn, owner_id=owner_id, since=since, before=before, limit=limit - len(ids)
-                )
-        return await _views(conn, ids, owner_id)
+        ids = await _home_ids(conn, owner_id, since=since, until=until, limit=limit)
+        return await render_page(conn, renderer, ids, owner_id)
 
 
 async def public(
     services: Services,
+    renderer: PageRenderer,
     viewer_id: int | None,
     *,
     local_only: bool,
     since: int | None,
     until: int | None,
     limit: int,
-) -> list[PostView]:
+) -> RenderedPage:
     """Public original posts (shares left out), of this instance only or of all known."""
     query = timelines_sql.local_ids if local_only else timelines_sql.public_ids
     async with services.pool.acquire() as conn:
         ids = await query(conn, viewer_id=viewer_id, since=since, until=until, limit=limit)
-        return await _views(conn, ids, viewer_id)
+        return await render_page(conn, renderer, ids, viewer_id)
 
 
 async def tagged(
     services: Services,
+    renderer: PageRenderer,
     viewer_id: int | None,
     tag: str,
     *,
     since: int | None,
     until: int | None,
     limit: int,
-) -> list[PostView]:
+) -> RenderedPage:
     name = normalise_tag(tag.removeprefix("#"))
-    if name is None:
-        return []
     async with services.pool.acquire() as conn:
-        ids = await timelines_sql.tag_ids(
-            conn, tag=name, viewer_id=viewer_id, since=since, until=until, limit=limit
-        )
-        return await _views(conn, ids, viewer_id)
+        ids = []
+        if name is not None:
+            ids = await timelines_sql.tag_ids(
+                conn, tag=name, viewer_id=viewer_id, since=since, until=until, limit=limit
+            )
+        return await render_page(conn, renderer, ids, viewer_id)
 
 
 async def trim_home_timelines(services: Services, *, keep: int = HOME_KEEP) -> int:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+from typing import Any
 
 import asyncpg
+import orjson
 import pytest
 from quart.typing import TestClientProtocol as Client
 
+from stgy.api.serializers import PAGE_RENDERER
 from stgy.domain import fanout, follows, timelines
 from stgy.services import Services
 from storage.outbox import OutboxEvent, get_event
@@ -172,22 +175,36 @@ async def test_home_page_takes_a_constant_number_of_statements(
     assert pool is not None
     try:
         counted = dataclasses.replace(services, pool=pool)
+
+        async def page() -> list[dict[str, Any]]:
+            rendered = await timelines.home(
+                counted, PAGE_RENDERER, int(reader.id), since=None, until=None, limit=100
+            )
+            posts: list[dict[str, Any]] = orjson.loads(b"[" + rendered.body + b"]")
+            return posts
+
         # A first run lets asyncpg introspect the types once per connection.
-        await timelines.home(counted, int(reader.id), since=None, until=None, limit=100)
+        await page()
+        # Without stored renderings: the posts are loaded, rendered and stored at once.
+        async with pool.acquire() as conn:
+            await conn.execute("TRUNCATE post_renderings, account_renderings")
         statements.clear()
-        page = await timelines.home(counted, int(reader.id), since=None, until=None, limit=100)
-        assert [v.id for v in page] == sorted(posts, reverse=True)
+        cold = await page()
+        assert len(statements) <= 5
+        statements.clear()
+        warm = await page()
+        assert warm == cold
+        assert [int(p["id"]) for p in warm] == sorted(posts, reverse=True)
         assert len(statements) <= 2
-        shares = [v for v in page if v.share_of_id is not None]
-        assert len(shares) == 10 and all(v.share_of is not None for v in shares)
-        assert sum(1 for v in page if v.mentions) == 30
+        shares = [p for p in warm if p["share_of"] is not None]
+        assert len(shares) == 10 and all(p["share_of"]["account"]["id"] for p in shares)
+        assert sum(1 for p in warm if p["mentions"]) == 30
 
         # Past the stored entries: the on-read part adds a fixed two statements.
         async with pool.acquire() as conn:
             await conn.execute("DELETE FROM timeline_entries WHERE owner_id = $1", int(reader.id))
         statements.clear()
-        page = await timelines.home(counted, int(reader.id), since=None, until=None, limit=100)
-        assert [v.id for v in page] == sorted(posts, reverse=True)
+        assert await page() == warm
         assert len(statements) <= 4
     finally:
         await pool.close()
