@@ -16,7 +16,6 @@ import asyncpg
 import httpx
 import pytest
 
-from stgy.domain.remote_keys import refresh_actor
 from stgy.services import Services
 from storage import db
 from tests.conftest import (
@@ -100,13 +99,13 @@ class Peer:
         return person
 
     async def resolve(self, other: Person) -> str:
-        """This instance's account id for a person of another instance (fetched as the
-        inbox would fetch an unknown signer)."""
-        assert await refresh_actor(self.services, other.actor_url + "#main-key") is not None
-        found = await self.pool.fetchval(
-            "SELECT id FROM accounts WHERE ap_id = $1", other.actor_url
-        )
-        return str(found)
+        """This instance's account id for a person of another instance, looked up as a
+        user would: `GET /api/accounts/@handle@domain` (WebFinger, then the actor)."""
+        acct = f"{other.handle}@{other.instance.live.config.instance.domain}"
+        response = await self.http.get(f"/api/accounts/@{acct}")
+        assert response.status_code == 200, response.text
+        found: str = response.json()["id"]
+        return found
 
     async def value(self, query: str, *args: Any) -> Any:
         return await self.pool.fetchval(query, *args)
