@@ -24,6 +24,7 @@ DELIVER_ACTIVITY = "deliver_activity"
 HANDLE_OUTBOX_EVENT = "handle_outbox_event"
 SWEEP_OUTBOX = "sweep_outbox"
 TRIM_TIMELINES = "trim_timelines"
+SEND_MAIL = "send_mail"
 
 JOBS: dict[str, JobSettings] = {
     # Applies one outbox event; the sweeper re-enqueues it if every attempt fails.
@@ -37,6 +38,11 @@ JOBS: dict[str, JobSettings] = {
     DELIVER_ACTIVITY: JobSettings(
         timeout=30, retries=14, retry_delay=60.0, retry_backoff=6 * 3600.0, ttl=-1
     ),
+    # One rendered mail through the configured backend. 10 attempts: SAQ waits
+    # random() * min(1 h, 30 s * 2**(n-1)) after attempt n, so a relay that is down
+    # for a few hours still gets the mail. Forgotten once finished (ttl=-1): the
+    # message text holds tokens, which should not outlive their sending in Redis.
+    SEND_MAIL: JobSettings(timeout=60, retries=10, retry_delay=30.0, retry_backoff=3600.0, ttl=-1),
     # Cron: cheap and frequent, so a failed run is simply the next run.
     SWEEP_OUTBOX: JobSettings(timeout=60, retries=1, retry_delay=0.0, retry_backoff=False),
     # Cron: trims home timelines in batches of owners; a failed run is redone next time.
@@ -52,3 +58,8 @@ def delivery_job_key(activity_id: str, inbox_url: str) -> str:
 def outbox_job_key(event_id: int) -> str:
     """One job key per event, so enqueueing an event twice while it waits makes one job."""
     return f"outbox:{event_id}"
+
+
+def mail_job_key(message_id: str) -> str:
+    """One job per message, so a mail enqueued twice while it waits is sent once."""
+    return f"mail:{message_id.strip('<>')}"

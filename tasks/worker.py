@@ -17,6 +17,7 @@ from stgy.logs import quote
 from stgy.services import Services
 from tasks.context import JobContext
 from tasks.delivery import deliver_activity
+from tasks.mail import send_mail
 from tasks.outbox import handle_outbox_event, sweep_outbox
 from tasks.timelines import trim_timelines
 
@@ -25,6 +26,7 @@ log = logging.getLogger("stgy.jobs")
 FUNCTIONS: list[Callable[..., Awaitable[Any]]] = [
     deliver_activity,
     handle_outbox_event,
+    send_mail,
     sweep_outbox,
     trim_timelines,
 ]

@@ -2,9 +2,11 @@
 
 from stgy.domain import (
     accounts,  # noqa: F401
+    email_confirmation,  # noqa: F401
     fanout,  # noqa: F401
     follow_replies,  # noqa: F401
     inbox,  # noqa: F401
+    mail_notifications,  # noqa: F401 - after notifications: it imports that module first
     notifications,  # noqa: F401
     streaming,  # noqa: F401
 )
