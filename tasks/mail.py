@@ -6,5 +6,5 @@ from stgy.domain import mail
 from tasks.context import JobContext
 
 
-async def send_mail(ctx: JobContext, *, message: str) -> str:
-    return await mail.send(ctx["services"], message)
+async def send_mail(ctx: JobContext, *, sealed: str) -> str:
+    return await mail.send_sealed(ctx["services"], sealed)

@@ -1,9 +1,12 @@
 """Composing mails from the template files, single-use tokens, and sending through a job.
 
 A mail is rendered where it is asked for (so its Message-ID is fixed once) and
-handed as text to the `send_mail` job, which sends it through the configured
-backend and is retried with backoff when the server is unavailable. The job may
-run before the enqueueing transaction commits: it reads nothing from the database.
+handed to the `send_mail` job, which sends it through the configured backend and
+is retried with backoff when the server is unavailable. The job may run before
+the enqueueing transaction commits: it reads nothing that transaction writes.
+
+The message travels sealed (Fernet, with a key kept in PostgreSQL): it holds
+tokens, and job arguments end up in Redis, in SAQ's own log lines and dashboard.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
 from typing import Any
 
+from cryptography.fernet import Fernet, InvalidToken
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from redis.exceptions import RedisError
 
@@ -32,6 +36,7 @@ from stgy.logs import quote
 from stgy.mailer import MailRefused, make_backend
 from stgy.services import Services
 from storage import cache
+from storage import sessions as sessions_sql
 
 log = logging.getLogger("stgy.mail")
 
@@ -98,7 +103,7 @@ def compose(
         **context,
     }
     rendered = render(template, values)
-    message = EmailMessage(policy=email.policy.SMTP)
+    message = EmailMessage(policy=email.policy.default)
     message["Subject"] = rendered.subject
     message["From"] = formataddr((one_line(instance.name), config.mail.from_address))
     message["To"] = to
@@ -140,10 +145,27 @@ async def count_mail(services: Services, keys: list[str], limit: int) -> None:
         raise RateLimited({"reason": "too many mails asked for", "retry_after": retry_after})
 
 
+# Per database: the key never changes once made, so each process reads it once.
+_SEALERS: dict[str, Fernet] = {}
+
+
+async def _sealer(services: Services) -> Fernet:
+    url = services.config.database.url
+    sealer = _SEALERS.get(url)
+    if sealer is None:
+        async with services.pool.acquire() as conn:
+            key = await sessions_sql.get_or_create_secret(
+                conn, name="mail_job_key", new_value=Fernet.generate_key().decode()
+            )
+        sealer = _SEALERS[url] = Fernet(key.encode())
+    return sealer
+
+
 async def enqueue(services: Services, message: EmailMessage) -> None:
-    """Queue a mail for the `send_mail` job (the message text carries any token)."""
+    """Queue a mail for the `send_mail` job, sealed (the message text carries any token)."""
+    sealed = (await _sealer(services)).encrypt(message.as_bytes()).decode()
     await services.jobs.enqueue(
-        SEND_MAIL, key=mail_job_key(str(message["Message-ID"])), message=message.as_string()
+        SEND_MAIL, key=mail_job_key(str(message["Message-ID"])), sealed=sealed
     )
 
 
@@ -156,10 +178,25 @@ async def enqueue_now(services: Services, message: EmailMessage) -> None:
         raise Unavailable("mail cannot be sent right now; try again later") from None
 
 
-async def send(services: Services, message_text: str) -> str:
-    """One attempt at sending: 'sent', or 'refused' for good; raises when worth retrying."""
-    message = email.message_from_string(message_text, policy=email.policy.SMTP)
+def parse(raw: bytes) -> EmailMessage:
+    message = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(message, EmailMessage)  # noqa: S101 - the policy makes EmailMessages
+    return message
+
+
+async def send_sealed(services: Services, sealed: str) -> str:
+    """The `send_mail` job: unseal the message and send it (see `send`)."""
+    try:
+        raw = (await _sealer(services)).decrypt(sealed.encode())
+    except InvalidToken:
+        # Sealed with another key (the database was reset): it can never be opened.
+        log.warning("mail outcome=unreadable")
+        return "unreadable"
+    return await send(services, parse(raw))
+
+
+async def send(services: Services, message: EmailMessage) -> str:
+    """One attempt at sending: 'sent', or 'refused' for good; raises when worth retrying."""
     backend = make_backend(services.config)
     message_id = quote(str(message["Message-ID"]))
     try:
