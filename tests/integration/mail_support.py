@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import email
 import email.policy
@@ -47,6 +48,7 @@ class Inbox:
 
     received: list[Received] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)  # recipients answered 550
+    delay: float = 0.0  # seconds to wait before taking a message (a slow relay)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
@@ -58,6 +60,8 @@ class Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.delay:
+            await asyncio.sleep(self.delay)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
         login = session.auth_data.login.decode() if session.authenticated else None
@@ -145,13 +149,15 @@ class SmtpServer:
 
 
 @contextmanager
-def smtp_server(security: str = "none", folder: Path | None = None) -> Iterator[SmtpServer]:
+def smtp_server(
+    security: str = "none", folder: Path | None = None, delay: float = 0.0
+) -> Iterator[SmtpServer]:
     """Run an SMTP server on a free loopback port: plain, STARTTLS or implicit TLS.
 
     Authentication is offered (and, with TLS, only after it); a sender who does not
     log in may still send, so tests see whether the client logged in.
     """
-    inbox = Inbox()
+    inbox = Inbox(delay=delay)
     port = free_port()
     cert: Path | None = None
     kwargs: dict[str, Any] = {"authenticator": _authenticate, "auth_require_tls": False}
