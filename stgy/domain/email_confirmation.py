@@ -92,7 +92,7 @@ async def _account_created(conn: Conn, event: OutboxEvent, services: Services) -
     message = await _mail_confirmation(
         conn, services, user, purpose="confirm_email", email=user.email
     )
-    await mail.enqueue(services, message)
+    await mail.enqueue(services, message, conn)
 
 
 async def resend(services: Services, account_id: int) -> None:

@@ -18,6 +18,7 @@ import hashlib
 import logging
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -37,6 +38,7 @@ from stgy.mailer import MailRefused, make_backend
 from stgy.services import Services
 from storage import cache
 from storage import sessions as sessions_sql
+from storage.db import Conn
 
 log = logging.getLogger("stgy.mail")
 
@@ -145,25 +147,38 @@ async def count_mail(services: Services, keys: list[str], limit: int) -> None:
         raise RateLimited({"reason": "too many mails asked for", "retry_after": retry_after})
 
 
-# Per database: the key never changes once made, so each process reads it once.
-_SEALERS: dict[str, Fernet] = {}
+# Per database and name: secrets never change once made.
+_SECRETS: dict[tuple[str, str], str] = {}
 
 
-async def _sealer(services: Services) -> Fernet:
-    url = services.config.database.url
-    sealer = _SEALERS.get(url)
-    if sealer is None:
-        async with services.pool.acquire() as conn:
-            key = await sessions_sql.get_or_create_secret(
-                conn, name="mail_job_key", new_value=Fernet.generate_key().decode()
-            )
-        sealer = _SEALERS[url] = Fernet(key.encode())
-    return sealer
+async def instance_secret(
+    services: Services, name: str, make: Callable[[], str], conn: Conn | None = None
+) -> str:
+    """A secret kept in PostgreSQL, made on first use and then read once per process.
+    Outbox handlers pass their connection: taking a second one from the pool while
+    holding one could wait forever when every connection is held so."""
+    cache_key = (services.config.database.url, name)
+    value = _SECRETS.get(cache_key)
+    if value is None:
+        if conn is None:
+            async with services.pool.acquire() as own:
+                value = await sessions_sql.get_or_create_secret(own, name=name, new_value=make())
+        else:
+            value = await sessions_sql.get_or_create_secret(conn, name=name, new_value=make())
+        _SECRETS[cache_key] = value
+    return value
 
 
-async def enqueue(services: Services, message: EmailMessage) -> None:
+async def _sealer(services: Services, conn: Conn | None = None) -> Fernet:
+    key = await instance_secret(
+        services, "mail_job_key", lambda: Fernet.generate_key().decode(), conn
+    )
+    return Fernet(key.encode())
+
+
+async def enqueue(services: Services, message: EmailMessage, conn: Conn | None = None) -> None:
     """Queue a mail for the `send_mail` job, sealed (the message text carries any token)."""
-    sealed = (await _sealer(services)).encrypt(message.as_bytes()).decode()
+    sealed = (await _sealer(services, conn)).encrypt(message.as_bytes()).decode()
     await services.jobs.enqueue(
         SEND_MAIL, key=mail_job_key(str(message["Message-ID"])), sealed=sealed
     )

@@ -24,7 +24,6 @@ from stgy.services import Services
 from storage import accounts as accounts_sql
 from storage import mail as mail_sql
 from storage import posts as posts_sql
-from storage import sessions as sessions_sql
 from storage.db import Conn
 from storage.mail import MailUser, NotificationMail
 from storage.outbox import OutboxEvent
@@ -79,11 +78,10 @@ async def update_settings(
     return await get_settings(services, account_id)
 
 
-async def _key(services: Services) -> bytes:
-    async with services.pool.acquire() as conn:
-        value = await sessions_sql.get_or_create_secret(
-            conn, name="mail_unsubscribe_key", new_value=secrets.token_urlsafe(48)
-        )
+async def _key(services: Services, conn: Conn | None = None) -> bytes:
+    value = await mail.instance_secret(
+        services, "mail_unsubscribe_key", lambda: secrets.token_urlsafe(48), conn
+    )
     return value.encode()
 
 
@@ -92,9 +90,11 @@ def _signature(key: bytes, account_id: int, kind: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-async def unsubscribe_token(services: Services, account_id: int, kind: str) -> str:
+async def unsubscribe_token(
+    services: Services, account_id: int, kind: str, conn: Conn | None = None
+) -> str:
     """A token that turns off one kind of mail for one account; it never expires."""
-    return f"{account_id}.{kind}.{_signature(await _key(services), account_id, kind)}"
+    return f"{account_id}.{kind}.{_signature(await _key(services, conn), account_id, kind)}"
 
 
 async def _check_unsubscribe(services: Services, token: str) -> Unsubscribed:
@@ -136,7 +136,7 @@ async def _send(
     context: dict[str, object],
 ) -> None:
     config = services.config
-    token = await unsubscribe_token(services, user.account_id, template_kind(template))
+    token = await unsubscribe_token(services, user.account_id, template_kind(template), conn)
     message = mail.compose(
         config,
         to=user.email,
@@ -151,7 +151,7 @@ async def _send(
         # Fixed per notification, so a job enqueued twice while it waits sends once.
         message_id=f"<notification.{claimed.notification_id}@{config.instance.host}>",
     )
-    await mail.enqueue(services, message)
+    await mail.enqueue(services, message, conn)
 
 
 def template_kind(template: str) -> str:

@@ -170,3 +170,19 @@ async def test_a_refused_recipient_is_not_retried_and_an_absent_server_is(
     smtp_services = Services(config, services.pool, services.redis, services.http, services.jobs)
     with pytest.raises((OSError, aiosmtplib.SMTPException)):
         await mail.send(smtp_services, reset_mail(config))
+
+
+def test_mail_config_keys_default_and_override() -> None:
+    defaults = load_config(environ={})
+    assert defaults.mail.smtp_verify is True and defaults.mail.smtp_ca_file == ""
+    assert defaults.mail.require_confirmation is False and defaults.mail.rate_limit_per_hour == 5
+    config = load_config(
+        environ={
+            "STGY_MAIL_SMTP_VERIFY": "false",
+            "STGY_MAIL_SMTP_TIMEOUT": "2.5",
+            "STGY_MAIL_REQUIRE_CONFIRMATION": "yes",
+            "STGY_MAIL_RATE_LIMIT_PER_HOUR": "20",
+        }
+    )
+    assert config.mail.smtp_verify is False and config.mail.smtp_timeout == 2.5
+    assert config.mail.require_confirmation is True and config.mail.rate_limit_per_hour == 20
