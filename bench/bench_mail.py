@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -65,16 +67,25 @@ def messages(config: Config, count: int) -> list[EmailMessage]:
     ]
 
 
-async def job_throughput(config: Config, count: int) -> float:
-    """Mails per second through enqueue + one worker until the queue is empty."""
+async def job_throughput(config: Config, count: int, sent: Callable[[], int]) -> float:
+    """Mails per second through one worker: from its start until `sent()` reaches `count`
+    (the worker's start-up and shutdown are not counted)."""
     services = await Services.start(config)
     try:
         for message in messages(config, count):
             await mail.enqueue(services, message)
-        worker = make_worker(services, burst=True, dequeue_timeout=0.2)
+        before = sent()
+        worker = make_worker(services)
         started = time.perf_counter()
-        await worker.start()
-        return count / (time.perf_counter() - started)
+        running = asyncio.create_task(worker.start())
+        while sent() - before < count:
+            if running.done():
+                raise RuntimeError(f"the worker stopped after {sent() - before} mails")
+            await asyncio.sleep(0.005)
+        elapsed = time.perf_counter() - started
+        await worker.stop()
+        await asyncio.gather(running, return_exceptions=True)
+        return count / elapsed
     finally:
         await services.close()
 
@@ -106,13 +117,17 @@ async def run(args: argparse.Namespace) -> None:
         "mail_rate_limit_per_hour": 10**9,
         "redis_queue_prefix": "stgy-bench-mail",
     }
-    spool = bench_config(database="stgy_bench_mail", **limits)
+    spool_path = VAR_DIR / "mail" / f"run-{int(time.time())}"
+    spool = bench_config(database="stgy_bench_mail", **limits, mail_spool_path=str(spool_path))
     prepare_database(spool.env)
-    spool_path = spool.config.path(spool.config.mail.spool_path)
 
-    spool_jobs = await job_throughput(spool.config, args.mails)
+    def spooled() -> int:
+        return len(list(spool_path.glob("*.eml"))) if spool_path.exists() else 0
+
+    spool_jobs = await job_throughput(spool.config, args.mails, spooled)
     spool_bare = await bare_throughput(spool.config, args.mails)
-    say(f"spool: {len(list(spool_path.glob('*.eml')))} files in {spool_path}")
+    say(f"spool: {spooled()} files in {spool_path}")
+    shutil.rmtree(spool_path, ignore_errors=True)
 
     with smtp_server("none") as server:
         smtp = bench_config(
@@ -123,7 +138,7 @@ async def run(args: argparse.Namespace) -> None:
             mail_smtp_port=server.port,
             mail_smtp_security="none",
         )
-        smtp_jobs = await job_throughput(smtp.config, args.mails)
+        smtp_jobs = await job_throughput(smtp.config, args.mails, server.inbox.count)
         smtp_bare = await bare_throughput(smtp.config, args.mails)
         say(f"smtp: the server took {server.inbox.count()} mails")
 
