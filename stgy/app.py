@@ -17,6 +17,7 @@ from stgy.api import (
     follows,
     health,
     inbox,
+    mail,
     media,
     notifications,
     posts,
@@ -84,6 +85,7 @@ def create_app(config: Config | None = None) -> Quart:
     app.register_blueprint(follows.bp)
     app.register_blueprint(timelines.bp)
     app.register_blueprint(notifications.bp)
+    app.register_blueprint(mail.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(streaming.bp)
     app.register_blueprint(wellknown.bp)

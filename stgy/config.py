@@ -157,6 +157,15 @@ class MailConfig:
     smtp_security: str = _key("starttls", _one_of("none", "starttls", "tls"))
     smtp_user: str = _key("")
     smtp_password: str = _key("")
+    # Check the server's certificate (starttls/tls); off only for a test server.
+    smtp_verify: bool = _key(True)
+    # A PEM file of CAs to trust instead of the system's (e.g. a private relay's own CA).
+    smtp_ca_file: str = _key("")
+    smtp_timeout: float = _key(30.0, _at_least(0.1))
+    # Until the address is confirmed, the account cannot post (it can log in and read).
+    require_confirmation: bool = _key(False)
+    # Mails one account or address may be sent per hour (resends, resets, email changes).
+    rate_limit_per_hour: int = _key(5, _at_least(1))
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ REFRESH_REMOTE_ACCOUNT = "refresh_remote_account"
 PROCESS_MEDIA = "process_media"
 SWEEP_MEDIA = "sweep_media"
 CACHE_REMOTE_MEDIA = "cache_remote_media"
+SEND_MAIL = "send_mail"
 
 JOBS: dict[str, JobSettings] = {
     # Applies one outbox event; the sweeper re-enqueues it if every attempt fails.
@@ -44,6 +45,11 @@ JOBS: dict[str, JobSettings] = {
     DELIVER_ACTIVITY: JobSettings(
         timeout=30, retries=14, retry_delay=60.0, retry_backoff=6 * 3600.0, ttl=-1
     ),
+    # One rendered mail through the configured backend. 10 attempts: SAQ waits
+    # random() * min(1 h, 30 s * 2**(n-1)) after attempt n, so a relay that is down
+    # for a few hours still gets the mail. Forgotten once finished (ttl=-1): the
+    # message text holds tokens, which should not outlive their sending in Redis.
+    SEND_MAIL: JobSettings(timeout=60, retries=10, retry_delay=30.0, retry_backoff=3600.0, ttl=-1),
     # Cron: cheap and frequent, so a failed run is simply the next run.
     SWEEP_OUTBOX: JobSettings(timeout=60, retries=1, retry_delay=0.0, retry_backoff=False),
     # Cron: trims home timelines in batches of owners; a failed run is redone next time.
@@ -92,3 +98,8 @@ def remote_media_job_key(media_id: int) -> str:
 def outbox_job_key(event_id: int) -> str:
     """One job key per event, so enqueueing an event twice while it waits makes one job."""
     return f"outbox:{event_id}"
+
+
+def mail_job_key(message_id: str) -> str:
+    """One job per message, so a mail enqueued twice while it waits is sent once."""
+    return f"mail:{message_id.strip('<>')}"

@@ -15,6 +15,7 @@ class Viewer:
     account_id: int
     session_id: int
     role: str
+    confirmed: bool = True  # the account's email address is confirmed
 
 
 async def get_or_create_secret(conn: Conn, *, name: str, new_value: str) -> str:
@@ -45,7 +46,7 @@ async def create_session(
 async def active_viewer(conn: Conn, *, session_id: int, account_id: int) -> Viewer | None:
     """The viewer when the session is live and its account active and approved."""
     row = await conn.fetchrow(
-        "SELECT s.account_id, s.id, u.role FROM sessions s"
+        "SELECT s.account_id, s.id, u.role, u.confirmed_at IS NOT NULL FROM sessions s"
         " JOIN accounts a ON a.id = s.account_id JOIN users u ON u.account_id = s.account_id"
         " WHERE s.id = $1 AND s.account_id = $2 AND s.revoked_at IS NULL"
         " AND s.expires_at > now() AND a.suspended_at IS NULL AND a.deleted_at IS NULL"
@@ -53,7 +54,7 @@ async def active_viewer(conn: Conn, *, session_id: int, account_id: int) -> View
         session_id,
         account_id,
     )
-    return Viewer(row[0], row[1], row[2]) if row else None
+    return Viewer(row[0], row[1], row[2], row[3]) if row else None
 
 
 async def revoke_session(conn: Conn, *, session_id: int) -> None:

@@ -18,6 +18,7 @@ from stgy.services import Services
 from tasks.context import JobContext
 from tasks.delivery import deliver_activity, probe_instances
 from tasks.fetch import backfill_outbox, fetch_context, refresh_remote_account
+from tasks.mail import send_mail
 from tasks.media import cache_remote_media, process_media, sweep_media
 from tasks.outbox import handle_outbox_event, sweep_outbox
 from tasks.timelines import trim_timelines
@@ -28,6 +29,7 @@ FUNCTIONS: list[Callable[..., Awaitable[Any]]] = [
     deliver_activity,
     handle_outbox_event,
     probe_instances,
+    send_mail,
     sweep_outbox,
     trim_timelines,
     backfill_outbox,

@@ -10,6 +10,7 @@ from stgy.api.context import client_ip, maybe_viewer, require_viewer, services
 from stgy.api.serializers import account_json, post_json
 from stgy.api.validation import PageQuery, json_body, parse_cursor, parse_id, query, responds
 from stgy.domain import context_fetch, interactions, posts, resolve
+from stgy.domain.email_confirmation import check_can_post
 from stgy.domain.errors import Invalid
 from storage.posts import PostView
 
@@ -39,8 +40,10 @@ def _page(views: list[PostView]) -> Response:
 @responds(schemas.Error, 404)
 @responds(schemas.Error, 422)
 async def create_post(body: schemas.PostIn) -> tuple[Response, int]:
-    """Write a post. With an Idempotency-Key, a retry returns the first post."""
+    """Write a post. With an Idempotency-Key, a retry returns the first post.
+    An unconfirmed account cannot post while confirmation is required (403)."""
     viewer = await require_viewer()
+    check_can_post(services().config, viewer)
     reply_to = parse_id(body.reply_to, "post to reply to") if body.reply_to is not None else None
     draft = posts.PostDraft(
         text=body.text,
@@ -213,6 +216,7 @@ async def likes(post_id: str, query: schemas.LikesQuery) -> Response:
 async def share(post_id: str) -> Response:
     """Share (boost) a post; answers with the shared post. Followers-only and direct: 403."""
     viewer = await require_viewer()
+    check_can_post(services().config, viewer)
     view = await interactions.share(services(), viewer.account_id, parse_id(post_id, "post"))
     return jsonify(post_json(view))
 

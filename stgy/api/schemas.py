@@ -86,6 +86,65 @@ class PasswordIn(RequestModel):
     password: str
 
 
+# --- Mail: confirmation, password reset, email change, mail settings ---------------
+
+
+class StatusOut(BaseModel):
+    status: str
+
+
+class TokenIn(RequestModel):
+    token: str = Field(description="the token from the mailed link")
+
+
+class ConfirmedOut(BaseModel):
+    status: Literal["confirmed"] = "confirmed"
+    email: str = Field(description="the address now confirmed")
+    changed: bool = Field(description="true when this confirmed a new address (email change)")
+
+
+class PasswordResetIn(RequestModel):
+    email: str | None = Field(default=None, description="the account's email address")
+    handle: str | None = Field(default=None, description="or its handle")
+
+
+class PasswordResetConfirmIn(RequestModel):
+    token: str = Field(description="the token from the mailed link")
+    new_password: str
+
+
+class EmailChangeIn(RequestModel):
+    email: str = Field(description="the new address; it takes effect once confirmed")
+    password: str = Field(description="the current password")
+
+
+class EmailChangeOut(BaseModel):
+    status: Literal["confirmation_sent"] = "confirmation_sent"
+    pending_email: str
+
+
+class MailSettingsOut(BaseModel):
+    email: str
+    email_confirmed: bool
+    pending_email: str | None = Field(description="a new address waiting for confirmation")
+    mail_on_follow: bool = Field(description="mail me when someone follows me (default off)")
+    mail_on_mention: bool = Field(description="mail me when someone mentions me (default off)")
+
+
+class MailSettingsIn(RequestModel):
+    mail_on_follow: bool | None = None
+    mail_on_mention: bool | None = None
+
+
+class UnsubscribeQuery(QueryModel):
+    token: str = Field(description="the token of the List-Unsubscribe link")
+
+
+class UnsubscribeOut(BaseModel):
+    kind: Literal["follow", "mention"] = Field(description="the kind of mail the token names")
+    enabled: bool = Field(description="whether that kind of mail is on now")
+
+
 class AccountList(BaseModel):
     accounts: list[AccountOut]
     next: str | None = Field(description="pass as `until` for the next page, null at the end")

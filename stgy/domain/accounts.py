@@ -115,10 +115,14 @@ async def register(
                     private_key_pem=keys.private_pem,
                     approved=mode == "open",
                 )
+                event = await outbox.record_event(
+                    conn, "account.created", {"account_id": account.id}
+                )
         except asyncpg.UniqueViolationError as exc:
             # Two registrations raced for the same handle or email.
             field = "email" if "email" in str(exc) else "handle"
             raise Conflict({"field": field, "reason": "already taken"}) from None
+    await outbox.enqueue_events(services.jobs, [event])
     return Registration(account, pending=mode == "approval")
 
 

@@ -3,9 +3,11 @@
 from stgy.domain import (
     accounts,  # noqa: F401
     backfill,  # noqa: F401
+    email_confirmation,  # noqa: F401
     fanout,  # noqa: F401
     follow_replies,  # noqa: F401
     inbox,  # noqa: F401
+    mail_notifications,  # noqa: F401 - after notifications: it imports that module first
     media,  # noqa: F401
     notifications,  # noqa: F401
     outgoing,  # noqa: F401

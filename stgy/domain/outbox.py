@@ -24,6 +24,7 @@ HANDLERS: dict[str, list[EventHandler]] = {}
 # simply done. Payloads carry ids only: handlers read the current rows.
 KINDS = frozenset(
     {
+        "account.created",  # {account_id}: a local user registered
         "account.updated",  # {account_id}
         "account.deleted",  # {account_id}
         "post.created",  # {post_id}: a new post or share of a local or remote account
