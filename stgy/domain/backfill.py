@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 from contextlib import aclosing
 
+from federation.values import id_of
 from stgy.domain import outbox
 from stgy.domain.remote_documents import Fetcher, FetchFailed, collection_items, note_of
 from stgy.domain.remote_keys import host_of
-from stgy.domain.remote_posts import id_of, save_fetched_note
+from stgy.domain.remote_posts import save_fetched_note
 from stgy.domain.resolve import enqueue_fetch
 from stgy.jobs import BACKFILL_OUTBOX
 from stgy.services import Services

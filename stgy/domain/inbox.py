@@ -20,6 +20,7 @@ from typing import Any
 
 from federation import signatures
 from federation.httpsig import SignatureError, lowercase_headers
+from federation.values import id_of, ids_of
 from stgy.domain import outbox
 from stgy.domain.authorized_fetch import claimed_key_id
 from stgy.domain.errors import Forbidden, Invalid, Unauthorized
@@ -49,22 +50,8 @@ class SignedRequest:
     scheme: str
 
 
-def _id_of(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and isinstance(value.get("id"), str):
-        found: str = value["id"]
-        return found
-    return None
-
-
-def _ids_of(value: Any) -> list[str]:
-    items = value if isinstance(value, list) else [value]
-    return [found for item in items if (found := _id_of(item)) is not None]
-
-
 def _required(activity: dict[str, Any], name: str) -> str:
-    value = _id_of(activity.get(name)) if name == "actor" else activity.get(name)
+    value = id_of(activity.get(name)) if name == "actor" else activity.get(name)
     if not isinstance(value, str) or not value:
         raise Invalid(name, f"an activity needs {name!r}")
     return value
@@ -76,10 +63,10 @@ def _check_hosts(activity: dict[str, Any], activity_type: str, actor_host: str) 
     if activity_type not in AUTHORED_OBJECT_TYPES:
         return
     obj = activity.get("object")
-    object_id = _id_of(obj)
+    object_id = id_of(obj)
     if object_id is None or host_of(object_id) != actor_host:
         raise Forbidden("object id spoofs another host")
-    authors = _ids_of(obj.get("attributedTo")) if isinstance(obj, dict) else []
+    authors = ids_of(obj.get("attributedTo")) if isinstance(obj, dict) else []
     if any(host_of(author) != actor_host for author in authors):
         raise Forbidden("object id spoofs another host")
 

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from federation.values import id_of
 from federation.vocab import parse_attachments
 from stgy.domain import follows, outbox, remote_media, remote_posts
 from stgy.domain.remote_posts import (  # noqa: F401 - re-exported for the appliers
@@ -65,25 +66,6 @@ class Incoming:
         for handler in outbox.HANDLERS.get(kind, []):
             await handler(self.conn, event, self.services)
         await outbox_sql.mark_done(self.conn, event_id=event_id)
-
-
-def id_of(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and isinstance(value.get("id"), str):
-        found: str = value["id"]
-        return found
-    return None
-
-
-def as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def text_of(value: Any) -> str:
-    return value if isinstance(value, str) else ""
 
 
 # --- follows --------------------------------------------------------------------------

@@ -10,9 +10,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from federation import fetch
+from federation.values import as_list, id_of, text_of
 from stgy.domain import follows
 from stgy.domain.inbox_apply import APPLIERS as POST_APPLIERS
-from stgy.domain.inbox_apply import Ignored, Incoming, as_list, id_of, text_of, undo_follow
+from stgy.domain.inbox_apply import Ignored, Incoming, undo_follow
 from stgy.domain.remote_keys import actor_row, host_of
 from stgy.domain.text import sanitize_html
 from storage import follows as follows_sql

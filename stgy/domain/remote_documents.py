@@ -12,8 +12,8 @@ from collections.abc import AsyncGenerator
 from typing import Any
 
 from federation import fetch
+from federation.values import id_of
 from stgy.domain.remote_keys import host_of, is_blocked
-from stgy.domain.remote_posts import id_of
 from stgy.domain.resolve import signer
 from stgy.logs import quote
 from stgy.services import Services

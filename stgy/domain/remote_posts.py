@@ -13,6 +13,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from federation.values import as_list, id_of, text_of
 from federation.vocab import PUBLIC
 from stgy.domain import fanout
 from stgy.domain.remote_keys import host_of
@@ -34,29 +35,10 @@ PUBLIC_ADDRESSES = frozenset({PUBLIC, "as:Public", "Public"})
 FETCHED_VISIBILITIES = ("public", "unlisted")
 
 
-def id_of(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and isinstance(value.get("id"), str):
-        found: str = value["id"]
-        return found
-    return None
-
-
-def _list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
 def visibility_of(note: dict[str, Any], followers_url: str | None) -> str:
     """public (Public in to), unlisted (Public in cc), followers, or direct."""
-    to = {id_of(v) for v in _list(note.get("to"))}
-    cc = {id_of(v) for v in _list(note.get("cc"))}
+    to = {id_of(v) for v in as_list(note.get("to"))}
+    cc = {id_of(v) for v in as_list(note.get("cc"))}
     if to & PUBLIC_ADDRESSES:
         return "public"
     if cc & PUBLIC_ADDRESSES:
@@ -68,7 +50,7 @@ def visibility_of(note: dict[str, Any], followers_url: str | None) -> str:
 
 def published_at(note: dict[str, Any]) -> datetime | None:
     try:
-        at = datetime.fromisoformat(_text(note.get("published")))
+        at = datetime.fromisoformat(text_of(note.get("published")))
     except ValueError:
         return None
     return at if at.tzinfo is not None else None
@@ -76,7 +58,7 @@ def published_at(note: dict[str, Any]) -> datetime | None:
 
 def author_of(note: dict[str, Any]) -> str | None:
     """The one actor a Note is attributed to (the first, when it names several)."""
-    authors = [found for item in _list(note.get("attributedTo")) if (found := id_of(item))]
+    authors = [found for item in as_list(note.get("attributedTo")) if (found := id_of(item))]
     return authors[0] if authors else None
 
 
@@ -84,7 +66,7 @@ async def mentioned_local_ids(conn: Conn, note: dict[str, Any]) -> list[int]:
     """The live local accounts a Note's `Mention` tags name."""
     hrefs = [
         href
-        for tag in _list(note.get("tag"))
+        for tag in as_list(note.get("tag"))
         if isinstance(tag, dict) and tag.get("type") == "Mention"
         if isinstance(href := tag.get("href"), str)
     ]
@@ -118,8 +100,8 @@ async def store_note(
         account_id=actor.id,
         ap_id=note_id,
         url=id_of(note.get("url")) or note_id,
-        html=sanitize_html(_text(note.get("content"))),
-        summary=_text(note.get("summary")),
+        html=sanitize_html(text_of(note.get("content"))),
+        summary=text_of(note.get("summary")),
         sensitive=note.get("sensitive") is True,
         language=language,
         visibility=visibility_of(note, followers_url),

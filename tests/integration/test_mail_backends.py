@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ssl
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
@@ -158,16 +159,14 @@ async def test_a_refused_recipient_is_not_retried_and_an_absent_server_is(
     with smtp_server("none") as server:
         server.inbox.refuse.add("gone@example.com")
         config = smtp_config(database_url, tmp_path, server.env())
-        smtp_services = Services(
-            config, services.pool, services.redis, services.http, services.jobs
-        )
+        smtp_services = dataclasses.replace(services, config=config)
         refused = reset_mail(config, to="gone@example.com")
         assert await mail.send(smtp_services, refused) == "refused"
         assert server.inbox.count() == 0
         port = server.port
     # The server is gone: the attempt raises, so SAQ retries the job with backoff.
     config = smtp_config(database_url, tmp_path, {**server.env(), "STGY_MAIL_SMTP_PORT": str(port)})
-    smtp_services = Services(config, services.pool, services.redis, services.http, services.jobs)
+    smtp_services = dataclasses.replace(services, config=config)
     with pytest.raises((OSError, aiosmtplib.SMTPException)):
         await mail.send(smtp_services, reset_mail(config))
 
