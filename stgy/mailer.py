@@ -9,11 +9,12 @@ import ssl
 from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Protocol
-
-import aiosmtplib
+from typing import TYPE_CHECKING, Protocol
 
 from stgy.config import Config, MailConfig
+
+if TYPE_CHECKING:
+    import aiosmtplib
 
 
 class MailRefused(Exception):
@@ -69,6 +70,9 @@ class SmtpBackend:
             self.tls_context = context
 
     async def send(self, message: EmailMessage) -> None:
+        # Imported with the first mail: an idle process needs no SMTP client.
+        import aiosmtplib
+
         config = self.config
         _, sender = parseaddr(str(message["From"]))
         try:

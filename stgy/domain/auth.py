@@ -9,7 +9,6 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -63,6 +62,8 @@ async def token_key(services: Services) -> str:
 
 
 def _issue(key: str, issuer: str, account_id: int, session_id: int) -> Token:
+    import jwt  # with the first login or token check: the worker never needs it
+
     now = datetime.now(UTC)
     expires = now + TOKEN_LIFETIME
     claims = {
@@ -133,6 +134,8 @@ def _claims(key: str, issuer: str, token: str) -> tuple[int, int]:
     known = _VERIFIED.get((key, issuer, token))
     if known is not None and time.time() < known[2]:
         return known[0], known[1]
+    import jwt
+
     try:
         claims = jwt.decode(
             token,

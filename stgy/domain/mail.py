@@ -24,10 +24,9 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.fernet import Fernet, InvalidToken
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from redis.exceptions import RedisError
 
 from stgy.config import Config
@@ -53,8 +52,15 @@ MAX_TOKEN = 200
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+
 @functools.cache
 def _templates() -> Environment:
+    # Jinja2 loads with the first mail rendered, not with every process.
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
     return Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(["html"], default_for_string=False, default=False),

@@ -15,8 +15,6 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import quote as url_quote
 
-import nh3
-
 from stgy.domain import mail, outbox
 from stgy.domain import notifications as _notifications  # noqa: F401 - its handlers run first
 from stgy.domain.errors import Invalid, NotFound
@@ -207,6 +205,8 @@ async def _mail_mentions(conn: Conn, event: OutboxEvent, services: Services) -> 
         if post is None or post.deleted_at is not None:
             return
         # Remote posts come as HTML only: their text is the HTML without its tags.
+        import nh3  # with the first mention mail: idle processes never need it
+
         text = post.source or html.unescape(nh3.clean(post.html, tags=set())).strip()
         await _send(
             conn,

@@ -4,10 +4,13 @@ posts and profiles, and the cleanup of media nobody attached."""
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from stgy.domain import outbox
 from stgy.domain.errors import (
@@ -16,16 +19,6 @@ from stgy.domain.errors import (
     TooLarge,
     Unprocessable,
     UnsupportedMedia,
-)
-from stgy.domain.images import (
-    CONTENT_TYPES,
-    TYPE_ALIASES,
-    ImageRejected,
-    Probe,
-    Rendered,
-    Sizes,
-    probe,
-    render,
 )
 from stgy.domain.text import check_storable
 from stgy.jobs import PROCESS_MEDIA, media_job_key
@@ -60,6 +53,16 @@ class Upload:
     purpose: str = "attachment"
 
 
+if TYPE_CHECKING:
+    from stgy.domain.images import ImageRejected, Probe, Rendered, Sizes
+
+
+def _images() -> ModuleType:
+    """Pillow and its format plugins (about 70 modules) load with the first image, not
+    with the process: an idle server or worker never needs them."""
+    return importlib.import_module("stgy.domain.images")
+
+
 def parse_focus(raw: str | None) -> tuple[float, float] | None:
     if raw is None or raw == "":
         return None
@@ -80,7 +83,10 @@ def check_description(description: str) -> None:
 
 def _sizes(services: Services) -> Sizes:
     media = services.config.media
-    return Sizes(media.large_size, media.small_size, media.avatar_size, media.jpeg_quality)
+    sizes: Sizes = _images().Sizes(
+        media.large_size, media.small_size, media.avatar_size, media.jpeg_quality
+    )
+    return sizes
 
 
 def _refuse(exc: ImageRejected) -> Exception:
@@ -94,10 +100,11 @@ def _check_declared(declared: str | None, found: Probe) -> None:
     """A declared image type must be what the bytes are; octet-stream or none is fine."""
     if declared is None:
         return
-    declared = TYPE_ALIASES.get(declared.lower(), declared.lower())
+    images = _images()
+    declared = images.TYPE_ALIASES.get(declared.lower(), declared.lower())
     if declared in ("", "application/octet-stream"):
         return
-    if declared not in CONTENT_TYPES:
+    if declared not in images.CONTENT_TYPES:
         raise UnsupportedMedia(
             {"field": "file", "reason": f"{declared} is not an accepted image type"}
         )
@@ -152,9 +159,12 @@ async def upload(services: Services, account_id: int, upload: Upload) -> Media:
     if len(upload.data) > limits.media_bytes:
         reason = f"more than {limits.media_bytes} bytes (limits.media_bytes)"
         raise TooLarge({"field": "file", "reason": reason})
+    images = _images()
     try:
-        found = await asyncio.to_thread(probe, upload.data, max_pixels=limits.media_pixels)
-    except ImageRejected as exc:
+        found: Probe = await asyncio.to_thread(
+            images.probe, upload.data, max_pixels=limits.media_pixels
+        )
+    except images.ImageRejected as exc:
         raise _refuse(exc) from None
     _check_declared(upload.declared_type, found)
     blobs = services.blobs
@@ -203,17 +213,19 @@ async def upload(services: Services, account_id: int, upload: Upload) -> Media:
 async def render_image(
     services: Services, data: bytes, purpose: str, focus: tuple[float, float]
 ) -> Rendered:
+    images = _images()
     try:
-        return await asyncio.to_thread(
-            render,
+        made: Rendered = await asyncio.to_thread(
+            images.render,
             data,
             purpose=purpose,
             focus=focus,
             sizes=_sizes(services),
             max_pixels=services.config.limits.media_pixels,
         )
-    except ImageRejected as exc:
+    except images.ImageRejected as exc:
         raise _refuse(exc) from None
+    return made
 
 
 @outbox.handles("media.uploaded")

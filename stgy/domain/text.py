@@ -3,27 +3,48 @@ and hashtags found in it and linked."""
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import quote
-
-import nh3
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
 
 from stgy.domain.errors import Invalid
 
-# CommonMark without raw HTML, plus tables and strikethrough; links get safe rel values.
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-_markdown.enable(["table", "strikethrough"])
-# Posts keep backslash escapes and entities as tokens of their own, so `\\#1` or
-# `\\@name` stay plain text; they become text again before rendering.
-_post_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-_post_markdown.enable(["table", "strikethrough"])
-_post_markdown.disable("text_join")
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
+
+
+def _commonmark() -> MarkdownIt:
+    """CommonMark without raw HTML, plus tables and strikethrough; links get safe rel
+    values. markdown-it is imported on first use: idle processes never need it."""
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    return md.enable(["table", "strikethrough"])
+
+
+@functools.cache
+def _markdown() -> MarkdownIt:
+    return _commonmark()
+
+
+@functools.cache
+def _post_markdown() -> MarkdownIt:
+    """Posts keep backslash escapes and entities as tokens of their own, so `\\#1` or
+    `\\@name` stay plain text; they become text again before rendering."""
+    return _commonmark().disable("text_join")
+
+
+def _token(kind: str, content: str) -> Token:
+    from markdown_it.token import Token
+
+    return Token(kind, "", 0, content=content)
+
 
 ALLOWED_TAGS = {
     "p",
@@ -91,6 +112,8 @@ def _add_missing_rel(match: re.Match[str]) -> str:
 
 def sanitize_html(markup: str) -> str:
     """Keep a safe allow-list of tags and attributes; every link gets rel="nofollow ..."."""
+    import nh3  # with the first HTML cleaned: idle processes never need it
+
     cleaned = nh3.clean(
         markup,
         tags=ALLOWED_TAGS,
@@ -103,7 +126,7 @@ def sanitize_html(markup: str) -> str:
 
 
 def render_markdown(source: str) -> str:
-    return sanitize_html(_markdown.render(source)).strip()
+    return sanitize_html(_markdown().render(source)).strip()
 
 
 def check_storable(field: str, value: str) -> None:
@@ -224,7 +247,7 @@ def find_mentions_and_tags(source: str) -> tuple[list[Mention], list[str]]:
     """
     mentions: dict[tuple[str, str | None], Mention] = {}
     tags: dict[str, None] = {}
-    for children, index, context in _scannable(_post_markdown.parse(source)):
+    for children, index, context in _scannable(_post_markdown().parse(source)):
         for item in _find_in(context + children[index].content, len(context)):
             if item.mention is not None:
                 mentions.setdefault(item.mention.key, item.mention)
@@ -236,11 +259,11 @@ def find_mentions_and_tags(source: str) -> tuple[list[Mention], list[str]]:
 
 
 def _html_token(content: str) -> Token:
-    return Token("html_inline", "", 0, content=content)
+    return _token("html_inline", content)
 
 
 def _text_token(content: str) -> Token:
-    return Token("text", "", 0, content=content)
+    return _token("text", content)
 
 
 def _link_html(item: _Found, mention_url: Callable[[Mention], str | None], tags_url: str) -> str:
@@ -298,7 +321,7 @@ def render_post(
     `image_url(src, size)` may replace an image's source, given the size written
     after it (`{size=small|large|original}`, or None); the size text is removed.
     """
-    tokens = _post_markdown.parse(source)
+    tokens = _post_markdown().parse(source)
     _size_images(tokens, image_url or (lambda src, size: None))
     replacements: list[tuple[list[Token], int, list[Token]]] = []
     for children, index, context in _scannable(tokens):
@@ -324,5 +347,5 @@ def render_post(
         for child in token.children or []:
             if child.type == "text_special":
                 child.type = "text"
-    rendered = _post_markdown.renderer.render(tokens, _post_markdown.options, {})
+    rendered = _post_markdown().renderer.render(tokens, _post_markdown().options, {})
     return sanitize_html(rendered).strip()
