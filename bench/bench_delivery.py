@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import subprocess
 import sys
 import time
@@ -204,8 +205,12 @@ async def run(args: argparse.Namespace) -> None:
         log = VAR_DIR / "delivery-worker.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("wb") as out:
+            argv = [sys.executable, "-m", "stgy", "worker"]
+            if args.profile:
+                # py-spy (pip install py-spy) samples the worker; folded stacks to the file.
+                argv = ["py-spy", "record", "--format", "raw", "-o", args.profile, "--", *argv]
             worker = subprocess.Popen(  # noqa: S603, ASYNC220 - started once, before timing
-                [sys.executable, "-m", "stgy", "worker"], env=bench.env, stdout=out, stderr=out
+                argv, env=bench.env, stdout=out, stderr=out
             )
             try:
                 counts = await wait_for_posts(client, receiver_url, args.deliveries)
@@ -220,8 +225,9 @@ async def run(args: argparse.Namespace) -> None:
                 await client.delete(f"{receiver_url}/count")
                 fanout_ms, fanout_posts, fanout_hosts = await fan_out(bench, client, receiver_url)
             finally:
-                worker.terminate()
-                worker.wait(15)
+                # py-spy writes its samples when interrupted, as on Ctrl-C.
+                worker.send_signal(signal.SIGINT if args.profile else signal.SIGTERM)
+                worker.wait(30)
     finally:
         await client.aclose()
         await services.close()
@@ -271,6 +277,7 @@ def main() -> int:
     parser.add_argument("--deliveries", type=int, default=5000)
     parser.add_argument("--followers", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=20, help="worker concurrency")
+    parser.add_argument("--profile", help="write the worker's py-spy samples (folded) here")
     asyncio.run(run(parser.parse_args()))
     return 0
 
