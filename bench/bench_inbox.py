@@ -236,7 +236,8 @@ def measure(
             # py-spy (pip install py-spy) samples the server while it is measured.
             spy = subprocess.Popen(
                 ["py-spy", "record", "-p", str(server.pid), "-d", str(round(args.duration)),
-                 "-f", "flamegraph", "-o", str(profile), "--nonblocking"],
+                 "-f", "raw" if profile.suffix == ".txt" else "flamegraph",
+                 "-o", str(profile), "--nonblocking"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip
         say(f"load on {base}/inbox: {args.connections} connections, {args.duration:g} s")
@@ -256,7 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=32, help="concurrent connections")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--pool", type=int, default=24000, help="signed activities to send")
-    parser.add_argument("--profile", type=Path, help="py-spy flame graph (SVG) of the server")
+    parser.add_argument("--profile", type=Path, help="py-spy flame graph (SVG) of the server; folded stacks if it ends in .txt")
     args = parser.parse_args(argv)
 
     bench = bench_config()
