@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 import subprocess
 import sys
 import time
@@ -205,13 +204,18 @@ async def run(args: argparse.Namespace) -> None:
         log = VAR_DIR / "delivery-worker.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("wb") as out:
-            argv = [sys.executable, "-m", "stgy", "worker"]
-            if args.profile:
-                # py-spy (pip install py-spy) samples the worker; folded stacks to the file.
-                argv = ["py-spy", "record", "--format", "raw", "-o", args.profile, "--", *argv]
             worker = subprocess.Popen(  # noqa: S603, ASYNC220 - started once, before timing
-                argv, env=bench.env, stdout=out, stderr=out
+                [sys.executable, "-m", "stgy", "worker"], env=bench.env, stdout=out, stderr=out
             )
+            spy = None
+            if args.profile:
+                # py-spy (pip install py-spy) samples the worker; folded stacks to the file,
+                # written when the worker exits.
+                spy = subprocess.Popen(  # noqa: S603, ASYNC220
+                    ["py-spy", "record", "--format", "raw", "-o", args.profile,
+                     "-p", str(worker.pid)],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                )  # fmt: skip
             try:
                 counts = await wait_for_posts(client, receiver_url, args.deliveries)
                 rate = (counts["posts"] - 1) / max(counts["last"] - counts["first"], 1e-9)
@@ -225,9 +229,10 @@ async def run(args: argparse.Namespace) -> None:
                 await client.delete(f"{receiver_url}/count")
                 fanout_ms, fanout_posts, fanout_hosts = await fan_out(bench, client, receiver_url)
             finally:
-                # py-spy writes its samples when interrupted, as on Ctrl-C.
-                worker.send_signal(signal.SIGINT if args.profile else signal.SIGTERM)
-                worker.wait(30)
+                worker.terminate()
+                worker.wait(15)
+                if spy is not None:
+                    spy.wait(30)
     finally:
         await client.aclose()
         await services.close()

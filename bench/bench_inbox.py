@@ -257,7 +257,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=32, help="concurrent connections")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--pool", type=int, default=24000, help="signed activities to send")
-    parser.add_argument("--profile", type=Path, help="py-spy flame graph (SVG) of the server; folded stacks if it ends in .txt")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="py-spy flame graph (SVG) of the server; folded stacks if it ends in .txt",
+    )
     args = parser.parse_args(argv)
 
     bench = bench_config()
