@@ -9,6 +9,8 @@ on the row (likes, follows, blocks) so the Undo can embed the very activity it u
 
 from __future__ import annotations
 
+from typing import Any
+
 from federation import activities, vocab
 from stgy.domain import outbox
 from stgy.domain.activitypub import person
@@ -34,6 +36,14 @@ async def _local_and_remote(
     if local is None or remote is None or not local.is_local or remote.is_local:
         return None
     return local, remote
+
+
+async def _send_to(
+    conn: Conn, services: Services, sender: Account, other: Account, activity: dict[str, Any]
+) -> None:
+    """To the other account's own inbox (Follow, Block and their Undo are meant for it)."""
+    inbox = await deliveries_sql.personal_inbox(conn, account_id=other.id)
+    await send(services, sender_id=sender.id, activity=activity, inboxes=[inbox] if inbox else [])
 
 
 # --- likes ----------------------------------------------------------------------------
@@ -95,9 +105,8 @@ async def deliver_follow(conn: Conn, event: OutboxEvent, services: Services) -> 
     await inbox_sql.set_follow_ap_id(
         conn, follower_id=follower.id, followee_id=followee.id, ap_id=activity_id
     )
-    inbox = await deliveries_sql.personal_inbox(conn, account_id=followee.id)
     activity = activities.follow(activity_id, follower.ap_id, followee.ap_id)
-    await send(services, sender_id=follower.id, activity=activity, inboxes=[inbox] if inbox else [])
+    await _send_to(conn, services, follower, followee, activity)
 
 
 @outbox.handles("follow.removed")
@@ -114,8 +123,7 @@ async def deliver_unfollow(conn: Conn, event: OutboxEvent, services: Services) -
     activity_id = event.payload.get("ap_id") or f"{follower.ap_id}#follows/{event.id}"
     followed = activities.follow(activity_id, follower.ap_id, followee.ap_id)
     activity = activities.undo(follower.ap_id, followed, [followee.ap_id])
-    inbox = await deliveries_sql.personal_inbox(conn, account_id=followee.id)
-    await send(services, sender_id=follower.id, activity=activity, inboxes=[inbox] if inbox else [])
+    await _send_to(conn, services, follower, followee, activity)
 
 
 # --- blocks ---------------------------------------------------------------------------
@@ -134,8 +142,7 @@ async def deliver_block(conn: Conn, event: OutboxEvent, services: Services) -> N
         conn, account_id=blocker.id, target_id=target.id, ap_id=activity_id
     )
     activity = activities.block(activity_id, blocker.ap_id, target.ap_id)
-    inbox = await deliveries_sql.personal_inbox(conn, account_id=target.id)
-    await send(services, sender_id=blocker.id, activity=activity, inboxes=[inbox] if inbox else [])
+    await _send_to(conn, services, blocker, target, activity)
 
 
 @outbox.handles("account.unblocked")
@@ -149,8 +156,7 @@ async def deliver_unblock(conn: Conn, event: OutboxEvent, services: Services) ->
     activity_id = event.payload.get("block_ap_id") or f"{blocker.ap_id}#blocks/{event.id}"
     blocked = activities.block(activity_id, blocker.ap_id, target.ap_id)
     activity = activities.undo(blocker.ap_id, blocked, [target.ap_id])
-    inbox = await deliveries_sql.personal_inbox(conn, account_id=target.id)
-    await send(services, sender_id=blocker.id, activity=activity, inboxes=[inbox] if inbox else [])
+    await _send_to(conn, services, blocker, target, activity)
 
 
 # --- the account itself ---------------------------------------------------------------
