@@ -7,10 +7,11 @@ import asyncio
 import secrets
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 from stgy.config import Config
-from stgy.domain import admin, media_cleanup
+from stgy.domain import admin, media_cleanup, moderation
 from stgy.domain.errors import DomainError
 from stgy.services import Services
 
@@ -146,6 +147,56 @@ def cmd_media_purge_remote(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_instances_list(config: Config, args: argparse.Namespace) -> int:
+    found = _with_services(
+        config,
+        lambda s: moderation.instances(
+            s, only_blocked=args.blocked, only_unavailable=args.unavailable, limit=args.limit
+        ),
+    )
+    print("domain\tblocked\tfailures\tunavailable_since\tlast_success_at\tscheme\taccounts")
+    for i in found:
+        print(
+            f"{i.domain}\t{'yes' if i.blocked else 'no'}\t{i.failures}\t"
+            f"{_when(i.unavailable_since)}\t{_when(i.last_success_at)}\t"
+            f"{i.signature_scheme or '-'}\t{i.accounts}"
+        )
+    return 0
+
+
+def cmd_instances_block(config: Config, args: argparse.Namespace) -> int:
+    blocked = args.instances_command == "block"
+    domain = _with_services(
+        config, lambda s: moderation.set_blocked(s, args.domain, blocked=blocked)
+    )
+    print(f"{'blocked' if blocked else 'unblocked'} {domain} (and the domains below it)")
+    return 0
+
+
+def cmd_reports_list(config: Config, args: argparse.Namespace) -> int:
+    found = _with_services(
+        config, lambda s: moderation.reports(s, include_resolved=args.all, limit=args.limit)
+    )
+    for r in found:
+        state = f"resolved {_when(r.resolved_at)}" if r.resolved_at else "open"
+        posts = ",".join(str(p) for p in r.post_ids) or "-"
+        print(f"#{r.id}  {_when(r.created_at)}  {state}  about {r.target}  posts {posts}")
+        print(f"    from {r.reporter or '(unknown)'}: {r.comment or '(no comment)'}")
+    if not found:
+        print("no reports" if args.all else "no open reports")
+    return 0
+
+
+def cmd_reports_resolve(config: Config, args: argparse.Namespace) -> int:
+    _with_services(config, lambda s: moderation.resolve_report(s, args.id))
+    print(f"report #{args.id} resolved")
+    return 0
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else "-"
+
+
 def _days(text: str) -> float:
     try:
         value = float(text)
@@ -214,3 +265,30 @@ def add_admin_commands(sub: Any) -> None:
         "--older-than", type=_days, required=True, metavar="DAYS", help="cached before this"
     )
     p.set_defaults(func=cmd_media_purge_remote)
+    _add_moderation_commands(sub)
+
+
+def _add_moderation_commands(sub: Any) -> None:
+    ip = sub.add_parser("instances", help="other instances: list, block, unblock")
+    instances = ip.add_subparsers(dest="instances_command", metavar="command", required=True)
+    p = instances.add_parser("list", help="instances we know, with delivery health")
+    p.add_argument("--blocked", action="store_true", help="only blocked ones")
+    p.add_argument("--unavailable", action="store_true", help="only ones skipped as unavailable")
+    p.add_argument("--limit", type=_positive, default=200)
+    p.set_defaults(func=cmd_instances_list)
+    for name, help_ in (
+        ("block", "refuse its activities (403) and deliver nothing to it, subdomains too"),
+        ("unblock", "lift a block"),
+    ):
+        p = instances.add_parser(name, help=help_, description=help_)
+        p.add_argument("domain", help="host name, with :port when not the default")
+        p.set_defaults(func=cmd_instances_block)
+    rp = sub.add_parser("reports", help="reports from other instances (Flag): list, resolve")
+    reports = rp.add_subparsers(dest="reports_command", metavar="command", required=True)
+    p = reports.add_parser("list", help="open reports, newest first")
+    p.add_argument("--all", action="store_true", help="resolved ones too")
+    p.add_argument("--limit", type=_positive, default=50)
+    p.set_defaults(func=cmd_reports_list)
+    p = reports.add_parser("resolve", help="mark a report resolved")
+    p.add_argument("id", type=_positive)
+    p.set_defaults(func=cmd_reports_resolve)

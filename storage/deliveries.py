@@ -33,15 +33,21 @@ class InstanceHealth:
     signature_scheme: str | None
     failures: int
     last_success_at: datetime | None
+    blocked: bool  # the instance, or a domain above it, is blocked
 
 
-async def instance_health(conn: Conn, *, domain: str) -> InstanceHealth:
+async def instance_health(conn: Conn, *, domain: str, domains: list[str]) -> InstanceHealth:
+    """`domains`: the instance's domain and those above it (blocks cover subdomains)."""
     row = await conn.fetchrow(
-        "SELECT unavailable_since IS NOT NULL, signature_scheme, failures, last_success_at"
-        " FROM instances WHERE domain = lower($1)",
+        "SELECT coalesce(i.unavailable_since IS NOT NULL, false), i.signature_scheme,"
+        " coalesce(i.failures, 0), i.last_success_at,"
+        " EXISTS (SELECT 1 FROM instances b WHERE b.domain = ANY($2::text[]) AND b.blocked)"
+        " FROM (SELECT 1) AS one LEFT JOIN instances i ON i.domain = lower($1)",
         domain,
+        domains,
     )
-    return InstanceHealth(*row) if row else InstanceHealth(False, None, 0, None)
+    assert row is not None  # noqa: S101 - one row whatever is found
+    return InstanceHealth(*row)
 
 
 async def follow_ap_id(conn: Conn, *, follower_id: int, followee_id: int) -> str | None:
@@ -123,7 +129,10 @@ _INBOX = "coalesce(a.shared_inbox_url, a.inbox_url)"
 _DELIVERABLE = (
     " a.domain IS NOT NULL AND a.deleted_at IS NULL AND " + _INBOX + " IS NOT NULL"
     " AND NOT EXISTS (SELECT 1 FROM instances i WHERE i.domain = a.domain"
-    " AND (i.blocked OR i.unavailable_since IS NOT NULL))"
+    " AND i.unavailable_since IS NOT NULL)"
+    # A block covers the domains below it (blocking example.com blocks a.example.com).
+    " AND NOT EXISTS (SELECT 1 FROM instances b WHERE b.blocked"
+    " AND (b.domain = a.domain OR a.domain LIKE '%.' || b.domain))"
 )
 
 

@@ -16,7 +16,7 @@ import httpx
 
 from federation.deliver import DeliveryResult, Scheme, deliver
 from federation.ssrf import UnsafeTarget
-from stgy.domain.remote_keys import host_of
+from stgy.domain.remote_keys import domains_of, host_of
 from stgy.jobs import DELIVER_ACTIVITY, delivery_job_key
 from stgy.logs import quote
 from stgy.services import Services
@@ -69,6 +69,13 @@ async def deliver_activity(
         log.warning("delivery_unsigned activity=%s sender=%d", quote(activity_id), sender_id)
         return "unsigned"
     health = await _health(services, domain)
+    if health.blocked:
+        log.info(
+            "delivery_skipped activity=%s inbox=%s reason=blocked",
+            quote(activity_id),
+            quote(inbox_url),
+        )
+        return "skipped"
     if health.unavailable:
         # Failing for days: skipped until the probe finds it answering again.
         log.info(
@@ -130,7 +137,7 @@ async def _record(
             await deliveries_sql.record_success(conn, domain=domain, scheme=result.scheme_used)
         _HEALTH[domain] = (
             time.monotonic(),
-            InstanceHealth(False, result.scheme_used, 0, datetime.now(UTC)),
+            InstanceHealth(False, result.scheme_used, 0, datetime.now(UTC), health.blocked),
         )
     elif result.retry:
         _HEALTH.pop(domain, None)
@@ -153,6 +160,12 @@ _HEALTH: dict[str, tuple[float, InstanceHealth]] = {}
 _CACHE_MAX = 10_000
 
 
+def forget_instance(domain: str) -> None:
+    """Drop what this process remembers of an instance (after an admin changed it)."""
+    for known in [d for d in _HEALTH if d == domain or d.endswith("." + domain)]:
+        _HEALTH.pop(known, None)
+
+
 async def _signing_key(services: Services, sender_id: int) -> SigningKey | None:
     cached = _KEYS.get(sender_id)
     if cached is not None and time.monotonic() - cached[0] < KEY_TTL:
@@ -170,7 +183,9 @@ async def _health(services: Services, domain: str) -> InstanceHealth:
     if cached is not None and time.monotonic() - cached[0] < HEALTH_TTL:
         return cached[1]
     async with services.pool.acquire() as conn:
-        health = await deliveries_sql.instance_health(conn, domain=domain)
+        health = await deliveries_sql.instance_health(
+            conn, domain=domain, domains=domains_of(domain)
+        )
     if len(_HEALTH) >= _CACHE_MAX:
         _HEALTH.clear()
     _HEALTH[domain] = (time.monotonic(), health)
