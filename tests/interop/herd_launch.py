@@ -10,7 +10,9 @@ for the client that would POST to the account's outbox:
         the account follows ACTOR_ID, through bovine's outbox processing
         (stored, then delivered signed to the target's inbox);
     GET /_interop/following -> {"following": [...], "followers": [...]}
-        the account's collections as bovine stored them.
+        the account's collections as bovine stored them;
+    GET /_interop/inbox -> {"inbox": [...]}
+        the ids of what bovine took into the account's inbox.
 
 It imports nothing of stgy's.
 """
@@ -69,6 +71,13 @@ def main() -> None:
             items = await CollectionItem.filter(part_of=part_of).all()
             result[name] = [item.object_id for item in items]
         return result
+
+    @app.get("/_interop/inbox")
+    async def inbox() -> dict[str, list[str]]:
+        actor = await the_actor()
+        part_of = actor.actor_object.build()["inbox"]
+        items = await CollectionItem.filter(part_of=part_of).all()
+        return {"inbox": [item.object_id for item in items]}
 
     app.run(host="127.0.0.1", port=port, use_reloader=False)
 

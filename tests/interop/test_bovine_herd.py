@@ -1,5 +1,6 @@
 """bovine-herd (from PyPI, in .venv-pasture) as a peer of a live stgy: its account follows
-ours, we accept, and the herd records the follow as accepted."""
+ours, we accept, the herd records the follow as accepted, and our next post is delivered
+to it."""
 
 from __future__ import annotations
 
@@ -42,3 +43,17 @@ async def test_a_herd_follow_is_accepted_and_the_herd_takes_our_accept(
         interop_instance, "SELECT handle FROM accounts WHERE ap_id = $1", sent["actor"]
     )
     assert handle == "herdy"
+
+    # The follow stands: our next post goes to the herd's inbox, signed, and bovine
+    # (which checks our signature against our actor) takes it in.
+    async with httpx.AsyncClient(base_url=interop_instance.url, timeout=30) as ours:
+        posted = await ours.post("/api/posts", json={"text": "hello, herd"}, headers=user.auth)
+    assert posted.status_code == 201, posted.text
+    create_id = posted.json()["ap_id"] + "/activity"
+    async with httpx.AsyncClient(base_url=herd.url, timeout=30) as client:
+        for _ in range(300):
+            inbox = (await client.get("/_interop/inbox")).json()["inbox"]
+            if create_id in inbox:
+                break
+            await asyncio.sleep(0.05)
+    assert create_id in inbox, herd.log_text()[-3000:]
