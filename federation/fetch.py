@@ -131,6 +131,36 @@ async def _fetch(
     accept: str,
     resolver: Resolver | None,
 ) -> dict[str, Any]:
+    body, final_url = await get_guarded(
+        client,
+        url,
+        accept=accept,
+        signer=signer,
+        allow_private=allow_private,
+        max_bytes=max_bytes,
+        timeout=timeout,
+        content_types=JSON_CONTENT_TYPES,
+        resolver=resolver,
+    )
+    return _checked_document(body, final_url)
+
+
+async def get_guarded(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    accept: str,
+    signer: Signer | None,
+    allow_private: bool,
+    max_bytes: int,
+    timeout: float,
+    content_types: frozenset[str] | None,
+    resolver: Resolver | None = None,
+) -> tuple[bytes, str]:
+    """GET `url`: every hop (at most MAX_REDIRECTS redirects) vetted by the SSRF guard and,
+    with a signer, signed again for its own URL; a 2xx answer of one of `content_types`
+    (any, when None) of at most `max_bytes`. The body and the URL it finally came from;
+    FetchError for anything else. `timeout` bounds each request (callers bound the whole)."""
     current = url
     for _hop in range(MAX_REDIRECTS + 1):
         try:
@@ -152,7 +182,7 @@ async def _fetch(
                 if response.status_code in _REDIRECTS and "location" in response.headers:
                     current = _without_fragment(urljoin(current, response.headers["location"]))
                     continue
-                body = await _successful_body(response, max_bytes)
+                body = await _successful_body(response, max_bytes, content_types)
             finally:
                 await response.aclose()
         except UnsafeTarget as error:
@@ -163,18 +193,20 @@ async def _fetch(
             raise FetchError(f"invalid URL: {error}") from error
         except httpx.HTTPError as error:
             raise FetchError(f"connection failed: {type(error).__name__}") from error
-        return _checked_document(body, current)
+        return body, current
     raise FetchError("too many redirects")
 
 
-async def _successful_body(response: httpx.Response, max_bytes: int) -> bytes:
+async def _successful_body(
+    response: httpx.Response, max_bytes: int, content_types: frozenset[str] | None
+) -> bytes:
     status = response.status_code
     if status in (404, 410):
         raise FetchError("gone", status)
     if not 200 <= status < 300:
         raise FetchError("unexpected status", status)
     media_type = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media_type not in JSON_CONTENT_TYPES:
+    if content_types is not None and media_type not in content_types:
         raise FetchError(f"wrong content type {media_type or '(none)'}", status)
     body = await read_capped(response, max_bytes)
     if body is None:

@@ -11,19 +11,18 @@ import asyncio
 import ipaddress
 import json
 from typing import Any
-from urllib.parse import quote, urljoin
+from urllib.parse import quote
 
 import httpx
 
-from federation.fetch import MAX_REDIRECTS, FetchError, read_capped
-from federation.ssrf import Resolver, UnsafeTarget, check_url
+from federation.fetch import FetchError, get_guarded
+from federation.ssrf import Resolver
 from federation.webfinger import RemoteJrd, WebFingerError, parse_jrd
 
 __all__ = ["JRD_ACCEPT", "lookup_scheme", "webfinger", "webfinger_url"]
 
 JRD_ACCEPT = "application/jrd+json, application/json"
 _JRD_TYPES = frozenset({"application/jrd+json", "application/json"})
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 def lookup_scheme(host: str, *, allow_private: bool) -> str:
@@ -78,46 +77,18 @@ async def _get_jrd(
     timeout: float,
     resolver: Resolver | None,
 ) -> Any:
-    current = url
-    for _hop in range(MAX_REDIRECTS + 1):
-        try:
-            await check_url(current, allow_private=allow_private, resolver=resolver)
-            request = client.build_request(
-                "GET", current, headers={"Accept": JRD_ACCEPT}, timeout=timeout
-            )
-            response = await client.send(request, stream=True, follow_redirects=False)
-            try:
-                if response.status_code in _REDIRECTS and "location" in response.headers:
-                    current = urljoin(current, response.headers["location"])
-                    continue
-                body = await _jrd_body(response, max_bytes)
-            finally:
-                await response.aclose()
-        except UnsafeTarget as error:
-            raise FetchError(f"unsafe target: {error.reason}") from error
-        except httpx.TimeoutException as error:
-            raise FetchError("timed out") from error
-        except httpx.InvalidURL as error:
-            raise FetchError(f"invalid URL: {error}") from error
-        except httpx.HTTPError as error:
-            raise FetchError(f"connection failed: {type(error).__name__}") from error
-        try:
-            return json.loads(body)
-        except (ValueError, UnicodeDecodeError) as error:
-            raise WebFingerError("the answer is not JSON") from error
-    raise FetchError("too many redirects")
-
-
-async def _jrd_body(response: httpx.Response, max_bytes: int) -> bytes:
-    status = response.status_code
-    if status in (404, 410):
-        raise FetchError("gone", status)
-    if not 200 <= status < 300:
-        raise FetchError("unexpected status", status)
-    media_type = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media_type not in _JRD_TYPES:
-        raise FetchError(f"wrong content type {media_type or '(none)'}", status)
-    body = await read_capped(response, max_bytes)
-    if body is None:
-        raise FetchError("too large", status)
-    return body
+    body, _ = await get_guarded(
+        client,
+        url,
+        accept=JRD_ACCEPT,
+        signer=None,
+        allow_private=allow_private,
+        max_bytes=max_bytes,
+        timeout=timeout,
+        content_types=_JRD_TYPES,
+        resolver=resolver,
+    )
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise WebFingerError("the answer is not JSON") from error

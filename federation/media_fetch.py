@@ -6,14 +6,12 @@ The content type the server claims is not trusted; callers sniff the bytes.
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import urljoin
 
 import httpx
 
-from federation.fetch import MAX_REDIRECTS, FetchError, read_capped
-from federation.ssrf import Resolver, UnsafeTarget, check_url
+from federation.fetch import FetchError, get_guarded
+from federation.ssrf import Resolver
 
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 ACCEPT_IMAGES = "image/avif, image/webp, image/png, image/jpeg, image/gif;q=0.9, */*;q=0.1"
 
 
@@ -43,35 +41,15 @@ async def _fetch(
     timeout: float,
     resolver: Resolver | None,
 ) -> bytes:
-    current = url
-    for _hop in range(MAX_REDIRECTS + 1):
-        try:
-            await check_url(current, allow_private=allow_private, resolver=resolver)
-            request = client.build_request(
-                "GET", current, headers={"Accept": ACCEPT_IMAGES}, timeout=timeout
-            )
-            response = await client.send(request, stream=True, follow_redirects=False)
-            try:
-                status = response.status_code
-                if status in _REDIRECTS and "location" in response.headers:
-                    current = urljoin(current, response.headers["location"])
-                    continue
-                if status in (404, 410):
-                    raise FetchError("gone", status)
-                if not 200 <= status < 300:
-                    raise FetchError("unexpected status", status)
-                body = await read_capped(response, max_bytes)
-            finally:
-                await response.aclose()
-        except UnsafeTarget as error:
-            raise FetchError(f"unsafe target: {error.reason}") from error
-        except httpx.TimeoutException as error:
-            raise FetchError("timed out") from error
-        except httpx.InvalidURL as error:
-            raise FetchError(f"invalid URL: {error}") from error
-        except httpx.HTTPError as error:
-            raise FetchError(f"connection failed: {type(error).__name__}") from error
-        if body is None:
-            raise FetchError("too large", status)
-        return body
-    raise FetchError("too many redirects")
+    body, _ = await get_guarded(
+        client,
+        url,
+        accept=ACCEPT_IMAGES,
+        signer=None,
+        allow_private=allow_private,
+        max_bytes=max_bytes,
+        timeout=timeout,
+        content_types=None,  # claimed types are not trusted: callers sniff the bytes
+        resolver=resolver,
+    )
+    return body
