@@ -233,11 +233,12 @@ def measure(
         )  # fmt: skip
         spy = None
         if profile is not None:
-            # py-spy (pip install py-spy) samples the server while it is measured.
+            # py-spy (pip install py-spy) samples the server while it is measured (pausing it
+            # for each sample: full stacks, at some cost to the figures of that run).
             spy = subprocess.Popen(
                 ["py-spy", "record", "-p", str(server.pid), "-d", str(round(args.duration)),
                  "-f", "raw" if profile.suffix == ".txt" else "flamegraph",
-                 "-o", str(profile), "--nonblocking"],
+                 "-o", str(profile), "-r", "250"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip
         say(f"load on {base}/inbox: {args.connections} connections, {args.duration:g} s")

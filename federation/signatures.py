@@ -148,6 +148,7 @@ def http_date(moment: datetime) -> str:
 _NAME = re.compile(r"[A-Za-z0-9_-]+")
 _TOKEN = re.compile(r"[^\s,\"]+")
 _QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
+_ESCAPED = re.compile(r"\\(.)")
 _INTEGER = re.compile(r"\d{1,15}")
 _NUMBER = re.compile(r"\d{1,15}(?:\.\d{1,9})?")
 
@@ -194,7 +195,9 @@ def _parse_params(value: str) -> dict[str, str]:
         position = name.end() + 1
         quoted = _QUOTED.match(value, position)
         if quoted is not None:
-            text = re.sub(r"\\(.)", r"\1", quoted.group(1))
+            text = quoted.group(1)
+            if "\\" in text:
+                text = _ESCAPED.sub(r"\1", text)
         elif (token := _TOKEN.match(value, position)) is not None:
             quoted, text = token, token.group(0)
         else:

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.db import Conn
+from storage.outbox import RELAY_CHANNEL
 
 
 @dataclass(frozen=True)
@@ -51,24 +52,42 @@ async def insert_activity(
     return activity_id
 
 
-async def insert_activity_with_event(
-    conn: Conn, *, ap_id: str, actor_id: str, type: str, raw_json: str
-) -> tuple[int, int] | None:
-    """Store an activity (its JSON text as received) and its `inbox.received` outbox event
-    in one statement, so atomically and in one round trip: (activity id, event id), or
-    None when an activity with this id was stored before."""
+@dataclass(frozen=True)
+class Taken:
+    """What taking an activity in did: refused (blocked instance), a duplicate, or stored."""
+
+    blocked: bool
+    activity_id: int | None  # None when blocked or seen before
+    event_id: int | None
+
+
+async def take_activity(
+    conn: Conn, *, ap_id: str, actor_id: str, type: str, raw_json: str, domains: list[str]
+) -> Taken:
+    """In one statement (atomic, one round trip): unless one of `domains` is a blocked
+    instance, store an activity (its JSON text as received) and its `inbox.received`
+    outbox event, left for the relay (enqueued_at NULL) and announced to it with
+    NOTIFY on commit (see storage.outbox.RELAY_CHANNEL)."""
     row = await conn.fetchrow(
-        "WITH stored AS (INSERT INTO inbox_activities (ap_id, actor_id, type, raw)"
-        " VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (ap_id) DO NOTHING RETURNING id)"
-        " INSERT INTO outbox_events (kind, payload, enqueued_at)"
-        " SELECT 'inbox.received', jsonb_build_object('inbox_activity_id', id), now()"
-        " FROM stored RETURNING (payload ->> 'inbox_activity_id')::bigint, id",
+        "WITH blocked AS (SELECT EXISTS (SELECT 1 FROM instances"
+        "  WHERE domain = ANY($5::text[]) AND blocked) AS yes),"
+        " stored AS (INSERT INTO inbox_activities (ap_id, actor_id, type, raw)"
+        "  SELECT $1, $2, $3, $4::jsonb WHERE NOT (SELECT yes FROM blocked)"
+        "  ON CONFLICT (ap_id) DO NOTHING RETURNING id),"
+        " event AS (INSERT INTO outbox_events (kind, payload)"
+        "  SELECT 'inbox.received', jsonb_build_object('inbox_activity_id', id) FROM stored"
+        "  RETURNING (payload ->> 'inbox_activity_id')::bigint AS activity_id, id)"
+        " SELECT (SELECT yes FROM blocked), event.activity_id, event.id,"
+        " CASE WHEN event.id IS NOT NULL THEN pg_notify('" + RELAY_CHANNEL + "', '') END"
+        " FROM (SELECT 1) one LEFT JOIN event ON true",
         ap_id,
         actor_id,
         type,
         raw_json,
+        domains,
     )
-    return (row[0], row[1]) if row else None
+    assert row is not None  # noqa: S101 - the query always yields one row
+    return Taken(bool(row[0]), row[1], row[2])
 
 
 async def get_activity(conn: Conn, *, activity_id: int) -> InboxActivity | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,6 +11,10 @@ from typing import Any
 import asyncpg
 
 from storage.db import Conn
+
+# NOTIFY channel of events recorded for the relay (enqueued_at NULL): a worker LISTENs
+# and enqueues them (stgy/domain/relay.py).
+RELAY_CHANNEL = "stgy_outbox"
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,30 @@ async def take_stale_events(conn: Conn, *, older_than_seconds: float, limit: int
         limit,
     )
     return sorted(row["id"] for row in rows)
+
+
+async def take_unrelayed(conn: Conn, *, limit: int) -> list[int]:
+    """Ids of events waiting for the relay, stamped as enqueued now (SKIP LOCKED: two
+    relays never take the same event)."""
+    rows = await conn.fetch(
+        "UPDATE outbox_events SET enqueued_at = now() WHERE id IN ("
+        " SELECT id FROM outbox_events WHERE enqueued_at IS NULL AND done_at IS NULL"
+        " ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING id",
+        limit,
+    )
+    return sorted(row["id"] for row in rows)
+
+
+async def listen(url: str, callback: Callable[[], None]) -> asyncpg.Connection:
+    """A connection of its own that calls `callback` on each NOTIFY on RELAY_CHANNEL;
+    the caller closes it."""
+    conn = await asyncpg.connect(url, timeout=10)
+    try:
+        await conn.add_listener(RELAY_CHANNEL, lambda *_: callback())
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
 
 
 async def get_event(conn: Conn, *, event_id: int) -> OutboxEvent | None:

@@ -12,6 +12,7 @@ from saq import CronJob, Worker
 from stgy import metrics
 from stgy.config import Config
 from stgy.domain import events  # noqa: F401 - registers the outbox handlers
+from stgy.domain.relay import OutboxRelay
 from stgy.jobs import JOBS, PROBE_INSTANCES, SWEEP_MEDIA, SWEEP_OUTBOX, TRIM_TIMELINES
 from stgy.logs import quote
 from stgy.services import Services
@@ -61,8 +62,15 @@ def make_worker(services: Services, **options: Any) -> Worker[JobContext]:
     if missing:
         raise RuntimeError(f"jobs and worker functions disagree: {sorted(missing)}")
 
+    relay = OutboxRelay(services)
+
     async def startup(ctx: JobContext) -> None:
         ctx["services"] = services
+        # Before the first job is taken, so a burst worker sees what waits.
+        await relay.start()
+
+    async def shutdown(ctx: JobContext) -> None:
+        await relay.stop()
 
     async def before_process(ctx: JobContext) -> None:
         ctx["started"] = time.perf_counter()
@@ -125,6 +133,7 @@ def make_worker(services: Services, **options: Any) -> Worker[JobContext]:
             ),
         ],
         startup=startup,
+        shutdown=shutdown,
         before_process=before_process,
         after_process=after_process,
         # SAQ's grace period also waits on its never-ending poll loops, so it would

@@ -26,7 +26,7 @@ from stgy.domain.authorized_fetch import claimed_key_id
 from stgy.domain.errors import Forbidden, Invalid, Unauthorized
 from stgy.domain.inbox_apply import Ignored, Incoming
 from stgy.domain.inbox_social import APPLIERS
-from stgy.domain.remote_keys import SenderKeys, host_of
+from stgy.domain.remote_keys import SenderKeys, domains_of, host_of
 from stgy.logs import quote
 from stgy.services import Services
 from storage import inbox as inbox_sql
@@ -105,23 +105,26 @@ async def receive(
         raise Unauthorized("the signing key does not belong to the activity's actor")
     _check_hosts(activity, activity_type, actor_host)
     async with services.pool.acquire() as conn:
-        # The activity and its event in one statement: atomic, one round trip.
-        stored = await inbox_sql.insert_activity_with_event(
+        # Block check, activity and its event in one statement: atomic, one round trip.
+        # (A sender whose key was cached was not asked about blocks before.)
+        taken = await inbox_sql.take_activity(
             conn,
             ap_id=activity_id,
             actor_id=actor_id,
             type=activity_type,
             raw_json=request.body.decode(),
+            domains=domains_of(actor_host),
         )
-    if stored is None:
+    if taken.blocked:
+        raise Forbidden("this instance is blocked")
+    if taken.activity_id is None:
         return False
-    stored_id, event = stored
-    await outbox.enqueue_events(services.jobs, [event])
-    log.info(
+    # No enqueue here: a worker's relay enqueues the event on its NOTIFY (relay.py).
+    log.debug(
         "inbox_received activity=%s type=%s id=%d",
         quote(activity_id),
         quote(activity_type),
-        stored_id,
+        taken.activity_id,
     )
     return True
 

@@ -9,6 +9,7 @@ A fetched actor must list that very key id as its `publicKey`, on the key id's h
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urldefrag, urlsplit
@@ -23,6 +24,36 @@ from storage import remote_accounts as remote_sql
 from storage.remote_accounts import KnownKey, RemoteActorRow
 
 log = logging.getLogger("stgy.inbox")
+
+# Senders' keys as read from their account rows, per process: key id -> (when read,
+# key). Trusted for KEY_TTL seconds; a signature that fails with a cached key still
+# refetches the actor (rotation), which drops the entry. Blocks are not cached: the
+# statement that stores an activity checks them (storage.inbox.take_activity).
+KEY_TTL = 300.0
+KEY_CACHE_SIZE = 10_000
+_KEYS: dict[str, tuple[float, KnownKey]] = {}
+
+
+def _cached_key(key_id: str) -> KnownKey | None:
+    cached = _KEYS.get(key_id)
+    if cached is None:
+        return None
+    if time.monotonic() - cached[0] >= KEY_TTL:
+        _KEYS.pop(key_id, None)
+        return None
+    return cached[1]
+
+
+def _cache_key(key_id: str, known: KnownKey) -> None:
+    if known.public_key_id != key_id or not known.public_key_pem:
+        return
+    if len(_KEYS) >= KEY_CACHE_SIZE:
+        _KEYS.pop(next(iter(_KEYS)))  # the oldest entry
+    _KEYS[key_id] = (time.monotonic(), known)
+
+
+def forget_cached_keys() -> None:
+    _KEYS.clear()
 
 
 @dataclass(frozen=True)
@@ -137,15 +168,17 @@ async def key_owner(services: Services, key_id: str) -> KeyOwner | None:
 
 
 class SenderKeys:
-    """What one signed request needs to know of its sender, asked in one query up front:
-    whether its instance is blocked, and the key it claims, when we have it. Resolves
-    that key without asking again; any other key, or a refresh, goes the usual way."""
+    """What one signed request needs to know of its sender: the key it claims, when we
+    have it (from this process's cache, else from the database in the same query that
+    asks whether the sender's instance is blocked). Resolves that key without asking
+    again; any other key, or a refresh, goes the usual way."""
 
     def __init__(
         self, services: Services, key_id: str | None, blocked: bool, known: KnownKey | None
     ):
         self.services = services
         self.key_id = key_id
+        # True when found blocked; False also when not asked (the key was cached).
         self.blocked = blocked
         self.known = known
         self.fetched = False
@@ -153,6 +186,10 @@ class SenderKeys:
     @classmethod
     async def look_up(cls, services: Services, host: str, key_id: str | None) -> SenderKeys:
         """`host`: the instance that must not be blocked; `key_id`: the key claimed."""
+        if key_id:
+            cached = _cached_key(key_id)
+            if cached is not None:
+                return cls(services, key_id, False, cached)
         async with services.pool.acquire() as conn:
             blocked, known = await remote_sql.check_sender(
                 conn,
@@ -160,6 +197,8 @@ class SenderKeys:
                 key_id=key_id or "",
                 actor_id=actor_id_of_key(key_id) if key_id else "",
             )
+        if key_id and known is not None and not blocked:
+            _cache_key(key_id, known)
         return cls(services, key_id, blocked, known)
 
     async def resolve(self, key_id: str, refresh: bool) -> str | None:
@@ -168,6 +207,7 @@ class SenderKeys:
         if not refresh and key_id == self.key_id and known is not None and known.public_key_pem:
             return known.public_key_pem
         self.fetched = True
+        _KEYS.pop(key_id, None)
         return await key_resolver(self.services)(key_id, refresh)
 
     async def owner(self, key_id: str) -> KeyOwner | None:
