@@ -14,6 +14,8 @@ import argparse
 import asyncio
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -29,7 +31,9 @@ from bench.common import (  # noqa: E402 - needs the repo root on sys.path
     bench_config,
     free_port,
     hello_argv,
+    interleaved,
     prepare_database,
+    profiled,
     report,
     run_load,
     say,
@@ -81,37 +85,57 @@ def token_for(base_url: str, handle: str) -> str:
     return str(response.json()["token"])
 
 
-def measure(size: str, args: argparse.Namespace) -> Load:
+@contextmanager
+def timeline_server(size: str, args: argparse.Namespace) -> Iterator[Callable[[], Load]]:
+    """A server on the database of `size`, as a load to run (with a profile if asked)."""
     database, per_user = SIZES[size]
     bench = bench_config(database=database)
     prepare_database(bench.env)
     ensure_seeded(bench.env, bench.config.database.url, per_user)
     with start_server(
         STGY_SERVE, bench.env, f"{bench.base_url}/healthz", log=VAR_DIR / f"timeline-{size}.log"
-    ):
-        token = token_for(bench.base_url, "user42")
+    ) as server:
+        headers = {"Authorization": f"Bearer {token_for(bench.base_url, 'user42')}"}
         url = f"{bench.base_url}/api/timelines/home?limit=100"
-        check = httpx.get(url, headers={"Authorization": f"Bearer {token}"})
+        check = httpx.get(url, headers=headers)
         check.raise_for_status()
         say(f"{size}: a page has {len(check.json()['posts'])} posts, {len(check.content)} bytes")
-        return run_load(
-            url, args.connections, args.duration, headers={"Authorization": f"Bearer {token}"}
-        )
+        profile = args.profile.with_name(f"{size}-{args.profile.name}") if args.profile else None
+        profiles = [profile]
+
+        def load() -> Load:
+            # Only the first round is profiled (py-spy slows what it samples).
+            with profiled(server.pid, args.duration, profiles.pop() if profiles else None):
+                return run_load(url, args.connections, args.duration, headers=headers)
+
+        yield load
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--duration", type=float, default=10)
+    parser.add_argument("--duration", type=float, default=5, help="seconds per round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the three loads")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--profile", type=Path, help="py-spy profiles of the server, one per size (.txt: folded)"
+    )
     args = parser.parse_args()
-    big = measure("1m", args)
-    small = measure("100k", args)
     bench = bench_config()
     bind = f"127.0.0.1:{free_port()}"
-    with start_server(
-        hello_argv(bind), bench.env, f"http://{bind}/", log=VAR_DIR / "timeline-hello.log"
+    with (
+        timeline_server("1m", args) as big_load,
+        timeline_server("100k", args) as small_load,
+        start_server(
+            hello_argv(bind), bench.env, f"http://{bind}/", log=VAR_DIR / "timeline-hello.log"
+        ),
     ):
-        hello = run_load(f"http://{bind}/", args.connections, args.duration)
+        loads = {
+            "hello": lambda: run_load(f"http://{bind}/", args.connections, args.duration),
+            "1m": big_load,
+            "100k": small_load,
+        }
+        got = interleaved(loads, args.rounds)
+    hello, big, small = got["hello"], got["1m"], got["100k"]
     report("home_timeline_rps_1m_posts", big.rps, "req/s", hello.rps)
     report("home_timeline_p50_1m_posts", big.p50_ms, "ms", hello.p50_ms)
     report("home_timeline_p99_1m_posts", big.p99_ms, "ms", small.p99_ms)

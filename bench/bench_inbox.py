@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import secrets
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -37,6 +36,7 @@ from bench.common import (  # noqa: E402 - needs the repo root on sys.path
     free_port,
     hello_argv,
     prepare_database,
+    profiled,
     report,
     run_load,
     say,
@@ -231,24 +231,12 @@ def measure(
             f"{base}/inbox", args.connections, 2, args.threads, warmup=0,
             script=scripts[0], prepared=prepared[0],
         )  # fmt: skip
-        spy = None
-        if profile is not None:
-            # py-spy (pip install py-spy) samples the server while it is measured (pausing it
-            # for each sample: full stacks, at some cost to the figures of that run).
-            spy = subprocess.Popen(
-                ["py-spy", "record", "-p", str(server.pid), "-d", str(round(args.duration)),
-                 "-f", "raw" if profile.suffix == ".txt" else "flamegraph",
-                 "-o", str(profile), "-r", "250"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        with profiled(server.pid, args.duration, profile):
+            say(f"load on {base}/inbox: {args.connections} connections, {args.duration:g} s")
+            timed = run_load(
+                f"{base}/inbox", args.connections, args.duration, args.threads, warmup=0,
+                script=scripts[1], prepared=prepared[1],
             )  # fmt: skip
-        say(f"load on {base}/inbox: {args.connections} connections, {args.duration:g} s")
-        timed = run_load(
-            f"{base}/inbox", args.connections, args.duration, args.threads, warmup=0,
-            script=scripts[1], prepared=prepared[1],
-        )  # fmt: skip
-        if spy is not None:
-            spy.wait(30)
-            say(f"profile of the server written to {profile}")
         return warm, timed
 
 

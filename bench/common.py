@@ -13,10 +13,11 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess  # noqa: S404 - the benchmarks run our own servers and wrk
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -204,6 +205,26 @@ class Load:
     errors: int  # non-2xx responses (wrk: non-2xx/3xx) and socket errors
 
 
+@contextmanager
+def profiled(pid: int, seconds: float, path: Path | None) -> Iterator[None]:
+    """With a path, sample process `pid` with py-spy (pip install py-spy) for `seconds`
+    while the block runs: folded stacks to a `.txt` path, else a flame graph (SVG).
+    py-spy pauses the process for each sample (full stacks, at some cost to that run)."""
+    if path is None:
+        yield
+        return
+    spy = subprocess.Popen(  # noqa: S603
+        ["py-spy", "record", "-p", str(pid), "-d", str(round(seconds)), "-r", "250",
+         "-f", "raw" if path.suffix == ".txt" else "flamegraph", "-o", str(path)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        yield
+    finally:
+        spy.wait(30)
+        say(f"profile of process {pid} written to {path}")
+
+
 def run_load(
     url: str,
     connections: int = 32,
@@ -232,6 +253,28 @@ def run_load(
     if warmup > 0:
         _python_load(url, connections, warmup, headers, prepared)
     return _python_load(url, connections, duration, headers, prepared)
+
+
+def interleaved(loads: dict[str, Callable[[], Load]], rounds: int) -> dict[str, Load]:
+    """Run each load in turn, `rounds` times over, and take the median of each figure
+    per load (errors and requests summed). The machine's speed drifts over a minute
+    (other tenants, turbo), so a baseline measured once, before or after, drifts with
+    it; taken in turn, the ratio of the medians holds still."""
+    runs: dict[str, list[Load]] = {name: [] for name in loads}
+    for n in range(rounds):
+        for name, load in loads.items():
+            say(f"round {n + 1}/{rounds}: {name}")
+            runs[name].append(load())
+    return {
+        name: Load(
+            rps=statistics.median(r.rps for r in got),
+            p50_ms=statistics.median(r.p50_ms for r in got),
+            p99_ms=statistics.median(r.p99_ms for r in got),
+            requests=sum(r.requests for r in got),
+            errors=sum(r.errors for r in got),
+        )
+        for name, got in runs.items()
+    }
 
 
 _UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from asyncpg import Record
+
 from storage.db import Conn
 
 
@@ -36,17 +38,22 @@ class Rendering:
     body: str
 
 
-def _state(exists: str) -> str:
+def _state(exists: str, viewer: str) -> str:
     return (
-        "CASE WHEN $2::bigint IS NULL THEN 'null' WHEN " + exists + " THEN 'true' ELSE 'false' END"
+        "CASE WHEN " + viewer + "::bigint IS NULL THEN 'null' WHEN " + exists + " THEN 'true'"
+        " ELSE 'false' END"
     )
 
 
-def _post_json(post: str, author: str, share_of: str, liked: str, shared: str, marked: str) -> str:
-    """SQL text of a post's JSON: its rendering and its author's closed with the live
-    fields. One concat() call, as `||` would copy the growing text once per piece."""
+def _post_json(
+    post: str, author: str, author_r: str, share_of: str, states: tuple[str, str, str], viewer: str
+) -> str:
+    """SQL text of a post's JSON: its rendering (`{post}_r`) and its author's (`author_r`)
+    closed with the live fields (of `post` and `author`). One concat() call, as `||`
+    would copy the growing text once per piece."""
+    liked, shared, marked = states
     return (
-        "concat(" + post + "_r.body, ',\"account\":', " + author + "_r.body,"
+        "concat(" + post + "_r.body, ',\"account\":', " + author_r + ".body,"
         " ',\"posts_count\":', " + author + ".posts_count,"
         " ',\"followers_count\":', " + author + ".followers_count,"
         " ',\"following_count\":', " + author + ".following_count,"
@@ -54,79 +61,155 @@ def _post_json(post: str, author: str, share_of: str, liked: str, shared: str, m
         " ',\"replies_count\":', " + post + ".replies_count,"
         " ',\"likes_count\":', " + post + ".likes_count,"
         " ',\"shares_count\":', " + post + ".shares_count,"
-        " ',\"liked\":', " + _state(liked) + ", ',\"shared\":', " + _state(shared) + ","
-        " ',\"bookmarked\":', " + _state(marked) + ", '}')"
+        " ',\"liked\":', " + _state(liked, viewer) + ","
+        " ',\"shared\":', " + _state(shared, viewer) + ","
+        " ',\"bookmarked\":', " + _state(marked, viewer) + ", '}')"
     )  # fmt: skip
 
 
-def _current(rendering: str, key: str, row: str, version: str) -> str:
+def _current(rendering: str, key: str, row: str, version: str, fmt: str) -> str:
     """Join a row's rendering, if it was made from this version by this serializer."""
     return (
         " LEFT JOIN " + rendering + " " + row + "_r ON " + row + "_r." + key + " = " + row + ".id"
-        " AND " + row + "_r.version = " + version + " AND " + row + "_r.format = $3"
+        " AND " + row + "_r.version = " + version + " AND " + row + "_r.format = " + fmt
     )
 
 
-# The original a share shares (`o`, by `oa`), as share_of (whose own share_of is null);
-# NULL when a rendering is missing. Only shares run it, and the viewer's state of an
-# original is looked up on its own (the page's states are gathered for its own ids).
-_ORIGINAL = (
-    " LEFT JOIN LATERAL (SELECT "
-    + _post_json(
-        "o",
-        "oa",
-        "'null'",
-        "EXISTS (SELECT 1 FROM likes l WHERE l.account_id = $2 AND l.post_id = o.id)",
-        "EXISTS (SELECT 1 FROM posts s WHERE s.account_id = $2 AND s.share_of_id = o.id"
-        " AND s.deleted_at IS NULL)",
-        "EXISTS (SELECT 1 FROM bookmarks b WHERE b.account_id = $2 AND b.post_id = o.id)",
+def _original(viewer: str, fmt: str) -> str:
+    """The original a share shares (`o`, by `oa`), as share_of (whose own share_of is
+    null); NULL when a rendering is missing. Only shares run it, and the viewer's state
+    of an original is looked up on its own (the page's states are gathered for its own
+    ids)."""
+    states = (
+        "EXISTS (SELECT 1 FROM likes l WHERE l.account_id = " + viewer + " AND l.post_id = o.id)",
+        "EXISTS (SELECT 1 FROM posts s WHERE s.account_id = " + viewer + " AND"
+        " s.share_of_id = o.id AND s.deleted_at IS NULL)",
+        "EXISTS (SELECT 1 FROM bookmarks b WHERE b.account_id = " + viewer + " AND"
+        " b.post_id = o.id)",
     )
-    + " AS json FROM posts o JOIN accounts oa ON oa.id = o.account_id"
-    + _current("post_renderings", "post_id", "o", "coalesce(o.edited_at, o.created_at)")
-    + _current("account_renderings", "account_id", "oa", "oa.updated_at")
-    + " WHERE p.share_of_id IS NOT NULL AND o.id = p.share_of_id"
-    " AND o_r.body IS NOT NULL AND oa_r.body IS NOT NULL OFFSET 0) orig ON true"
-)
-# concat() skips NULLs, so a missing rendering is looked for apart.
-_PAGE_JSON = (
-    "CASE WHEN p_r.body IS NULL OR pa_r.body IS NULL"
-    " OR (p.share_of_id IS NOT NULL AND orig.json IS NULL) THEN NULL ELSE "
-    + _post_json(
-        "p",
-        "pa",
-        "coalesce(orig.json, 'null')",
-        "p.id = ANY(m.liked)",
-        "p.id = ANY(m.shared)",
-        "p.id = ANY(m.bookmarked)",
+    return (
+        " LEFT JOIN LATERAL (SELECT "
+        + _post_json("o", "oa", "oa_r", "'null'", states, viewer)
+        + " AS json FROM posts o JOIN accounts oa ON oa.id = o.account_id"
+        + _current("post_renderings", "post_id", "o", "coalesce(o.edited_at, o.created_at)", fmt)
+        + _current("account_renderings", "account_id", "oa", "oa.updated_at", fmt)
+        + " WHERE p.share_of_id IS NOT NULL AND o.id = p.share_of_id"
+        " AND o_r.body IS NOT NULL AND oa_r.body IS NOT NULL OFFSET 0) orig ON true"
     )
-    + " END"
-)
+
+
+def _page_json(author: str, viewer: str) -> str:
+    """A page post's JSON, NULL when a rendering is missing (concat() would skip NULLs)."""
+    return (
+        "CASE WHEN p_r.body IS NULL OR pa_r.body IS NULL"
+        " OR (p.share_of_id IS NOT NULL AND orig.json IS NULL) THEN NULL ELSE "
+        + _post_json(
+            "p",
+            author,
+            "pa_r",
+            "coalesce(orig.json, 'null')",
+            ("p.id = ANY(m.liked)", "p.id = ANY(m.shared)", "p.id = ANY(m.bookmarked)"),
+            viewer,
+        )
+        + " END"
+    )
+
+
+def _states(ids: str, viewer: str) -> str:
+    """`m`: the viewer's likes, shares and bookmarks among the page's posts as three
+    arrays, one index scan each rather than a lookup per post."""
+    return (
+        " m AS (SELECT ARRAY(SELECT post_id FROM likes WHERE account_id = " + viewer + ""
+        "  AND post_id = ANY(" + ids + ")) AS liked,"
+        " ARRAY(SELECT share_of_id FROM posts WHERE account_id = " + viewer + ""
+        "  AND share_of_id IS NOT NULL AND deleted_at IS NULL"
+        "  AND share_of_id = ANY(" + ids + ")) AS shared,"
+        " ARRAY(SELECT post_id FROM bookmarks WHERE account_id = " + viewer + ""
+        "  AND post_id = ANY(" + ids + ")) AS bookmarked)"
+    )
+
+
+def _aggregate(order: str, reverse: str) -> str:
+    """The page's JSON and cursors from `rows` (id, json) in `order` (`reverse`: backwards)."""
+    return (
+        " SELECT convert_to(coalesce(string_agg(json, ',' ORDER BY " + order + "), ''), 'UTF8')"
+        " AS body, (array_agg(id ORDER BY " + order + ") FILTER (WHERE json IS NOT NULL))[1]"
+        " AS newest, (array_agg(id ORDER BY " + reverse + ") FILTER (WHERE json IS NOT NULL))[1]"
+        " AS oldest, coalesce(array_agg(id ORDER BY " + order + ") FILTER (WHERE json IS NULL),"
+        " '{}') AS missing"
+    )  # fmt: skip
+
 
 # $1: the post ids in page order; $2: the viewer or NULL; $3: the serializer's format.
 # Posts deleted since their ids were chosen (or sharing a deleted original) drop out.
-# The viewer's likes, shares and bookmarks among the page's posts come as three arrays
-# (`m`): one index scan each rather than a lookup per post.
 _PAGE = (
     "WITH page AS (SELECT u.id, u.n FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, n)),"
-    " m AS (SELECT ARRAY(SELECT post_id FROM likes WHERE account_id = $2"
-    "  AND post_id = ANY($1::bigint[])) AS liked,"
-    " ARRAY(SELECT share_of_id FROM posts WHERE account_id = $2 AND share_of_id IS NOT NULL"
-    "  AND deleted_at IS NULL AND share_of_id = ANY($1::bigint[])) AS shared,"
-    " ARRAY(SELECT post_id FROM bookmarks WHERE account_id = $2"
-    "  AND post_id = ANY($1::bigint[])) AS bookmarked),"
-    " rows AS MATERIALIZED (SELECT page.n, p.id, " + _PAGE_JSON + " AS json FROM page"
-    " JOIN posts p ON p.id = page.id JOIN accounts pa ON pa.id = p.account_id CROSS JOIN m"
-    + _current("post_renderings", "post_id", "p", "coalesce(p.edited_at, p.created_at)")
-    + _current("account_renderings", "account_id", "pa", "pa.updated_at")
-    + _ORIGINAL
+    + _states("$1::bigint[]", "$2")
+    + ", rows AS MATERIALIZED (SELECT page.n, p.id, "
+    + _page_json("pa", "$2")
+    + " AS json FROM page JOIN posts p ON p.id = page.id JOIN accounts pa ON pa.id = p.account_id"
+    " CROSS JOIN m"
+    + _current("post_renderings", "post_id", "p", "coalesce(p.edited_at, p.created_at)", "$3")
+    + _current("account_renderings", "account_id", "pa", "pa.updated_at", "$3")
+    + _original("$2", "$3")
     + " WHERE p.deleted_at IS NULL AND (p.share_of_id IS NULL OR EXISTS (SELECT 1 FROM posts x"
     "  WHERE x.id = p.share_of_id AND x.deleted_at IS NULL)))"
-    " SELECT convert_to(coalesce(string_agg(json, ',' ORDER BY n), ''), 'UTF8') AS body,"
-    " (array_agg(id ORDER BY n) FILTER (WHERE json IS NOT NULL))[1] AS newest,"
-    " (array_agg(id ORDER BY n DESC) FILTER (WHERE json IS NOT NULL))[1] AS oldest,"
-    " coalesce(array_agg(id ORDER BY n) FILTER (WHERE json IS NULL), '{}') AS missing"
-    " FROM rows"
+    + _aggregate("n", "n DESC")
+    + " FROM rows"
 )
+
+# What a page's source (`page_statement`) selects of each post `p` and its author `pa`.
+PAGE_COLUMNS = (
+    " p.id, p.account_id, p.share_of_id, p.replies_count, p.likes_count, p.shares_count,"
+    " coalesce(p.edited_at, p.created_at) AS version, pa.posts_count, pa.followers_count,"
+    " pa.following_count, pa.updated_at AS account_version"
+)
+
+
+def page_statement(ctes: str, viewer: str, fmt: str, columns: str = "") -> str:
+    """One statement that chooses a page and assembles it: `ctes` ends with `page`, the
+    page's posts newest first as PAGE_COLUMNS (already filtered for the viewer, in this
+    statement's snapshot, so nothing chosen can have gone since). Each post and author
+    row is read once, by the source; then each post's rendering and its author's.
+    `columns`: more output columns (`, expr AS name`) after body, newest, oldest,
+    missing and ids."""
+    return (
+        "WITH " + ctes + ", ids AS (SELECT coalesce(array_agg(id ORDER BY id DESC), '{}') AS ids"
+        " FROM page),"
+        + _states("(SELECT ids FROM ids)::bigint[]", viewer)
+        + ", rows AS MATERIALIZED (SELECT p.id, "
+        + _page_json("p", viewer)
+        + " AS json"
+        " FROM page p CROSS JOIN m"
+        " LEFT JOIN post_renderings p_r ON p_r.post_id = p.id AND p_r.version = p.version"
+        "  AND p_r.format = " + fmt + ""
+        " LEFT JOIN account_renderings pa_r ON pa_r.account_id = p.account_id"
+        "  AND pa_r.version = p.account_version AND pa_r.format = "
+        + fmt
+        + ""
+        + _original(viewer, fmt)
+        + ")"
+        + _aggregate("id DESC", "id")
+        + ", (SELECT ids FROM ids) AS ids"
+        + columns
+        + " FROM rows"
+    )
+
+
+@dataclass(frozen=True)
+class ChosenPage:
+    """A page chosen and assembled in one statement, with every post id chosen (newest
+    first), those left out as `rendered.missing` included."""
+
+    rendered: RenderedPage
+    ids: list[int]
+
+
+def chosen_page(row: Record | None) -> ChosenPage:
+    """The row of a `page_statement`."""
+    assert row is not None  # noqa: S101 - an aggregate without GROUP BY returns one row
+    rendered = RenderedPage(row["body"], row["newest"], row["oldest"], list(row["missing"]))
+    return ChosenPage(rendered, list(row["ids"]))
 
 
 async def render_page(

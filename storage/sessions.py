@@ -43,14 +43,22 @@ async def create_session(
     return session_id
 
 
+def live_session(session: str, account: str) -> str:
+    """SQL from FROM on: the session row (`s`, with `a` and `u`) if it is live and its
+    account active and approved; `session` and `account` are parameter names."""
+    return (
+        " FROM sessions s JOIN accounts a ON a.id = s.account_id"
+        " JOIN users u ON u.account_id = s.account_id"
+        " WHERE s.id = " + session + " AND s.account_id = " + account + ""
+        " AND s.revoked_at IS NULL AND s.expires_at > now() AND a.suspended_at IS NULL"
+        " AND a.deleted_at IS NULL AND u.approved"
+    )
+
+
 async def active_viewer(conn: Conn, *, session_id: int, account_id: int) -> Viewer | None:
     """The viewer when the session is live and its account active and approved."""
     row = await conn.fetchrow(
-        "SELECT s.account_id, s.id, u.role, u.confirmed_at IS NOT NULL FROM sessions s"
-        " JOIN accounts a ON a.id = s.account_id JOIN users u ON u.account_id = s.account_id"
-        " WHERE s.id = $1 AND s.account_id = $2 AND s.revoked_at IS NULL"
-        " AND s.expires_at > now() AND a.suspended_at IS NULL AND a.deleted_at IS NULL"
-        " AND u.approved",
+        "SELECT s.account_id, s.id, u.role, u.confirmed_at IS NOT NULL" + live_session("$1", "$2"),
         session_id,
         account_id,
     )

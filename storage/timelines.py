@@ -8,6 +8,8 @@ for its author and `o` for the shared original (NULL unless `p` is a share).
 from __future__ import annotations
 
 from storage.db import Conn
+from storage.renderings import PAGE_COLUMNS, ChosenPage, chosen_page, page_statement
+from storage.sessions import live_session
 
 # What a logged-in viewer ($1) may see of `p`: live posts of active accounts that
 # stgy_can_see allows (which also refuses across blocks), the same for a shared
@@ -49,25 +51,44 @@ _READ_FILTER = (
 
 # ---- home timeline reads
 
+# $1 owner, $2 since, $3 until, $4 limit, $5 format, $6 the owner's session: nothing is
+# chosen unless the session is live (the request's login check, in the same statement).
+_HOME_PAGE = page_statement(
+    "live AS (SELECT EXISTS (SELECT 1"
+    + live_session("$6", "$1")
+    + ") AS yes), "
+    + _HIDDEN
+    + ", page AS MATERIALIZED (SELECT"
+    + PAGE_COLUMNS
+    + " FROM timeline_entries t"
+    " JOIN posts p ON p.id = t.post_id" + _PAGE_JOINS + " WHERE (SELECT yes FROM live)"
+    " AND t.owner_id = $1 AND t.post_id > coalesce($2::bigint, 0)"
+    " AND t.post_id < coalesce($3::bigint, 9223372036854775807) AND"
+    + _READ_FILTER
+    + " ORDER BY t.post_id DESC LIMIT $4)",
+    "$1",
+    "$5",
+    ", (SELECT yes FROM live) AS live",
+)
 
-async def home_entry_ids(
-    conn: Conn, *, owner_id: int, since: int | None, until: int | None, limit: int
-) -> list[int]:
-    """Stored home entries in (since, until), newest first, skipping what the owner can't see."""
-    rows = await conn.fetch(
-        "WITH " + _HIDDEN + " SELECT t.post_id FROM timeline_entries t"
-        " JOIN posts p ON p.id = t.post_id"
-        + _PAGE_JOINS
-        + " WHERE t.owner_id = $1 AND t.post_id > coalesce($2::bigint, 0)"
-        " AND t.post_id < coalesce($3::bigint, 9223372036854775807) AND"
-        + _READ_FILTER
-        + " ORDER BY t.post_id DESC LIMIT $4",
-        owner_id,
-        since,
-        until,
-        limit,
-    )
-    return [row["post_id"] for row in rows]
+
+async def home_page(
+    conn: Conn,
+    *,
+    owner_id: int,
+    session_id: int,
+    since: int | None,
+    until: int | None,
+    limit: int,
+    format: int,
+) -> ChosenPage | None:
+    """Stored home entries in (since, until), newest first, skipping what the owner can't
+    see, assembled into a page in the same statement (storage.renderings.page_statement);
+    `format` is the serializer's. None when the owner's session is not live."""
+    row = await conn.fetchrow(_HOME_PAGE, owner_id, since, until, limit, format, session_id)
+    if row is None or not row["live"]:
+        return None
+    return chosen_page(row)
 
 
 async def oldest_entry_id(conn: Conn, *, owner_id: int) -> int | None:

@@ -63,5 +63,14 @@ async def require_viewer() -> Viewer:
     return viewer
 
 
+def require_session() -> tuple[int, int]:
+    """(account id, session id) of the request's token, checked but for the session row:
+    for a route whose own statement checks that the session is live (the home page)."""
+    token = _bearer()
+    if token is None:
+        raise Unauthorized("log in first: send Authorization: Bearer <token>")
+    return auth.token_claims(services(), token_key(), token)
+
+
 def client_ip() -> str:
     return request.remote_addr or "unknown"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from quart import Blueprint, Response
 
 from stgy.api import schemas
-from stgy.api.context import maybe_viewer, require_viewer, services
+from stgy.api.context import maybe_viewer, require_session, services
 from stgy.api.serializers import PAGE_RENDERER
 from stgy.api.validation import parse_cursor, query, responds
 from stgy.domain import timelines
@@ -46,12 +46,14 @@ def _range(q: schemas.TimelineQuery) -> tuple[int | None, int | None]:
 @responds(schemas.Error, 401)
 async def home(query: schemas.TimelineQuery) -> Response | tuple[str, int]:
     """Posts and shares of the accounts I follow and my own, newest first; 204 when none."""
-    viewer = await require_viewer()
+    # The page's statement checks that the session is live (one round trip in all).
+    account_id, session_id = require_session()
     since, until = _range(query)
     page = await timelines.home(
         services(),
         PAGE_RENDERER,
-        viewer.account_id,
+        account_id,
+        session_id,
         since=since,
         until=until,
         limit=query.limit,

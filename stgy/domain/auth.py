@@ -153,6 +153,13 @@ def _claims(key: str, issuer: str, token: str) -> tuple[int, int]:
     return verified[0], verified[1]
 
 
+def token_claims(services: Services, key: str, token: str) -> tuple[int, int]:
+    """(account id, session id) of a valid token, without reading its session row: the
+    caller must check the session is live (storage.sessions.live_session) in its own
+    statement. Unauthorized when the token is invalid or expired."""
+    return _claims(key, services.config.instance.base_url, token)
+
+
 async def authenticate(services: Services, key: str, token: str) -> Viewer:
     account_id, session_id = _claims(key, services.config.instance.base_url, token)
     async with services.pool.acquire() as conn:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from stgy.domain.errors import Unauthorized
 from stgy.domain.renderings import PageRenderer, render_page
 from stgy.domain.text import normalise_tag
 from stgy.services import Services
@@ -20,22 +21,18 @@ HOME_KEEP = 800
 TRIM_BATCH = 1000
 
 
-async def _home_ids(
-    conn: Conn, owner_id: int, *, since: int | None, until: int | None, limit: int
+async def _home_ids_past_entries(
+    conn: Conn, owner_id: int, ids: list[int], *, since: int | None, until: int | None, limit: int
 ) -> list[int]:
-    """Stored entries first. When they run out before the page is full, the rest is
-    computed from follows and posts below the oldest stored entry, because the trim
-    cron dropped (or fan-out never wrote) what lies there."""
-    ids = await timelines_sql.home_entry_ids(
-        conn, owner_id=owner_id, since=since, until=until, limit=limit
-    )
-    if len(ids) < limit:
-        oldest = await timelines_sql.oldest_entry_id(conn, owner_id=owner_id)
-        before = oldest if until is None else until if oldest is None else min(oldest, until)
-        if before is None or since is None or since + 1 < before:
-            ids += await timelines_sql.home_ids_on_read(
-                conn, owner_id=owner_id, since=since, before=before, limit=limit - len(ids)
-            )
+    """The stored entries (`ids`) ran out before the page was full: the rest is computed
+    from follows and posts below the oldest stored entry, because the trim cron dropped
+    (or fan-out never wrote) what lies there."""
+    oldest = await timelines_sql.oldest_entry_id(conn, owner_id=owner_id)
+    before = oldest if until is None else until if oldest is None else min(oldest, until)
+    if before is None or since is None or since + 1 < before:
+        ids = ids + await timelines_sql.home_ids_on_read(
+            conn, owner_id=owner_id, since=since, before=before, limit=limit - len(ids)
+        )
     return ids
 
 
@@ -43,15 +40,37 @@ async def home(
     services: Services,
     renderer: PageRenderer,
     owner_id: int,
+    session_id: int,
     *,
     since: int | None,
     until: int | None,
     limit: int,
 ) -> RenderedPage:
-    """A page of the owner's home timeline, newest first: two statements when its posts'
-    renderings are stored (two more past the stored entries, three more to fill them)."""
+    """A page of the owner's home timeline, newest first: one statement when the stored
+    entries fill it and its posts' renderings are stored; past the stored entries, or
+    to fill renderings, the page is assembled again from its ids (render_page).
+    Unauthorized unless `session_id` is a live session of the owner's."""
     async with services.pool.acquire() as conn:
-        ids = await _home_ids(conn, owner_id, since=since, until=until, limit=limit)
+        chosen = await timelines_sql.home_page(
+            conn,
+            owner_id=owner_id,
+            session_id=session_id,
+            since=since,
+            until=until,
+            limit=limit,
+            format=renderer.format,
+        )
+        if chosen is None:
+            raise Unauthorized("session ended; log in again")
+        if len(chosen.ids) == limit and not chosen.rendered.missing:
+            return chosen.rendered
+        ids = chosen.ids
+        if len(ids) < limit:
+            ids = await _home_ids_past_entries(
+                conn, owner_id, ids, since=since, until=until, limit=limit
+            )
+            if ids == chosen.ids and not chosen.rendered.missing:
+                return chosen.rendered
         return await render_page(conn, renderer, ids, owner_id)
 
 
