@@ -6,8 +6,9 @@ already stored (cached on their account rows, as after a first fetch) is signed 
 over 32 connections, each request prepared with its own body and headers, to stgy's
 shared inbox (size limit, signature check, digest check, dedupe, store, outbox event,
 enqueue, 202) and then to `bench/hello_app.py`'s `POST /inbox` (reads the body, 202)
-under the same Hypercorn settings. Prints req/s, p50/p99, their ratio, and RSA-2048
-verifies per second measured in the same run.
+under the same Hypercorn settings, the two taking turns (`--rounds`, each round with
+activities of its own; each figure is the median of its rounds). Prints req/s,
+p50/p99, their ratio, and RSA-2048 verifies per second measured in the same run.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import asyncio
 import secrets
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from bench.common import (  # noqa: E402 - needs the repo root on sys.path
     bench_config,
     free_port,
     hello_argv,
+    interleaved,
     prepare_database,
     profiled,
     report,
@@ -213,39 +215,43 @@ def write_pool(name: str, lines: list[str], threads: int) -> Path:
     return script
 
 
-def measure(
-    argv: list[str],
-    env: dict[str, str],
-    ready: str,
+def warm_up(base: str, script: Path, prepared: list[bytes], args: argparse.Namespace) -> Load:
+    say(f"warm-up on {base}/inbox")
+    return run_load(
+        f"{base}/inbox", args.connections, 2, args.threads, warmup=0,
+        script=script, prepared=prepared,
+    )  # fmt: skip
+
+
+def rounds_of(
     base: str,
-    log: Path,
-    scripts: tuple[Path, Path],
-    prepared: tuple[list[bytes], list[bytes]],
+    pools: list[tuple[Path, list[bytes]]],
     args: argparse.Namespace,
-    profile: Path | None = None,
-) -> tuple[Load, Load]:
-    """The warm-up's load and the measured one."""
-    with start_server(argv, env, ready, log=log) as server:
-        say(f"warm-up on {base}/inbox")
-        warm = run_load(
-            f"{base}/inbox", args.connections, 2, args.threads, warmup=0,
-            script=scripts[0], prepared=prepared[0],
-        )  # fmt: skip
-        with profiled(server.pid, args.duration, profile):
-            say(f"load on {base}/inbox: {args.connections} connections, {args.duration:g} s")
-            timed = run_load(
+    pid: int | None = None,
+) -> Callable[[], Load]:
+    """A load that sends the next round's pool on each call (the first one profiled
+    when --profile is given and `pid` is the server's)."""
+    left = list(pools)
+
+    def load() -> Load:
+        script, prepared = left.pop(0)
+        profile = args.profile if pid is not None and len(left) == len(pools) - 1 else None
+        with profiled(pid or 0, args.duration, profile):
+            return run_load(
                 f"{base}/inbox", args.connections, args.duration, args.threads, warmup=0,
-                script=scripts[1], prepared=prepared[1],
+                script=script, prepared=prepared,
             )  # fmt: skip
-        return warm, timed
+
+    return load
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--duration", type=float, default=10, help="seconds of measured load")
+    parser.add_argument("--duration", type=float, default=5, help="seconds per round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of stgy and baseline")
     parser.add_argument("--connections", type=int, default=32, help="concurrent connections")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--pool", type=int, default=24000, help="signed activities to send")
+    parser.add_argument("--pool", type=int, default=30000, help="signed activities to send")
     parser.add_argument(
         "--profile",
         type=Path,
@@ -258,29 +264,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     prepare_database(bench.env)
     actors = asyncio.run(store_actors(bench.config.database.url))
     run = secrets.token_hex(4)
-    warm_count = max(1000, args.pool // 6)
+    warm_count = max(1000, args.pool // 15)
     say(f"signing {args.pool + warm_count} activities")
     started = time.perf_counter()
     lines = sign_pool(f"{bench.base_url}/inbox", actors, args.pool + warm_count, run)
     say(f"signed in {time.perf_counter() - started:.1f} s")
     warm, timed = lines[:warm_count], lines[warm_count:]
-    scripts = (
-        write_pool("inbox-warm", warm, args.threads),
-        write_pool("inbox", timed, args.threads),
-    )
     authority = bench.config.server.bind
-    prepared = (raw_requests(warm, authority), raw_requests(timed, authority))
+    per_round = len(timed) // args.rounds
+    chunks = [timed[n * per_round : (n + 1) * per_round] for n in range(args.rounds)]
+    pools = [
+        (write_pool(f"inbox-{n}", chunk, args.threads), raw_requests(chunk, authority))
+        for n, chunk in enumerate(chunks)
+    ]
+    warm_script = write_pool("inbox-warm", warm, args.threads)
+    warm_prepared = raw_requests(warm, authority)
 
-    warmed, stgy = measure(
-        STGY_SERVE, bench.env, f"{bench.base_url}/healthz", bench.base_url,
-        VAR_DIR / "stgy-inbox.log", scripts, prepared, args, args.profile,
-    )  # fmt: skip
-    stored = asyncio.run(stored_rows(bench.config.database.url, run))
     bind = f"127.0.0.1:{free_port()}"
-    _, hello = measure(
-        hello_argv(bind), bench.env, f"http://{bind}/", f"http://{bind}",
-        VAR_DIR / "hello-inbox.log", scripts, prepared, args,
-    )  # fmt: skip
+    hello_base = f"http://{bind}"
+    with (
+        start_server(
+            STGY_SERVE, bench.env, f"{bench.base_url}/healthz", log=VAR_DIR / "stgy-inbox.log"
+        ) as server,
+        start_server(
+            hello_argv(bind), bench.env, f"{hello_base}/", log=VAR_DIR / "hello-inbox.log"
+        ),
+    ):
+        warmed = warm_up(bench.base_url, warm_script, warm_prepared, args)
+        warm_up(hello_base, warm_script, warm_prepared, args)
+        got = interleaved(
+            {
+                "stgy": rounds_of(bench.base_url, pools, args, server.pid),
+                "hello": rounds_of(hello_base, pools, args),
+            },
+            args.rounds,
+        )
+    stgy, hello = got["stgy"], got["hello"]
+    stored = asyncio.run(stored_rows(bench.config.database.url, run))
     verifies = rsa_verifies_per_second()
 
     report("inbox_rps", stgy.rps, "req/s", hello.rps)
