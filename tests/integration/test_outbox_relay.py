@@ -87,23 +87,6 @@ async def test_a_listening_relay_enqueues_on_notify(
     assert (await _event_of(services, follow["id"]))["processed_at"] is not None
 
 
-async def test_a_burst_worker_applies_what_the_inbox_took(
-    client: Client, config: Config, services: Services
-) -> None:
-    user = await make_user(client)
-    remote = await make_remote(services)
-    follow = activity_of(remote, "Follow", local_actor(config, user))
-    assert await post_activity(client, config, remote, follow) == 202
-    await drain(services)  # its start-up relays before it takes jobs
-    async with services.pool.acquire() as conn:
-        n = await conn.fetchval(
-            "SELECT count(*) FROM follows WHERE follower_id = $1 AND followee_id = $2",
-            remote.account_id,
-            int(user.id),
-        )
-    assert n == 1
-
-
 async def test_a_cached_key_does_not_get_past_a_block(
     client: Client, config: Config, services: Services
 ) -> None:
