@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import ipaddress
 import os
 import re
@@ -89,7 +90,8 @@ class InstanceConfig:
     def host(self) -> str:
         return self.domain.rsplit(":", 1)[0] if ":" in self.domain else self.domain
 
-    @property
+    # Cached (asked on every request); cached_property writes past the frozen __setattr__.
+    @functools.cached_property
     def is_local_only(self) -> bool:
         """True for localhost / loopback domains, the only ones served over plain http."""
         host = self.host.lower()
@@ -100,10 +102,13 @@ class InstanceConfig:
         except ValueError:
             return False
 
-    @property
+    @functools.cached_property
+    def scheme(self) -> str:
+        return "http" if self.is_local_only else "https"
+
+    @functools.cached_property
     def base_url(self) -> str:
-        scheme = "http" if self.is_local_only else "https"
-        return f"{scheme}://{self.domain}"
+        return f"{self.scheme}://{self.domain}"
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import orjson
 from quart import Blueprint, Response, request
@@ -36,7 +35,8 @@ def _path_with_query() -> str:
 async def _take() -> Response:
     body = await request.get_data(as_text=False)
     assert isinstance(body, bytes)  # noqa: S101 - as_text=False gives bytes
-    limit = config().limits.request_body_bytes
+    settings = config()
+    limit = settings.limits.request_body_bytes
     if len(body) > limit:
         return error_response(
             413,
@@ -57,7 +57,7 @@ async def _take() -> Response:
         path_with_query=_path_with_query(),
         headers=list(request.headers.items()),
         body=body,
-        scheme=urlsplit(config().instance.base_url).scheme,
+        scheme=settings.instance.scheme,
     )
     await inbox.receive(services(), activity, signed, now=datetime.now(UTC))
     return Response("", status=202)

@@ -57,8 +57,10 @@ def _required(activity: dict[str, Any], name: str) -> str:
     return value
 
 
-def _check_hosts(activity: dict[str, Any], activity_type: str, actor_host: str) -> None:
-    if host_of(activity["id"]) != actor_host:
+def _check_hosts(
+    activity: dict[str, Any], activity_type: str, actor_host: str, id_host: str
+) -> None:
+    if id_host != actor_host:
         raise Forbidden("activity id spoofs another host")
     if activity_type not in AUTHORED_OBJECT_TYPES:
         return
@@ -82,7 +84,8 @@ async def receive(
     activity_type = _required(activity, "type")
     actor_id = _required(activity, "actor")
     actor_host = host_of(actor_id)
-    if actor_host is None or host_of(activity_id) is None:
+    id_host = host_of(activity_id)
+    if actor_host is None or id_host is None:
         raise Invalid("actor", "actor and id must be http(s) URLs")
     lowered = lowercase_headers(request.headers)
     sender = await SenderKeys.look_up(services, actor_host, claimed_key_id(lowered))
@@ -103,7 +106,7 @@ async def receive(
     owner = await sender.owner(verified.key_id)
     if owner is None or owner.ap_id != actor_id:
         raise Unauthorized("the signing key does not belong to the activity's actor")
-    _check_hosts(activity, activity_type, actor_host)
+    _check_hosts(activity, activity_type, actor_host, id_host)
     async with services.pool.acquire() as conn:
         # Block check, activity and its event in one statement: atomic, one round trip.
         # (A sender whose key was cached was not asked about blocks before.)
