@@ -53,7 +53,7 @@ def request_class(config: Config) -> type[Request]:
         def __init__(self, method: str, scheme: str, path: str, *args: Any, **kwargs: Any):
             kwargs["max_content_length"] = body_limit(config, method, path)
             super().__init__(method, scheme, path, *args, **kwargs)
-            self.max_content_length = kwargs["max_content_length"]
+            self.max_content_length: int = kwargs["max_content_length"]
 
     return StgyRequest
 
@@ -121,7 +121,8 @@ def create_app(config: Config | None = None) -> Quart:
     async def start_request() -> Response | None:
         g.started = time.perf_counter()
         length = request.content_length
-        if length is not None and length > body_limit(config, request.method, request.path):
+        limit = request.max_content_length  # body_limit(), set by StgyRequest
+        if length is not None and limit is not None and length > limit:
             return error_response(413, "request_entity_too_large", too_large())
         if request.method in _WRITES and request.path.startswith("/api/"):
             await ratelimit.count_write(app.extensions[SERVICES_KEY], client_ip())
@@ -131,8 +132,7 @@ def create_app(config: Config | None = None) -> Quart:
     async def finish_request(response: Response) -> Response:
         elapsed = time.perf_counter() - g.get("started", time.perf_counter())
         rule = request.url_rule.rule if request.url_rule is not None else "unmatched"
-        metrics.REQUESTS.labels(request.method, rule, str(response.status_code)).inc()
-        metrics.REQUEST_SECONDS.labels(rule).observe(elapsed)
+        metrics.observe_request(request.method, rule, str(response.status_code), elapsed)
         log.info(
             "method=%s path=%s route=%s status=%d ms=%.2f",
             request.method,

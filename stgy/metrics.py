@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -35,6 +36,21 @@ JOB_SECONDS = Histogram(
     ["name"],
     buckets=(0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0),
 )
+
+
+# Label children by their label values: `labels()` validates and locks on every call.
+_REQUEST_CHILDREN: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+
+
+def observe_request(method: str, route: str, status: str, seconds: float) -> None:
+    """Count a request and its time (routes are the app's rules, so the keys are few)."""
+    key = (method, route, status)
+    children = _REQUEST_CHILDREN.get(key)
+    if children is None:
+        children = (REQUESTS.labels(method, route, status), REQUEST_SECONDS.labels(route))
+        _REQUEST_CHILDREN[key] = children
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 class _Snapshot:

@@ -21,12 +21,6 @@ from stgy.domain.errors import NotFound
 bp = Blueprint("inbox", __name__)
 
 
-@bp.before_request
-async def federation_enabled() -> None:
-    if not config().federation.enabled:
-        raise NotFound("federation is disabled on this instance")
-
-
 def _path_with_query() -> str:
     query = request.query_string.decode("latin-1")
     return request.path + (f"?{query}" if query else "")
@@ -36,6 +30,8 @@ async def _take() -> Response:
     body = await request.get_data(as_text=False)
     assert isinstance(body, bytes)  # noqa: S101 - as_text=False gives bytes
     settings = config()
+    if not settings.federation.enabled:
+        raise NotFound("federation is disabled on this instance")
     limit = settings.limits.request_body_bytes
     if len(body) > limit:
         return error_response(
@@ -72,5 +68,7 @@ async def shared_inbox() -> Response:
 @bp.post("/users/<handle>/inbox")
 @hide
 async def actor_inbox(handle: str) -> Response:
+    if not config().federation.enabled:
+        raise NotFound("federation is disabled on this instance")
     await activitypub.live_actor(services(), handle)
     return await _take()

@@ -198,4 +198,8 @@ async def test_federation_disabled(config: Config) -> None:
         assert (await fetch(client, f"/users/{user.handle}"))[0] == 404
         assert (await fetch(client, "/actor"))[0] == 404
         assert (await webfinger(client, f"acct:{user.handle}@localhost:8000"))[0] == 404
+        for inbox in ("/inbox", f"/users/{user.handle}/inbox"):
+            response = await client.post(inbox, json={"type": "Follow"})
+            assert response.status_code == 404
+            assert "federation is disabled" in (await response.get_json())["detail"]
         assert (await client.get("/nodeinfo/2.1")).status_code == 200
