@@ -104,10 +104,11 @@ async def take_unrelayed(conn: Conn, *, limit: int) -> list[int]:
 
 
 async def listen(url: str, callback: Callable[[], None]) -> asyncpg.Connection:
-    """A connection of its own that calls `callback` on each NOTIFY on RELAY_CHANNEL;
-    the caller closes it."""
+    """A connection of its own that calls `callback` on each NOTIFY on RELAY_CHANNEL,
+    and when the connection is lost; the caller closes it."""
     conn = await asyncpg.connect(url, timeout=10)
     try:
+        conn.add_termination_listener(lambda *_: callback())
         await conn.add_listener(RELAY_CHANNEL, lambda *_: callback())
     except BaseException:
         await conn.close()

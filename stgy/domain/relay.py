@@ -28,8 +28,9 @@ log = logging.getLogger("stgy.outbox")
 BATCH = 500
 # Seconds between looks when no notification comes (a lost connection, a missed NOTIFY).
 POLL_SECONDS = 5.0
-# Seconds to wait before listening again after the connection failed.
+# Seconds to wait before listening again after a failure, doubling up to the most.
 RECONNECT_SECONDS = 1.0
+RECONNECT_MAX_SECONDS = 30.0
 
 
 class OutboxRelay:
@@ -38,6 +39,7 @@ class OutboxRelay:
         self.poll_seconds = poll_seconds
         self.relayed = 0
         self._wake = asyncio.Event()
+        self._looked = False  # a look succeeded since the relay last listened
         self._task: asyncio.Task[None] | None = None
 
     async def relay_waiting(self) -> int:
@@ -66,27 +68,34 @@ class OutboxRelay:
             self._task = None
 
     async def _run(self) -> None:
+        """Listen and relay until cancelled; any failure (the database down, a timeout)
+        is logged and the relay listens again after a growing wait, so it never dies."""
+        wait = RECONNECT_SECONDS
         while True:
+            conn: asyncpg.Connection | None = None
             try:
                 conn = await outbox_sql.listen(self.services.config.database.url, self._wake.set)
-            except (OSError, asyncpg.PostgresError) as exc:
-                log.warning("relay_listen_failed error=%r", str(exc))
-                await asyncio.sleep(RECONNECT_SECONDS)
-                continue
-            try:
                 await self._relay_on_notice(conn)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("relay_failed error=%r (listening again)", str(exc))
-                await asyncio.sleep(RECONNECT_SECONDS)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - logged; the sweeper covers meanwhile
+                if self._looked:  # it worked for a while: start the waits over
+                    wait = RECONNECT_SECONDS
+                log.warning("relay_failed error=%r (listening again in %.0f s)", str(exc), wait)
             finally:
-                with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                    await asyncio.shield(conn.close(timeout=2))
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        await asyncio.shield(conn.close(timeout=2))
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, RECONNECT_MAX_SECONDS)
 
     async def _relay_on_notice(self, conn: asyncpg.Connection) -> None:
+        self._looked = False
         while not conn.is_closed():
             # Cleared before looking, so a NOTIFY during the look wakes the next one.
             self._wake.clear()
             await self.relay_waiting()
+            self._looked = True
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
         raise asyncpg.InterfaceError("the listening connection was closed")

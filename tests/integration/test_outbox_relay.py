@@ -11,6 +11,7 @@ from stgy.domain import remote_keys
 from stgy.domain.relay import OutboxRelay
 from stgy.services import Services
 from storage import inbox as inbox_sql
+from storage import outbox as outbox_sql
 from tests.conftest import make_user
 from tests.integration.test_inbox import activity_of, local_actor, make_remote, post_activity
 from tests.integration.test_outbox import drain, forget_queue
@@ -85,6 +86,36 @@ async def test_a_listening_relay_enqueues_on_notify(
         await relay.stop()
     await drain(services)
     assert (await _event_of(services, follow["id"]))["processed_at"] is not None
+
+
+async def test_the_relay_listens_again_after_losing_its_connection(
+    client: Client, config: Config, services: Services
+) -> None:
+    await drain(services)
+    user = await make_user(client)
+    remote = await make_remote(services)
+    relay = OutboxRelay(services, poll_seconds=3600)
+    await relay.start()
+    try:
+        await asyncio.sleep(0.2)  # listening
+        async with services.pool.acquire() as conn:
+            ended = await conn.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND query = $1",
+                f'LISTEN "{outbox_sql.RELAY_CHANNEL}"',
+            )
+        assert ended == 1
+        relayed = relay.relayed
+        follow = activity_of(remote, "Follow", local_actor(config, user))
+        assert await post_activity(client, config, remote, follow) == 202
+        for _ in range(400):
+            if relay.relayed > relayed:
+                break
+            await asyncio.sleep(0.025)
+        assert relay.relayed == relayed + 1  # within 10 s, though its poll is an hour
+    finally:
+        await relay.stop()
+    await drain(services)
 
 
 async def test_a_cached_key_does_not_get_past_a_block(
