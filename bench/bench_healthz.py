@@ -17,16 +17,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import (  # noqa: E402 - needs the repo root on sys.path
     STGY_SERVE,
     VAR_DIR,
-    Load,
     bench_config,
     free_port,
     hello_argv,
     prepare_database,
     report,
-    run_load,
     say,
     start_server,
 )
+from bench.load import Load, run_load  # noqa: E402
 
 
 def measure(

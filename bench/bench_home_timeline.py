@@ -27,18 +27,15 @@ from bench.common import (  # noqa: E402 - needs the repo root on sys.path
     REPO_ROOT,
     STGY_SERVE,
     VAR_DIR,
-    Load,
     bench_config,
     free_port,
     hello_argv,
-    interleaved,
     prepare_database,
-    profiled,
     report,
-    run_load,
     say,
     start_server,
 )
+from bench.load import Load, interleaved, profiled, run_load  # noqa: E402
 
 SIZES = {"100k": ("stgy_bench100k", 10), "1m": ("stgy_bench1m", 100)}
 USERS = 10_000

@@ -32,18 +32,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import (  # noqa: E402 - needs the repo root on sys.path
     STGY_SERVE,
     VAR_DIR,
-    Load,
     bench_config,
     free_port,
     hello_argv,
-    interleaved,
     prepare_database,
-    profiled,
     report,
-    run_load,
     say,
     start_server,
 )
+from bench.load import Load, interleaved, profiled, run_load  # noqa: E402
 from federation import signatures  # noqa: E402
 from storage import remote_accounts as remote_sql  # noqa: E402
 

@@ -35,10 +35,10 @@ from bench.common import (  # noqa: E402 - needs the repo root on sys.path
     bench_config,
     prepare_database,
     report,
-    run_load,
     say,
     start_server,
 )
+from bench.load import run_load  # noqa: E402
 from stgy.domain import images  # noqa: E402
 
 STATIC_DIR = REPO_ROOT / "stgy" / "web" / "static"

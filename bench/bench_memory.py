@@ -23,10 +23,10 @@ from bench.common import (  # noqa: E402 - needs the repo root on sys.path
     hello_argv,
     prepare_database,
     report,
-    run_load,
     say,
     start_server,
 )
+from bench.load import run_load  # noqa: E402
 
 IDLE_SECONDS = 3.0
 
