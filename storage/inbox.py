@@ -37,21 +37,6 @@ class PostTarget:
     allow_replies: bool
 
 
-async def insert_activity(
-    conn: Conn, *, ap_id: str, actor_id: str, type: str, raw: dict[str, Any]
-) -> int | None:
-    """Store an activity; None when one with this id was stored before."""
-    activity_id: int | None = await conn.fetchval(
-        "INSERT INTO inbox_activities (ap_id, actor_id, type, raw) VALUES ($1, $2, $3, $4::jsonb)"
-        " ON CONFLICT (ap_id) DO NOTHING RETURNING id",
-        ap_id,
-        actor_id,
-        type,
-        json.dumps(raw),
-    )
-    return activity_id
-
-
 @dataclass(frozen=True)
 class Taken:
     """What taking an activity in did: refused (blocked instance), a duplicate, or stored."""

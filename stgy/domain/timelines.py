@@ -62,15 +62,13 @@ async def home(
         )
         if chosen is None:
             raise Unauthorized("session ended; log in again")
-        if len(chosen.ids) == limit and not chosen.rendered.missing:
-            return chosen.rendered
         ids = chosen.ids
         if len(ids) < limit:
             ids = await _home_ids_past_entries(
                 conn, owner_id, ids, since=since, until=until, limit=limit
             )
-            if ids == chosen.ids and not chosen.rendered.missing:
-                return chosen.rendered
+        if ids == chosen.ids and not chosen.rendered.missing:
+            return chosen.rendered
         return await render_page(conn, renderer, ids, owner_id)
 
 
