@@ -17,6 +17,7 @@ from federation.ssrf import GuardedTransport
 from stgy import __version__
 from stgy.config import Config
 from stgy.jobs import JOBS
+from stgy.page_cache import RenderingCache
 from storage import db
 from storage.blobs import BlobStore, LocalBlobStore, S3BlobStore
 
@@ -103,6 +104,7 @@ class Services:
     http: httpx.AsyncClient
     jobs: JobQueue
     blobs: BlobStore
+    renderings: RenderingCache  # this process's copies of post and account renderings
 
     @classmethod
     async def start(cls, config: Config) -> Services:
@@ -115,7 +117,13 @@ class Services:
         redis = make_redis(config)
         queue = RedisQueue(redis, name=queue_name(config))
         return cls(
-            config, pool, redis, make_http_client(config), JobQueue(queue), make_blob_store(config)
+            config,
+            pool,
+            redis,
+            make_http_client(config),
+            JobQueue(queue),
+            make_blob_store(config),
+            RenderingCache(config.server.rendering_cache_mb * 1024 * 1024),
         )
 
     async def close(self) -> None:

@@ -378,10 +378,14 @@ async def lock_cached_before(conn: Conn, *, older_than_seconds: float, limit: in
 
 
 async def uncache(conn: Conn, *, media_ids: list[int]) -> None:
-    """Back to hot-linking the remote URLs."""
+    """Back to hot-linking the remote URLs; their posts' renderings get a new render_rev
+    (they named the cached files)."""
     await conn.execute(
-        "UPDATE media SET url = remote_url, large_url = remote_url,"
-        " small_url = coalesce(remote_preview_url, remote_url), blob_keys = '{}',"
-        " cached_at = NULL WHERE id = ANY($1::bigint[]) AND NOT local",
+        "WITH m AS (UPDATE media SET url = remote_url, large_url = remote_url,"
+        "  small_url = coalesce(remote_preview_url, remote_url), blob_keys = '{}',"
+        "  cached_at = NULL WHERE id = ANY($1::bigint[]) AND NOT local RETURNING post_id),"
+        " p AS (UPDATE posts SET render_rev = render_rev + 1"
+        "  WHERE id IN (SELECT post_id FROM m))"
+        " DELETE FROM post_renderings WHERE post_id IN (SELECT post_id FROM m)",
         media_ids,
     )

@@ -55,6 +55,7 @@ class PostView:
     bookmarked: bool | None
     visible: bool  # stgy_can_see for the viewer the views were loaded for
     media: tuple[Media, ...] = ()  # attachments, in order
+    render_rev: int = 0  # counts changes to its rendering that are not edits
 
     @property
     def shown(self) -> bool:
@@ -78,6 +79,7 @@ _VIEWS = (
     " SELECT p.id, p.ap_id, p.url, p.source, p.html, p.summary, p.sensitive, p.language,"
     " p.visibility, p.allow_likes, p.allow_replies, p.tags, p.in_reply_to_id, p.share_of_id,"
     " p.replies_count, p.likes_count, p.shares_count, p.created_at, p.edited_at, p.deleted_at,"
+    " p.render_rev,"
     " (SELECT r.account_id FROM posts r WHERE r.id = p.in_reply_to_id) AS in_reply_to_account_id,"
     " (SELECT coalesce(json_agg(json_build_object('id', m.id, 'handle', m.handle,"
     "   'domain', m.domain, 'url', m.url) ORDER BY m.id), '[]'::json)"
@@ -133,6 +135,7 @@ def _view(
         bookmarked=row["viewer_bookmarked"],
         visible=row["viewer_can_see"],
         media=media_list_from_json(row["media_json"]),
+        render_rev=row["render_rev"],
     )
 
 

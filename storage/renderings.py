@@ -1,117 +1,123 @@
-"""SQL for rendered pages: a page of posts as JSON bytes, assembled in one statement from
-the stored renderings of its posts and authors plus their live fields.
+"""SQL for rendered pages: what a page needs to be assembled from the renderings of its
+posts and authors, and the stored renderings themselves.
 
-The renderings (tables post_renderings and account_renderings, see migration 0007)
-are JSON objects left open; the page query closes each with the live fields in the
-order of stgy/api/serializers.py: an account's posts_count, followers_count and
-following_count; a post's account, share_of, replies_count, likes_count,
-shares_count, liked, shared and bookmarked. A post whose rendering (or its author's,
-or its shared original's) is missing or stale comes back in `missing` instead.
+A page's statement returns a row per post with the versions its renderings must have
+and the live fields that each page adds (counts, the viewer's own state); the app
+assembles the JSON from the renderings it keeps in memory (stgy/page_cache.py), or
+failing that from those stored here (tables post_renderings and account_renderings,
+migrations 0007 and 0012), or failing that renders the post anew and stores it.
+A row's columns are read by position, as PAGE_ROW names them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from asyncpg import Record
 
 from storage.db import Conn
 
+# A page row's columns, by position: `live` (the session check of a home page, else
+# true), then the post, then the original it shares (all NULL unless it is a share),
+# each as POST_COLUMNS, then the post's sort key.
+POST_COLUMNS = (
+    "id",
+    "version",  # coalesce(edited_at, created_at), as micros()
+    "rev",  # render_rev
+    "account_id",
+    "account_version",  # the author's updated_at, as micros()
+    "posts_count",
+    "followers_count",
+    "following_count",
+    "replies_count",
+    "likes_count",
+    "shares_count",
+    "liked",  # the viewer's state: NULL for nobody
+    "shared",
+    "bookmarked",
+)
+POST_AT = 1  # where the post's columns start
+ORIGINAL_AT = POST_AT + len(POST_COLUMNS)  # and the original's
 
-@dataclass(frozen=True)
-class RenderedPage:
-    """The page's posts as comma-separated JSON objects, in the order asked for."""
 
-    body: bytes  # b"" when no post could be assembled
-    newest: int | None  # the first and last post in `body`
-    oldest: int | None
-    missing: list[int]  # posts left out: a rendering is missing or stale
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def micros(moment: datetime) -> int:
+    """A version as page rows carry it: exact microseconds since 1970 (an int is much
+    cheaper to decode and compare than a datetime, 200 times a page)."""
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def _micros(moment: str) -> str:
+    """The same in SQL (extract gives an exact numeric)."""
+    return "(extract(epoch FROM " + moment + ") * 1000000)::int8"
 
 
 @dataclass(frozen=True)
 class Rendering:
-    """A rendering to store: the id of the post or account, the source row's version."""
+    """A rendering to store: the id of the post or account, the source row's version
+    (and for a post its render_rev)."""
 
     id: int
     version: datetime
     body: str
+    rev: int = 0
+
+
+@dataclass(frozen=True)
+class PageRows:
+    """A page's rows, in page order (none when empty), and whether its session is live."""
+
+    live: bool
+    rows: list[Record]
+
+    @property
+    def ids(self) -> list[int]:
+        return [row[POST_AT] for row in self.rows]
 
 
 def _state(exists: str, viewer: str) -> str:
-    return (
-        "CASE WHEN " + viewer + "::bigint IS NULL THEN 'null' WHEN " + exists + " THEN 'true'"
-        " ELSE 'false' END"
-    )
+    return "CASE WHEN " + viewer + "::bigint IS NULL THEN NULL ELSE " + exists + " END"
 
 
-def _post_json(
-    post: str, author: str, author_r: str, share_of: str, states: tuple[str, str, str], viewer: str
-) -> str:
-    """SQL text of a post's JSON: its rendering (`{post}_r`) and its author's (`author_r`)
-    closed with the live fields (of `post` and `author`). One concat() call, as `||`
-    would copy the growing text once per piece."""
-    liked, shared, marked = states
+def _live_columns(post: str, author: str) -> str:
+    """Of POST_COLUMNS, what follows the versions: the author's counts, then the post's."""
     return (
-        "concat(" + post + "_r.body, ',\"account\":', " + author_r + ".body,"
-        " ',\"posts_count\":', " + author + ".posts_count,"
-        " ',\"followers_count\":', " + author + ".followers_count,"
-        " ',\"following_count\":', " + author + ".following_count,"
-        " '},\"share_of\":', " + share_of + ","
-        " ',\"replies_count\":', " + post + ".replies_count,"
-        " ',\"likes_count\":', " + post + ".likes_count,"
-        " ',\"shares_count\":', " + post + ".shares_count,"
-        " ',\"liked\":', " + _state(liked, viewer) + ","
-        " ',\"shared\":', " + _state(shared, viewer) + ","
-        " ',\"bookmarked\":', " + _state(marked, viewer) + ", '}')"
+        author + ".posts_count, " + author + ".followers_count, " + author + ".following_count, "
+        + post + ".replies_count, " + post + ".likes_count, " + post + ".shares_count"
     )  # fmt: skip
 
 
-def _current(rendering: str, key: str, row: str, version: str, fmt: str) -> str:
-    """Join a row's rendering, if it was made from this version by this serializer."""
-    return (
-        " LEFT JOIN " + rendering + " " + row + "_r ON " + row + "_r." + key + " = " + row + ".id"
-        " AND " + row + "_r.version = " + version + " AND " + row + "_r.format = " + fmt
+def _original(viewer: str) -> str:
+    """The original a share shares (`o`, by `oa`) as POST_COLUMNS, all NULL for a post
+    that is not a share. The viewer's state of an original is looked up on its own
+    (the page's states are gathered for the page's own ids)."""
+    liked = (
+        "EXISTS (SELECT 1 FROM likes l WHERE l.account_id = " + viewer + " AND l.post_id = o.id)"
     )
-
-
-def _original(viewer: str, fmt: str) -> str:
-    """The original a share shares (`o`, by `oa`), as share_of (whose own share_of is
-    null); NULL when a rendering is missing. Only shares run it, and the viewer's state
-    of an original is looked up on its own (the page's states are gathered for its own
-    ids)."""
-    states = (
-        "EXISTS (SELECT 1 FROM likes l WHERE l.account_id = " + viewer + " AND l.post_id = o.id)",
+    shared = (
         "EXISTS (SELECT 1 FROM posts s WHERE s.account_id = " + viewer + " AND"
-        " s.share_of_id = o.id AND s.deleted_at IS NULL)",
+        " s.share_of_id = o.id AND s.deleted_at IS NULL)"
+    )
+    marked = (
         "EXISTS (SELECT 1 FROM bookmarks b WHERE b.account_id = " + viewer + " AND"
-        " b.post_id = o.id)",
+        " b.post_id = o.id)"
     )
     return (
-        " LEFT JOIN LATERAL (SELECT "
-        + _post_json("o", "oa", "oa_r", "'null'", states, viewer)
-        + " AS json FROM posts o JOIN accounts oa ON oa.id = o.account_id"
-        + _current("post_renderings", "post_id", "o", "coalesce(o.edited_at, o.created_at)", fmt)
-        + _current("account_renderings", "account_id", "oa", "oa.updated_at", fmt)
-        + " WHERE p.share_of_id IS NOT NULL AND o.id = p.share_of_id"
-        " AND o_r.body IS NOT NULL AND oa_r.body IS NOT NULL OFFSET 0) orig ON true"
-    )
-
-
-def _page_json(author: str, viewer: str) -> str:
-    """A page post's JSON, NULL when a rendering is missing (concat() would skip NULLs)."""
-    return (
-        "CASE WHEN p_r.body IS NULL OR pa_r.body IS NULL"
-        " OR (p.share_of_id IS NOT NULL AND orig.json IS NULL) THEN NULL ELSE "
-        + _post_json(
-            "p",
-            author,
-            "pa_r",
-            "coalesce(orig.json, 'null')",
-            ("p.id = ANY(m.liked)", "p.id = ANY(m.shared)", "p.id = ANY(m.bookmarked)"),
-            viewer,
-        )
-        + " END"
+        " LEFT JOIN LATERAL (SELECT o.id, "
+        + _micros("coalesce(o.edited_at, o.created_at)")
+        + ", o.render_rev, o.account_id, "
+        + _micros("oa.updated_at")
+        + ", "
+        + _live_columns("o", "oa")
+        + ", "
+        + ", ".join(_state(cond, viewer) for cond in (liked, shared, marked))
+        + " FROM posts o JOIN accounts oa ON oa.id = o.account_id"
+        " WHERE p.share_of_id IS NOT NULL AND o.id = p.share_of_id OFFSET 0)"
+        " o(" + ", ".join("o_" + name for name in POST_COLUMNS) + ") ON true"
     )
 
 
@@ -129,110 +135,115 @@ def _states(ids: str, viewer: str) -> str:
     )
 
 
-def _aggregate(order: str, reverse: str) -> str:
-    """The page's JSON and cursors from `rows` (id, json) in `order` (`reverse`: backwards)."""
-    return (
-        " SELECT convert_to(coalesce(string_agg(json, ',' ORDER BY " + order + "), ''), 'UTF8')"
-        " AS body, (array_agg(id ORDER BY " + order + ") FILTER (WHERE json IS NOT NULL))[1]"
-        " AS newest, (array_agg(id ORDER BY " + reverse + ") FILTER (WHERE json IS NOT NULL))[1]"
-        " AS oldest, coalesce(array_agg(id ORDER BY " + order + ") FILTER (WHERE json IS NULL),"
-        " '{}') AS missing"
-    )  # fmt: skip
-
-
-# $1: the post ids in page order; $2: the viewer or NULL; $3: the serializer's format.
-# Posts deleted since their ids were chosen (or sharing a deleted original) drop out.
-_PAGE = (
-    "WITH page AS (SELECT u.id, u.n FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, n)),"
-    + _states("$1::bigint[]", "$2")
-    + ", rows AS MATERIALIZED (SELECT page.n, p.id, "
-    + _page_json("pa", "$2")
-    + " AS json FROM page JOIN posts p ON p.id = page.id JOIN accounts pa ON pa.id = p.account_id"
-    " CROSS JOIN m"
-    + _current("post_renderings", "post_id", "p", "coalesce(p.edited_at, p.created_at)", "$3")
-    + _current("account_renderings", "account_id", "pa", "pa.updated_at", "$3")
-    + _original("$2", "$3")
-    + " WHERE p.deleted_at IS NULL AND (p.share_of_id IS NULL OR EXISTS (SELECT 1 FROM posts x"
-    "  WHERE x.id = p.share_of_id AND x.deleted_at IS NULL)))"
-    + _aggregate("n", "n DESC")
-    + " FROM rows"
-)
-
 # What a page's source (`page_statement`) selects of each post `p` and its author `pa`.
 PAGE_COLUMNS = (
     " p.id, p.account_id, p.share_of_id, p.replies_count, p.likes_count, p.shares_count,"
-    " coalesce(p.edited_at, p.created_at) AS version, pa.posts_count, pa.followers_count,"
-    " pa.following_count, pa.updated_at AS account_version"
+    " coalesce(p.edited_at, p.created_at) AS version, p.render_rev AS rev, pa.posts_count,"
+    " pa.followers_count, pa.following_count, pa.updated_at AS account_version"
 )
 
 
-def page_statement(ctes: str, viewer: str, fmt: str, columns: str = "") -> str:
-    """One statement that chooses a page and assembles it: `ctes` ends with `page`, the
-    page's posts newest first as PAGE_COLUMNS (already filtered for the viewer, in this
-    statement's snapshot, so nothing chosen can have gone since). Each post and author
-    row is read once, by the source; then each post's rendering and its author's.
-    `columns`: more output columns (`, expr AS name`) after body, newest, oldest,
-    missing and ids."""
+def page_statement(ctes: str, viewer: str, sort: str, live: str = "true") -> str:
+    """One statement that chooses a page and returns its rows (PAGE_ROW): `ctes` ends
+    with `page`, the page's posts as PAGE_COLUMNS (already filtered for the viewer, in
+    this statement's snapshot, so nothing chosen can have gone since), in the order of
+    `sort` (an expression of `p`). Each post and author row is read once, by the
+    source. `live`: the first column, a boolean (also when the page is empty: the
+    statement always returns a row, whose post columns are NULL for an empty page)."""
+    post_states = ", ".join(
+        _state("p.id = ANY(m." + which + ")", viewer) + " AS " + which
+        for which in ("liked", "shared", "bookmarked")
+    )
     return (
-        "WITH " + ctes + ", ids AS (SELECT coalesce(array_agg(id ORDER BY id DESC), '{}') AS ids"
-        " FROM page),"
+        "WITH "
+        + ctes
+        + ", ids AS (SELECT coalesce(array_agg(id), '{}') AS ids FROM page),"
         + _states("(SELECT ids FROM ids)::bigint[]", viewer)
-        + ", rows AS MATERIALIZED (SELECT p.id, "
-        + _page_json("p", viewer)
-        + " AS json"
-        " FROM page p CROSS JOIN m"
-        " LEFT JOIN post_renderings p_r ON p_r.post_id = p.id AND p_r.version = p.version"
-        "  AND p_r.format = " + fmt + ""
-        " LEFT JOIN account_renderings pa_r ON pa_r.account_id = p.account_id"
-        "  AND pa_r.version = p.account_version AND pa_r.format = "
-        + fmt
-        + ""
-        + _original(viewer, fmt)
+        + ", rows AS (SELECT p.id, "
+        + _micros("p.version")
+        + ", p.rev, p.account_id, "
+        + _micros("p.account_version")
+        + ", "
+        + _live_columns("p", "p")
+        + ", "
+        + post_states
+        + ", o.*, "
+        + sort
+        + " AS sort FROM page p CROSS JOIN m"
+        + _original(viewer)
         + ")"
-        + _aggregate("id DESC", "id")
-        + ", (SELECT ids FROM ids) AS ids"
-        + columns
-        + " FROM rows"
+        " SELECT " + live + " AS live, r.* FROM (SELECT 1) one LEFT JOIN rows r ON true"
+        " ORDER BY r.sort"
     )
 
 
+def page_rows(rows: list[Record]) -> PageRows:
+    """The rows of a `page_statement`."""
+    live = bool(rows[0][0]) if rows else False
+    return PageRows(live, [row for row in rows if row[POST_AT] is not None])
+
+
+# $1: the post ids in page order; $2: the viewer or NULL. Posts deleted since their ids
+# were chosen (or sharing a deleted original) drop out.
+_PAGE = page_statement(
+    "page AS (SELECT u.n," + PAGE_COLUMNS + " FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, n)"
+    " JOIN posts p ON p.id = u.id JOIN accounts pa ON pa.id = p.account_id"
+    " WHERE p.deleted_at IS NULL AND (p.share_of_id IS NULL OR EXISTS (SELECT 1 FROM posts x"
+    "  WHERE x.id = p.share_of_id AND x.deleted_at IS NULL)))",
+    "$2",
+    "p.n",
+)
+
+
+async def page_of(conn: Conn, *, post_ids: list[int], viewer_id: int | None) -> PageRows:
+    """The rows of these posts, in the order of `post_ids`, for the viewer (None: nobody)."""
+    return page_rows(await conn.fetch(_PAGE, post_ids, viewer_id))
+
+
 @dataclass(frozen=True)
-class ChosenPage:
-    """A page chosen and assembled in one statement, with every post id chosen (newest
-    first), those left out as `rendered.missing` included."""
+class Stored:
+    """Stored renderings by id: posts' (version, rev, body), accounts' (version, body),
+    versions as micros()."""
 
-    rendered: RenderedPage
-    ids: list[int]
-
-
-def chosen_page(row: Record | None) -> ChosenPage:
-    """The row of a `page_statement`."""
-    assert row is not None  # noqa: S101 - an aggregate without GROUP BY returns one row
-    rendered = RenderedPage(row["body"], row["newest"], row["oldest"], list(row["missing"]))
-    return ChosenPage(rendered, list(row["ids"]))
+    posts: dict[int, tuple[int, int, str]]
+    accounts: dict[int, tuple[int, str]]
 
 
-async def render_page(
-    conn: Conn, *, post_ids: list[int], viewer_id: int | None, format: int
-) -> RenderedPage:
-    """The posts' JSON, in the order of `post_ids`, for the viewer (None: logged out)."""
-    row = await conn.fetchrow(_PAGE, post_ids, viewer_id, format)
-    assert row is not None  # noqa: S101 - an aggregate without GROUP BY returns one row
-    return RenderedPage(row["body"], row["newest"], row["oldest"], list(row["missing"]))
+async def stored(conn: Conn, *, post_ids: list[int], account_ids: list[int], format: int) -> Stored:
+    """The stored renderings of these posts and accounts made by this serializer, in one
+    statement (whatever their version: the caller compares)."""
+    rows = await conn.fetch(
+        "SELECT true AS post, post_id AS id, " + _micros("version") + " AS version, rev, body"
+        " FROM post_renderings WHERE post_id = ANY($1::bigint[]) AND format = $3"
+        " UNION ALL SELECT false, account_id, " + _micros("version") + ", 0, body"
+        " FROM account_renderings"
+        " WHERE account_id = ANY($2::bigint[]) AND format = $3",
+        post_ids,
+        account_ids,
+        format,
+    )
+    found = Stored({}, {})
+    for row in rows:
+        if row["post"]:
+            found.posts[row["id"]] = (row["version"], row["rev"], row["body"])
+        else:
+            found.accounts[row["id"]] = (row["version"], row["body"])
+    return found
 
 
 async def store(
     conn: Conn, *, posts: list[Rendering], accounts: list[Rendering], format: int
 ) -> None:
-    """Write renderings in one statement, replacing older ones. Rows are written in id
-    order, so two requests filling overlapping pages at once never deadlock."""
+    """Write renderings in one statement, replacing older ones (a post's with its rev).
+    Rows are written in id order, so two requests filling overlapping pages at once
+    never deadlock."""
     posts = sorted({r.id: r for r in posts}.values(), key=lambda r: r.id)
     accounts = sorted({r.id: r for r in accounts}.values(), key=lambda r: r.id)
     await conn.execute(
-        "WITH p AS (INSERT INTO post_renderings (post_id, version, format, body)"
-        "  SELECT u.id, u.version, $7, u.body"
-        "  FROM unnest($1::bigint[], $2::timestamptz[], $3::text[]) AS u(id, version, body)"
-        "  ON CONFLICT (post_id) DO UPDATE SET version = EXCLUDED.version,"
+        "WITH p AS (INSERT INTO post_renderings (post_id, version, rev, format, body)"
+        "  SELECT u.id, u.version, u.rev, $7, u.body FROM unnest($1::bigint[],"
+        "  $2::timestamptz[], $3::text[], $8::int[]) AS u(id, version, body, rev)"
+        "  ON CONFLICT (post_id) DO UPDATE SET version = EXCLUDED.version, rev = EXCLUDED.rev,"
         "  format = EXCLUDED.format, body = EXCLUDED.body RETURNING 1)"
         " INSERT INTO account_renderings (account_id, version, format, body)"
         " SELECT u.id, u.version, $7, u.body"
@@ -246,6 +257,7 @@ async def store(
         [r.version for r in accounts],
         [r.body for r in accounts],
         format,
+        [r.rev for r in posts],
     )
 
 
@@ -253,13 +265,27 @@ async def store(
 
 
 async def drop_post(conn: Conn, *, post_id: int) -> None:
+    """A post edited or deleted: its version changed, so no copy of it is used again."""
     await conn.execute("DELETE FROM post_renderings WHERE post_id = $1", post_id)
 
 
-async def drop_account(conn: Conn, *, account_id: int) -> None:
-    """The account's profile, and the posts that mention it (they show its handle)."""
+async def renew_post(conn: Conn, *, post_id: int) -> None:
+    """A post's rendering changed without an edit: a new render_rev makes every copy of
+    it stale (the stored one and those in the app processes' memory)."""
     await conn.execute(
-        "WITH a AS (DELETE FROM account_renderings WHERE account_id = $1)"
+        "WITH p AS (UPDATE posts SET render_rev = render_rev + 1 WHERE id = $1)"
+        " DELETE FROM post_renderings WHERE post_id = $1",
+        post_id,
+    )
+
+
+async def drop_account(conn: Conn, *, account_id: int) -> None:
+    """The account's profile, and the posts that mention it (they show its handle):
+    those get a new render_rev, as their version does not cover the handle."""
+    await conn.execute(
+        "WITH a AS (DELETE FROM account_renderings WHERE account_id = $1),"
+        " p AS (UPDATE posts SET render_rev = render_rev + 1 WHERE id IN"
+        "  (SELECT post_id FROM mentions WHERE account_id = $1))"
         " DELETE FROM post_renderings WHERE post_id IN"
         " (SELECT post_id FROM mentions WHERE account_id = $1)",
         account_id,

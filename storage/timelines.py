@@ -1,14 +1,15 @@
 """SQL for timelines: home entries (fan-out, backfill, trim, reads) and public/local/tag pages.
 
-Every read returns post ids, newest first; `storage.posts.load_views` then loads
-a whole page in one statement. Queries use `p` for the post (or share), `pa`
-for its author and `o` for the shared original (NULL unless `p` is a share).
+Every read returns post ids, newest first, except the home page's, which returns
+the rows of its page (storage.renderings.page_statement). Queries use `p` for the
+post (or share), `pa` for its author and `o` for the shared original (NULL unless
+`p` is a share).
 """
 
 from __future__ import annotations
 
 from storage.db import Conn
-from storage.renderings import PAGE_COLUMNS, ChosenPage, chosen_page, page_statement
+from storage.renderings import PAGE_COLUMNS, PageRows, page_rows, page_statement
 from storage.sessions import live_session
 
 # What a logged-in viewer ($1) may see of `p`: live posts of active accounts that
@@ -51,11 +52,11 @@ _READ_FILTER = (
 
 # ---- home timeline reads
 
-# $1 owner, $2 since, $3 until, $4 limit, $5 format, $6 the owner's session: nothing is
-# chosen unless the session is live (the request's login check, in the same statement).
+# $1 owner, $2 since, $3 until, $4 limit, $5 the owner's session: nothing is chosen
+# unless the session is live (the request's login check, in the same statement).
 _HOME_PAGE = page_statement(
     "live AS (SELECT EXISTS (SELECT 1"
-    + live_session("$6", "$1")
+    + live_session("$5", "$1")
     + ") AS yes), "
     + _HIDDEN
     + ", page AS MATERIALIZED (SELECT"
@@ -67,8 +68,8 @@ _HOME_PAGE = page_statement(
     + _READ_FILTER
     + " ORDER BY t.post_id DESC LIMIT $4)",
     "$1",
-    "$5",
-    ", (SELECT yes FROM live) AS live",
+    "-p.id",
+    "(SELECT yes FROM live)",
 )
 
 
@@ -80,15 +81,12 @@ async def home_page(
     since: int | None,
     until: int | None,
     limit: int,
-    format: int,
-) -> ChosenPage | None:
+) -> PageRows | None:
     """Stored home entries in (since, until), newest first, skipping what the owner can't
-    see, assembled into a page in the same statement (storage.renderings.page_statement);
-    `format` is the serializer's. None when the owner's session is not live."""
-    row = await conn.fetchrow(_HOME_PAGE, owner_id, since, until, limit, format, session_id)
-    if row is None or not row["live"]:
-        return None
-    return chosen_page(row)
+    see, as the rows of a page (storage.renderings.page_statement). None when the
+    owner's session is not live."""
+    page = page_rows(await conn.fetch(_HOME_PAGE, owner_id, since, until, limit, session_id))
+    return page if page.live else None
 
 
 async def oldest_entry_id(conn: Conn, *, owner_id: int) -> int | None:

@@ -9,7 +9,7 @@ from stgy.api.context import maybe_viewer, require_session, services
 from stgy.api.serializers import PAGE_RENDERER
 from stgy.api.validation import parse_cursor, query, responds
 from stgy.domain import timelines
-from storage.renderings import RenderedPage
+from stgy.domain.renderings import RenderedPage
 
 bp = Blueprint("timelines", __name__, url_prefix="/api/timelines")
 

@@ -89,11 +89,11 @@ async def cache(services: Services, media_id: int) -> str:
         log.info("media_cache media=%d refused=%r", media_id, str(exc.detail)[:200])
         return "refused"
     stored = await put_renditions(services.blobs, f"remote/{media_id}", made)
-    async with services.pool.acquire() as conn:
+    async with services.pool.acquire() as conn, conn.transaction():
         done = await media_sql.set_cached(conn, media_id=media_id, made=stored)
         if done and media.post_id is not None:
-            # The post's stored rendering still names the hot-linked URL.
-            await renderings_sql.drop_post(conn, post_id=media.post_id)
+            # The post's renderings still name the hot-linked URL.
+            await renderings_sql.renew_post(conn, post_id=media.post_id)
     if not done:
         return "skipped"
     return "cached"

@@ -1,13 +1,19 @@
-"""Pages of posts as JSON bytes from stored renderings (filled on a miss), and the outbox
-handlers that drop renderings once what they show has changed.
+"""Pages of posts as JSON bytes, assembled from renderings, and the outbox handlers that
+drop renderings once what they show has changed.
 
-A page is one statement when every post, original and author on it has a current
-rendering; otherwise the missing ones are loaded (one statement), rendered by the
-API's serializer and stored (one statement), and the page assembled again. Stale
-renderings are never used (their version no longer matches the row), so the
-handlers below only keep the tables small, except for one case: a post shows the
-handles of the accounts it mentions, which its own version does not cover, so a
-profile change drops the renderings of the posts mentioning that account.
+A page's statement (storage/renderings.py) returns a row per post: the versions its
+post and author renderings must have, and the live fields. Each post's JSON is its
+rendering, its author's, and those live fields, in the serializer's key order, so a
+page is byte for byte what the serializer makes of the same posts. Renderings come
+from the process's memory (stgy/page_cache.py); what is not there, or not of the
+version asked for, is read from the stored renderings (one statement), and what is
+not stored either is loaded (one statement), rendered by the API's serializer and
+stored (one statement). A warm page is therefore the one statement that chose it.
+
+No copy is ever used for another version than its source row's, so the handlers below
+only keep the stored tables small, except in two cases where a post's rendering
+changes without an edit: a mentioned account's handle, and a remote attachment
+cached here. Those bump the post's render_rev, which is part of its version.
 """
 
 from __future__ import annotations
@@ -15,8 +21,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from stgy.domain import outbox
+from stgy.page_cache import RenderingCache
 from stgy.services import Services
 from storage import posts as posts_sql
 from storage import renderings as renderings_sql
@@ -24,7 +32,7 @@ from storage.accounts import Account
 from storage.db import Conn
 from storage.outbox import OutboxEvent
 from storage.posts import PostView
-from storage.renderings import RenderedPage, Rendering
+from storage.renderings import ORIGINAL_AT, POST_AT, PageRows, Rendering, micros
 
 log = logging.getLogger("stgy.renderings")
 
@@ -42,6 +50,119 @@ class PageRenderer:
     account: Callable[[Account], str]
 
 
+@dataclass(frozen=True)
+class RenderedPage:
+    """The page's posts as comma-separated JSON objects, in page order."""
+
+    body: bytes  # b"" when no post could be assembled
+    newest: int | None  # the first and last post in `body`
+    oldest: int | None
+    missing: list[int]  # posts left out: changed each time while being rendered
+
+
+EMPTY_PAGE = RenderedPage(b"", None, None, [])
+
+# The closing of a post's JSON: after the rendering of the post, of its author and of
+# what it shares, the live fields in the order of stgy/api/serializers.py.
+_POST = (
+    b'%s,"account":%s,"posts_count":%d,"followers_count":%d,"following_count":%d},'
+    b'"share_of":%s,"replies_count":%d,"likes_count":%d,"shares_count":%d,'
+    b'"liked":%s,"shared":%s,"bookmarked":%s}'
+)
+_STATE = {True: b"true", False: b"false", None: b"null"}
+
+
+def _post_json(cache: RenderingCache, fmt: int, row: Any, at: int, share_of: bytes) -> bytes | None:
+    """A post's JSON from the row's columns at `at`, None when a rendering is missing."""
+    post = cache.post(row[at], row[at + 1], row[at + 2], fmt)
+    account = cache.account(row[at + 3], row[at + 4], fmt)
+    if post is None or account is None:
+        return None
+    return _POST % (
+        post,
+        account,
+        row[at + 5],
+        row[at + 6],
+        row[at + 7],
+        share_of,
+        row[at + 8],
+        row[at + 9],
+        row[at + 10],
+        _STATE[row[at + 11]],
+        _STATE[row[at + 12]],
+        _STATE[row[at + 13]],
+    )
+
+
+def _assemble(
+    cache: RenderingCache, fmt: int, rows: list[Any]
+) -> tuple[list[bytes], list[int], list[int]]:
+    """The JSON of each row the cache can make (page order), their ids, and the ids of
+    those it cannot. (The hot loop of a page: what _post_json does, inlined.)"""
+    made: list[bytes] = []
+    ids: list[int] = []
+    missed: list[int] = []
+    entries, state, template = cache.entries, _STATE, _POST
+    for row in rows:
+        post_id, version, rev, account_id, account_version, *live = row[POST_AT:ORIGINAL_AT]
+        post = entries.get(post_id)
+        account = entries.get(-account_id)
+        if (
+            post is None
+            or post[0] != version
+            or post[1] != rev
+            or post[2] != fmt
+            or account is None
+            or account[0] != account_version
+            or account[2] != fmt
+        ):
+            missed.append(post_id)
+            continue
+        share_of: bytes | None = b"null"
+        if row[ORIGINAL_AT] is not None:
+            share_of = _post_json(cache, fmt, row, ORIGINAL_AT, b"null")
+            if share_of is None:
+                missed.append(post_id)
+                continue
+        posts_count, followers, following, replies, likes, shares, liked, shared, marked = live
+        made.append(
+            template
+            % (
+                post[3],
+                account[3],
+                posts_count,
+                followers,
+                following,
+                share_of,
+                replies,
+                likes,
+                shares,
+                state[liked],
+                state[shared],
+                state[marked],
+            )
+        )
+        ids.append(post_id)
+    return made, ids, missed
+
+
+def _wanted(
+    cache: RenderingCache, fmt: int, rows: list[Any]
+) -> tuple[dict[int, tuple[int, int]], dict[int, int]]:
+    """The versions of the posts and accounts on these rows that the cache lacks."""
+    posts: dict[int, tuple[int, int]] = {}
+    accounts: dict[int, int] = {}
+    for row in rows:
+        for at in (POST_AT, ORIGINAL_AT):
+            if row[at] is None:
+                continue
+            if cache.post(row[at], row[at + 1], row[at + 2], fmt) is None:
+                posts[row[at]] = (row[at + 1], row[at + 2])
+            if cache.account(row[at + 3], row[at + 4], fmt) is None:
+                accounts[row[at + 3]] = row[at + 4]
+    return posts, accounts
+
+
 def _renderings(
     views: list[PostView], renderer: PageRenderer
 ) -> tuple[list[Rendering], list[Rendering]]:
@@ -52,34 +173,88 @@ def _renderings(
             if shown is None:
                 continue
             version = shown.edited_at or shown.created_at
-            posts.append(Rendering(shown.id, version, renderer.post(shown)))
+            posts.append(Rendering(shown.id, version, renderer.post(shown), shown.render_rev))
             author = shown.account
             accounts.append(Rendering(author.id, author.updated_at, renderer.account(author)))
     return posts, accounts
 
 
-async def render_page(
-    conn: Conn, renderer: PageRenderer, post_ids: list[int], viewer_id: int | None
-) -> RenderedPage:
-    """The posts' JSON in the order of `post_ids` for the viewer, filling missing renderings."""
-    if not post_ids:
-        return RenderedPage(b"", None, None, [])
-    page = await renderings_sql.render_page(
-        conn, post_ids=post_ids, viewer_id=viewer_id, format=renderer.format
+async def _fill(conn: Conn, cache: RenderingCache, renderer: PageRenderer, rows: list[Any]) -> None:
+    """Put the renderings these rows need into the cache: stored ones of the right
+    version, else made from the posts as loaded now (and stored)."""
+    fmt = renderer.format
+    posts, accounts = _wanted(cache, fmt, rows)
+    stored = await renderings_sql.stored(
+        conn, post_ids=list(posts), account_ids=list(accounts), format=fmt
     )
-    for _ in range(FILL_ROUNDS):
-        if not page.missing:
-            return page
-        # The viewer's own state is not part of a rendering: load as nobody.
-        views = await posts_sql.load_views(conn, post_ids=page.missing, viewer_id=None)
-        posts, accounts = _renderings(list(views.values()), renderer)
-        await renderings_sql.store(conn, posts=posts, accounts=accounts, format=renderer.format)
-        page = await renderings_sql.render_page(
-            conn, post_ids=post_ids, viewer_id=viewer_id, format=renderer.format
-        )
-    if page.missing:
-        log.warning("page_left_out posts=%d (changed while rendering)", len(page.missing))
-    return page
+    for post_id, (version, rev, body) in stored.posts.items():
+        if posts[post_id] == (version, rev):
+            cache.put_post(post_id, version, rev, fmt, body.encode())
+            del posts[post_id]
+    for account_id, (version, body) in stored.accounts.items():
+        if accounts[account_id] == version:
+            cache.put_account(account_id, version, fmt, body.encode())
+            del accounts[account_id]
+    if not posts and not accounts:
+        return
+    # Load the posts that lack a rendering and the posts of the authors that lack one;
+    # the viewer's own state is not part of a rendering: load as nobody.
+    load = set(posts)
+    for row in rows:
+        for at in (POST_AT, ORIGINAL_AT):
+            if row[at] is not None and row[at + 3] in accounts:
+                load.add(row[at])
+    views = await posts_sql.load_views(conn, post_ids=sorted(load), viewer_id=None)
+    made_posts, made_accounts = _renderings(list(views.values()), renderer)
+    await renderings_sql.store(conn, posts=made_posts, accounts=made_accounts, format=fmt)
+    for made in made_posts:
+        cache.put_post(made.id, micros(made.version), made.rev, fmt, made.body.encode())
+    for made in made_accounts:
+        cache.put_account(made.id, micros(made.version), fmt, made.body.encode())
+
+
+async def assemble(
+    conn: Conn,
+    cache: RenderingCache,
+    renderer: PageRenderer,
+    page: PageRows,
+    viewer_id: int | None,
+) -> RenderedPage:
+    """The page's JSON, filling the renderings it lacks. A post that changed again each
+    time it was rendered is left out (it is in `missing`)."""
+    fmt, rows = renderer.format, page.rows
+    made, ids, missed = _assemble(cache, fmt, rows)
+    for fill in range(FILL_ROUNDS):
+        if not missed:
+            break
+        if fill:
+            # What was rendered is newer than the rows: read the rows again.
+            post_ids = [row[POST_AT] for row in rows]
+            rows = (await renderings_sql.page_of(conn, post_ids=post_ids, viewer_id=viewer_id)).rows
+            made, ids, missed = _assemble(cache, fmt, rows)
+            if not missed:
+                break
+        await _fill(conn, cache, renderer, rows)
+        made, ids, missed = _assemble(cache, fmt, rows)
+    if missed:
+        log.warning("page_left_out posts=%d (changed while rendering)", len(missed))
+    if not made:
+        return RenderedPage(b"", None, None, missed)
+    return RenderedPage(b",".join(made), ids[0], ids[-1], missed)
+
+
+async def render_page(
+    conn: Conn,
+    cache: RenderingCache,
+    renderer: PageRenderer,
+    post_ids: list[int],
+    viewer_id: int | None,
+) -> RenderedPage:
+    """The posts' JSON in the order of `post_ids` for the viewer (None: nobody)."""
+    if not post_ids:
+        return EMPTY_PAGE
+    page = await renderings_sql.page_of(conn, post_ids=post_ids, viewer_id=viewer_id)
+    return await assemble(conn, cache, renderer, page, viewer_id)
 
 
 @outbox.handles("post.updated")

@@ -6,12 +6,11 @@ from __future__ import annotations
 import logging
 
 from stgy.domain.errors import Unauthorized
-from stgy.domain.renderings import PageRenderer, render_page
+from stgy.domain.renderings import PageRenderer, RenderedPage, assemble, render_page
 from stgy.domain.text import normalise_tag
 from stgy.services import Services
 from storage import timelines as timelines_sql
 from storage.db import Conn
-from storage.renderings import RenderedPage
 
 log = logging.getLogger("stgy.timelines")
 
@@ -47,18 +46,12 @@ async def home(
     limit: int,
 ) -> RenderedPage:
     """A page of the owner's home timeline, newest first: one statement when the stored
-    entries fill it and its posts' renderings are stored; past the stored entries, or
-    to fill renderings, the page is assembled again from its ids (render_page).
-    Unauthorized unless `session_id` is a live session of the owner's."""
+    entries fill it and this process holds its renderings; past the stored entries the
+    page is read again from its ids (render_page). Unauthorized unless `session_id` is
+    a live session of the owner's."""
     async with services.pool.acquire() as conn:
         chosen = await timelines_sql.home_page(
-            conn,
-            owner_id=owner_id,
-            session_id=session_id,
-            since=since,
-            until=until,
-            limit=limit,
-            format=renderer.format,
+            conn, owner_id=owner_id, session_id=session_id, since=since, until=until, limit=limit
         )
         if chosen is None:
             raise Unauthorized("session ended; log in again")
@@ -67,9 +60,9 @@ async def home(
             ids = await _home_ids_past_entries(
                 conn, owner_id, ids, since=since, until=until, limit=limit
             )
-        if ids == chosen.ids and not chosen.rendered.missing:
-            return chosen.rendered
-        return await render_page(conn, renderer, ids, owner_id)
+        if ids == chosen.ids:
+            return await assemble(conn, services.renderings, renderer, chosen, owner_id)
+        return await render_page(conn, services.renderings, renderer, ids, owner_id)
 
 
 async def public(
@@ -86,7 +79,7 @@ async def public(
     query = timelines_sql.local_ids if local_only else timelines_sql.public_ids
     async with services.pool.acquire() as conn:
         ids = await query(conn, viewer_id=viewer_id, since=since, until=until, limit=limit)
-        return await render_page(conn, renderer, ids, viewer_id)
+        return await render_page(conn, services.renderings, renderer, ids, viewer_id)
 
 
 async def tagged(
@@ -106,7 +99,7 @@ async def tagged(
             ids = await timelines_sql.tag_ids(
                 conn, tag=name, viewer_id=viewer_id, since=since, until=until, limit=limit
             )
-        return await render_page(conn, renderer, ids, viewer_id)
+        return await render_page(conn, services.renderings, renderer, ids, viewer_id)
 
 
 async def trim_home_timelines(services: Services, *, keep: int = HOME_KEEP) -> int:

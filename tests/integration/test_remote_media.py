@@ -83,6 +83,14 @@ async def followed_remote(client: Any, services: Services) -> Any:
     return user, remote
 
 
+async def shown_media_urls(client: Any, user: Any, ap_id: str) -> list[str]:
+    """The URLs of a post's attachments as the user's home timeline shows them."""
+    response = await client.get("/api/timelines/home", headers=user.auth)
+    assert response.status_code == 200
+    posts = (await response.get_json())["posts"]
+    return [m["url"] for m in next(p for p in posts if p["ap_id"] == ap_id)["media"]]
+
+
 async def test_remote_attachments_are_hot_linked_with_urls_checked(
     client: Any, config: Config, services: Services
 ) -> None:
@@ -153,7 +161,7 @@ async def test_cached_remote_media_are_re_encoded_and_purged(
     tmp_root: Path,
 ) -> None:
     client = caching_app.test_client()
-    _, remote = await followed_remote(client, caching_services)
+    user, remote = await followed_remote(client, caching_services)
     note = note_of(
         remote,
         "cached",
@@ -200,6 +208,12 @@ async def test_cached_remote_media_are_re_encoded_and_purged(
             "UPDATE media SET cached_at = now() - interval '10 days' WHERE id = $1",
             photo_row["id"],
         )
+    # The app shows the cached copy (its process keeps that rendering in memory)...
+    assert await shown_media_urls(client, user, note["id"]) == [
+        photo_row["url"],
+        fake_row["url"],
+        missing_row["url"],
+    ]
     env = config_env(database_url, tmp_root)
     assert stgy("media", "purge-remote", "--older-than", "x", env=env).returncode == 2
     done = stgy("media", "purge-remote", "--older-than", "7", env=env)
@@ -212,3 +226,6 @@ async def test_cached_remote_media_are_re_encoded_and_purged(
     ]
     assert purged["cached_at"] is None and purged["url"] == f"{file_server}/photo.jpg"
     assert not (root / f"remote/{photo_row['id']}/original.jpg").exists()
+    # ...and once another process purged it, the remote URL again: no file named is gone.
+    shown = await shown_media_urls(client, user, note["id"])
+    assert shown[0] == f"{file_server}/photo.jpg"

@@ -1,14 +1,19 @@
-"""Timeline pages from stored renderings: what a cached page shows is what the serializer
-makes, and every change shows at once (the worker's jobs then drop stale renderings)."""
+"""Timeline pages from renderings (in each process's memory and stored): what a cached
+page shows is what the serializer makes, and every change shows at once, in every
+process (the worker's jobs then drop stale renderings)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
+import pytest
 from quart.typing import TestClientProtocol as Client
 
 from stgy.api.serializers import post_json
+from stgy.app import create_app
+from stgy.config import Config
 from stgy.domain import admin
 from stgy.services import Services
 from storage import posts as posts_sql
@@ -224,3 +229,59 @@ async def test_logout_ends_a_token_already_checked(client: Client) -> None:
         assert response.status_code == 204
     assert (await client.post("/api/auth/logout", headers=user.auth)).status_code == 204
     assert (await client.get("/api/timelines/home", headers=user.auth)).status_code == 401
+
+
+@pytest.fixture
+async def other_client(config: Config) -> AsyncIterator[Client]:
+    """A second app on the same database: another process, with its own memory."""
+    application = create_app(config)
+    async with application.test_app():
+        yield application.test_client()
+
+
+async def test_each_process_follows_changes_made_in_another(
+    client: Client, other_client: Client, services: Services
+) -> None:
+    reader, author, mentioned = [await make_user(client) for _ in range(3)]
+    await follow(client, reader, author)
+    await drain(services)
+    post_id = await create_post(client, services, author, "first", mentions=[mentioned])
+    await drain(services)
+    both = (client, other_client)
+    first = [await page_bytes(c, reader) for c in both]
+    assert first[0] == first[1]
+
+    # Each app serves from its memory: with the stored renderings gone, the same bytes,
+    # and nothing stored again.
+    await drop_renderings(services)
+    assert [await page_bytes(c, reader) for c in both] == first
+    assert await rendered(services, post_id, int(author.id)) == (False, False)
+
+    # An edit made through one app shows in the other, whose copy is of the old version.
+    response = await client.patch(
+        f"/api/posts/{post_id}", json={"text": f"@{mentioned.handle} second"}, headers=author.auth
+    )
+    assert response.status_code == 200
+    for c in both:
+        assert (await post_on_home(c, reader, post_id))["text"].endswith(" second")
+
+    # A new handle of a mentioned account does not change the post's version: the job
+    # gives the post a new render_rev, and both apps render it anew.
+    response = await other_client.patch(
+        "/api/accounts/me", json={"handle": mentioned.handle + "y"}, headers=mentioned.auth
+    )
+    assert response.status_code == 200
+    await drain(services)
+    for c in both:
+        shown = await post_on_home(c, reader, post_id)
+        assert shown["mentions"][0]["handle"] == mentioned.handle + "y"
+
+    # Live fields come with each page, whichever app changed them.
+    assert (
+        await other_client.put(f"/api/posts/{post_id}/like", headers=reader.auth)
+    ).status_code == 200
+    for c in both:
+        shown = await post_on_home(c, reader, post_id)
+        assert (shown["liked"], shown["likes_count"]) == (True, 1)
+    pages = [await page_bytes(c, reader) for c in both]
+    assert pages[0] == pages[1]

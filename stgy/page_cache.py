@@ -1,0 +1,72 @@
+"""The renderings of posts and accounts that a process keeps in memory for timeline pages.
+
+A page's statement returns, for each post, the versions of the post and its author
+(stgy/domain/renderings.py); a cached rendering is used only while its versions are
+those, so an entry can never show something stale and no process has to tell another
+that something changed: a post's version is (coalesce(edited_at, created_at),
+render_rev), an account's is updated_at (both times as microseconds since 1970, as
+storage.renderings.micros gives them), and both carry the serializer's format.
+
+The cache is bounded by the bytes of its renderings. When it grows past its bound, the
+oldest entries are dropped (first in, first out, down to three quarters): a rendering
+that is still read is put back by the next page that misses it.
+"""
+
+from __future__ import annotations
+
+# A post's entry: version, render_rev, format, body; an account's: version, 0, format, body.
+Entry = tuple[int, int, int, bytes]
+
+# What an entry costs beyond its body: its tuple, key and dict slot.
+_OVERHEAD = 200
+
+
+class RenderingCache:
+    """Renderings by post id and by account id (the accounts' keys are negated ids)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self.entries: dict[int, Entry] = {}
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def post(self, post_id: int, version: int, rev: int, format: int) -> bytes | None:
+        entry = self.entries.get(post_id)
+        if entry is None or entry[0] != version or entry[1] != rev or entry[2] != format:
+            return None
+        return entry[3]
+
+    def account(self, account_id: int, version: int, format: int) -> bytes | None:
+        entry = self.entries.get(-account_id)
+        if entry is None or entry[0] != version or entry[2] != format:
+            return None
+        return entry[3]
+
+    def put_post(self, post_id: int, version: int, rev: int, format: int, body: bytes) -> None:
+        self._put(post_id, (version, rev, format, body))
+
+    def put_account(self, account_id: int, version: int, format: int, body: bytes) -> None:
+        self._put(-account_id, (version, 0, format, body))
+
+    def _put(self, key: int, entry: Entry) -> None:
+        if self.max_bytes <= 0:
+            return
+        old = self.entries.pop(key, None)
+        if old is not None:
+            self.bytes -= len(old[3]) + _OVERHEAD
+        self.entries[key] = entry
+        self.bytes += len(entry[3]) + _OVERHEAD
+        if self.bytes > self.max_bytes:
+            self._shrink(self.max_bytes * 3 // 4)
+
+    def _shrink(self, target: int) -> None:
+        entries = self.entries
+        while self.bytes > target and entries:
+            oldest = next(iter(entries))
+            self.bytes -= len(entries.pop(oldest)[3]) + _OVERHEAD
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.bytes = 0
