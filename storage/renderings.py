@@ -161,9 +161,9 @@ def page_statement(ctes: str, viewer: str, sort: str, live: str = "true") -> str
         + _states("(SELECT ids FROM ids)::bigint[]", viewer)
         + ", rows AS (SELECT p.id, "
         + _micros("p.version")
-        + ", p.rev, p.account_id, "
+        + " AS version, p.rev, p.account_id, "
         + _micros("p.account_version")
-        + ", "
+        + " AS account_version, "
         + _live_columns("p", "p")
         + ", "
         + post_states
@@ -179,8 +179,9 @@ def page_statement(ctes: str, viewer: str, sort: str, live: str = "true") -> str
 
 def page_rows(rows: list[Record]) -> PageRows:
     """The rows of a `page_statement`."""
-    live = bool(rows[0][0]) if rows else False
-    return PageRows(live, [row for row in rows if row[POST_AT] is not None])
+    if not rows or rows[0][POST_AT] is None:  # an empty page: one row, of NULLs
+        return PageRows(bool(rows and rows[0][0]), [])
+    return PageRows(bool(rows[0][0]), rows)
 
 
 # $1: the post ids in page order; $2: the viewer or NULL. Posts deleted since their ids

@@ -94,52 +94,56 @@ def _post_json(cache: RenderingCache, fmt: int, row: Any, at: int, share_of: byt
     )
 
 
+# The hot loop below reads a page row by literal positions: 1-14 the post (POST_COLUMNS),
+# 15 where the original's start.
+assert (POST_AT, ORIGINAL_AT) == (1, 15)  # noqa: S101 - the layout the loop is written for
+
+
 def _assemble(
     cache: RenderingCache, fmt: int, rows: list[Any]
 ) -> tuple[list[bytes], list[int], list[int]]:
     """The JSON of each row the cache can make (page order), their ids, and the ids of
-    those it cannot. (The hot loop of a page: what _post_json does, inlined.)"""
+    those it cannot. (A page's hot loop: _post_json inlined, for a post not a share.)"""
     made: list[bytes] = []
     ids: list[int] = []
     missed: list[int] = []
-    entries, state, template = cache.entries, _STATE, _POST
+    get, state, template = cache.entries.get, _STATE, _POST
     for row in rows:
-        post_id, version, rev, account_id, account_version, *live = row[POST_AT:ORIGINAL_AT]
-        post = entries.get(post_id)
-        account = entries.get(-account_id)
+        post_id = row[1]
+        post = get(post_id)
+        account = get(-row[4])
         if (
             post is None
-            or post[0] != version
-            or post[1] != rev
-            or post[2] != fmt
             or account is None
-            or account[0] != account_version
+            or post[0] != row[2]
+            or post[1] != row[3]
+            or post[2] != fmt
+            or account[0] != row[5]
             or account[2] != fmt
         ):
             missed.append(post_id)
             continue
         share_of: bytes | None = b"null"
-        if row[ORIGINAL_AT] is not None:
+        if row[15] is not None:
             share_of = _post_json(cache, fmt, row, ORIGINAL_AT, b"null")
             if share_of is None:
                 missed.append(post_id)
                 continue
-        posts_count, followers, following, replies, likes, shares, liked, shared, marked = live
         made.append(
             template
             % (
                 post[3],
                 account[3],
-                posts_count,
-                followers,
-                following,
+                row[6],  # the author's posts_count, followers_count, following_count
+                row[7],
+                row[8],
                 share_of,
-                replies,
-                likes,
-                shares,
-                state[liked],
-                state[shared],
-                state[marked],
+                row[9],  # the post's replies_count, likes_count, shares_count
+                row[10],
+                row[11],
+                state[row[12]],  # the viewer's liked, shared, bookmarked
+                state[row[13]],
+                state[row[14]],
             )
         )
         ids.append(post_id)

@@ -55,11 +55,11 @@ async def home(
         )
         if chosen is None:
             raise Unauthorized("session ended; log in again")
-        ids = chosen.ids
-        if len(ids) < limit:
-            ids = await _home_ids_past_entries(
-                conn, owner_id, ids, since=since, until=until, limit=limit
-            )
+        if len(chosen.rows) == limit:
+            return await assemble(conn, services.renderings, renderer, chosen, owner_id)
+        ids = await _home_ids_past_entries(
+            conn, owner_id, chosen.ids, since=since, until=until, limit=limit
+        )
         if ids == chosen.ids:
             return await assemble(conn, services.renderings, renderer, chosen, owner_id)
         return await render_page(conn, services.renderings, renderer, ids, owner_id)
