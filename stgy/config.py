@@ -118,7 +118,7 @@ class ServerConfig:
     worker_class: str = _key("uvloop", _one_of("uvloop", "asyncio"))
     metrics_dir: str = _key(".var/metrics")
     # Memory per process for post and account renderings (stgy/page_cache.py); 0: none.
-    rendering_cache_mb: int = _key(64, _at_least(0))
+    rendering_cache_mb: int = _key(32, _at_least(0))
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
+
+_BARE = re.compile(r"[A-Za-z0-9_./:@-]+")
 
 
 class KeyValueFormatter(logging.Formatter):
@@ -57,6 +60,4 @@ def configure_logging(level: str = "info") -> None:
 def quote(value: object) -> str:
     """A value for a key=value line: bare when safe, else repr-quoted."""
     text = str(value)
-    if text and all(c.isalnum() or c in "-_./:@" for c in text):
-        return text
-    return repr(text)
+    return text if _BARE.fullmatch(text) else repr(text)
