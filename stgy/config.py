@@ -211,6 +211,15 @@ class LimitsConfig:
 
 
 @dataclass(frozen=True)
+class AuthConfig:
+    # Argon2id cost of new password hashes (argon2-cffi's defaults, RFC 9106's second
+    # recommendation): each hash and each login check takes about this much time and
+    # memory. Existing hashes keep the cost they were made with.
+    password_time_cost: int = _key(3, _at_least(1))
+    password_memory_kib: int = _key(65536, _at_least(8192))
+
+
+@dataclass(frozen=True)
 class Config:
     instance: InstanceConfig = field(default_factory=InstanceConfig)
     server: ServerConfig = field(default_factory=ServerConfig)
@@ -222,6 +231,7 @@ class Config:
     federation: FederationConfig = field(default_factory=FederationConfig)
     media: MediaConfig = field(default_factory=MediaConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
+    auth: AuthConfig = field(default_factory=AuthConfig)
     source: str = "<defaults>"
     root: Path = field(default_factory=Path.cwd)
 

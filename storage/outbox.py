@@ -128,3 +128,11 @@ async def get_event(conn: Conn, *, event_id: int) -> OutboxEvent | None:
 async def count_pending(conn: Conn) -> int:
     n: int = await conn.fetchval("SELECT count(*) FROM outbox_events WHERE done_at IS NULL")
     return n
+
+
+async def count_unrelayed(conn: Conn) -> int:
+    """Events still waiting for the relay to enqueue them."""
+    n: int = await conn.fetchval(
+        "SELECT count(*) FROM outbox_events WHERE enqueued_at IS NULL AND done_at IS NULL"
+    )
+    return n

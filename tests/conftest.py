@@ -37,6 +37,10 @@ def config_env(database_url: str, tmp: Path, queue: str = "main", **extra: str) 
         "DATABASE_URL": database_url,
         "REDIS_URL": REDIS_URL,
         "STGY_REDIS_QUEUE_PREFIX": f"stgy-test-{RUN_ID}-{queue}",
+        # Argon2id at its least cost: hashing at the default cost (0.1 s a hash here)
+        # was most of the suite's time; test_password_hash_cost checks the default.
+        "STGY_AUTH_PASSWORD_TIME_COST": "1",
+        "STGY_AUTH_PASSWORD_MEMORY_KIB": "8192",
         "STGY_STORAGE_PATH": str(tmp / "media"),
         "STGY_MAIL_SPOOL_PATH": str(tmp / "mail"),
         "STGY_SERVER_METRICS_DIR": str(tmp / "metrics"),

@@ -91,7 +91,7 @@ async def register(
     check_password(password, handle=handle, email=email)
     if len(display_name) > MAX_DISPLAY_NAME:
         raise Invalid("display_name", f"at most {MAX_DISPLAY_NAME} characters")
-    password_hash = await hash_password(password)
+    password_hash = await hash_password(services.config.auth, password)
     keys = await generate_key_pair()
     async with services.pool.acquire() as conn:
         try:

@@ -70,7 +70,7 @@ async def set_suspended(services: Services, handle: str, *, suspended: bool) -> 
 async def reset_password(services: Services, handle: str, password: str) -> None:
     accounts.check_password(password, handle=handle)
     account_id = await _local_account_id(services, handle)
-    password_hash = await hash_password(password)
+    password_hash = await hash_password(services.config.auth, password)
     async with services.pool.acquire() as conn, conn.transaction():
         await accounts_sql.set_password_hash(
             conn, account_id=account_id, password_hash=password_hash
@@ -123,7 +123,7 @@ async def reset_test_data(
     started = time.monotonic()
     await reset_data(services)
     keys = await generate_key_pair()
-    password_hash = await hash_password("test-password")
+    password_hash = await hash_password(services.config.auth, "test-password")
     base_url = services.config.instance.base_url
     async with services.pool.acquire() as conn:
         for first in range(1, users + 1, batch):

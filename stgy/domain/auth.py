@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from stgy.config import AuthConfig
 from stgy.domain.errors import Forbidden, RateLimited, Unauthorized
 from stgy.services import Services
 from storage import accounts as accounts_sql
@@ -22,14 +23,24 @@ from storage.sessions import Viewer
 TOKEN_LIFETIME = timedelta(hours=1)
 SESSION_LIFETIME = timedelta(days=30)
 _ALGORITHM = "HS256"
-_hasher = PasswordHasher()
+_VERIFIER = PasswordHasher()  # verifying reads the cost from the hash
 
 
 @functools.cache
-def _dummy_hash() -> str:
+def _hasher(time_cost: int, memory_kib: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+
+
+def hasher(config: AuthConfig) -> PasswordHasher:
+    """The hasher of new passwords (any hasher checks any hash: the cost is in it)."""
+    return _hasher(config.password_time_cost, config.password_memory_kib)
+
+
+@functools.cache
+def _dummy_hash(time_cost: int, memory_kib: int) -> str:
     """Verified against when the login names nobody, so both answers take as long.
     Made on first use: hashing at import would cost every process 0.1 s and memory."""
-    return _hasher.hash(secrets.token_urlsafe(16))
+    return _hasher(time_cost, memory_kib).hash(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True)
@@ -39,14 +50,14 @@ class Token:
     account_id: int
 
 
-async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(_hasher.hash, password)
+async def hash_password(config: AuthConfig, password: str) -> str:
+    return await asyncio.to_thread(hasher(config).hash, password)
 
 
 async def password_matches(password_hash: str, password: str) -> bool:
     def verify() -> bool:
         try:
-            return _hasher.verify(password_hash, password)
+            return _VERIFIER.verify(password_hash, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
@@ -103,7 +114,10 @@ async def login(
     async with services.pool.acquire() as conn:
         creds = await accounts_sql.find_credentials(conn, login=login)
     if creds is None:
-        await password_matches(_dummy_hash(), password)
+        cost = services.config.auth
+        await password_matches(
+            _dummy_hash(cost.password_time_cost, cost.password_memory_kib), password
+        )
         raise await _failed(services, keys, "wrong login or password")
     if not await password_matches(creds.password_hash, password) or creds.deleted:
         raise await _failed(services, keys, "wrong login or password")

@@ -79,7 +79,7 @@ async def reset(services: Services, *, token: str, new_password: str) -> None:
         check_password(new_password, handle=user.handle, email=user.email)
     except Invalid as exc:
         raise Invalid("new_password", exc.reason) from None
-    password_hash = await hash_password(new_password)
+    password_hash = await hash_password(services.config.auth, new_password)
     async with services.pool.acquire() as conn, conn.transaction():
         used = await mail_sql.use_token(conn, token_hash=token_hash, purposes=["reset_password"])
         if used is None:  # spent by a racing request meanwhile
