@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,10 +103,17 @@ async def services(config: Config) -> AsyncIterator[Services]:
     await started.close()
 
 
-@pytest.fixture
-async def app(config: Config) -> AsyncIterator[Quart]:
+@asynccontextmanager
+async def serving(config: Config) -> AsyncIterator[Quart]:
+    """An app on `config`, started with services of its own for the block."""
     application = create_app(config)
     async with application.test_app():
+        yield application
+
+
+@pytest.fixture
+async def app(config: Config) -> AsyncIterator[Quart]:
+    async with serving(config) as application:
         yield application
 
 

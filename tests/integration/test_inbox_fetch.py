@@ -19,12 +19,11 @@ from quart import Quart, Response
 from quart.typing import TestClientProtocol as Client
 
 from federation import signatures
-from stgy.app import create_app
 from stgy.config import Config, load_config
 from stgy.devservices import free_port
 from stgy.services import Services
 from storage import follows as follows_sql
-from tests.conftest import config_env, make_user
+from tests.conftest import config_env, make_user, serving
 from tests.integration.test_inbox import _key_pair, row_count
 from tests.integration.test_outbox import drain
 
@@ -122,8 +121,7 @@ async def fed_config(database_url: str, tmp_root: Path) -> Config:
 
 @pytest.fixture
 async def fed_client(fed_config: Config) -> AsyncIterator[Client]:
-    app = create_app(fed_config)
-    async with app.test_app():
+    async with serving(fed_config) as app:
         yield app.test_client()
 
 

@@ -12,12 +12,11 @@ import pytest
 from quart.typing import TestClientProtocol as Client
 
 from stgy.api.serializers import post_json
-from stgy.app import create_app
 from stgy.config import Config
 from stgy.domain import admin
 from stgy.services import Services
 from storage import posts as posts_sql
-from tests.conftest import User, make_user
+from tests.conftest import User, make_user, serving
 from tests.integration.test_outbox import drain
 from tests.integration.timeline_support import create_post, follow
 
@@ -234,8 +233,7 @@ async def test_logout_ends_a_token_already_checked(client: Client) -> None:
 @pytest.fixture
 async def other_client(config: Config) -> AsyncIterator[Client]:
     """A second app on the same database: another process, with its own memory."""
-    application = create_app(config)
-    async with application.test_app():
+    async with serving(config) as application:
         yield application.test_client()
 
 
