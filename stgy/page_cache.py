@@ -62,10 +62,16 @@ class RenderingCache:
             self._shrink(self.max_bytes * 3 // 4)
 
     def _shrink(self, target: int) -> None:
-        entries = self.entries
-        while self.bytes > target and entries:
-            oldest = next(iter(entries))
-            self.bytes -= len(entries.pop(oldest)[3]) + _OVERHEAD
+        # One pass from the oldest (taking the first key again after each delete would
+        # rescan the deleted slots: quadratic in the entries dropped).
+        doomed: list[int] = []
+        for key, entry in self.entries.items():
+            if self.bytes <= target:
+                break
+            self.bytes -= len(entry[3]) + _OVERHEAD
+            doomed.append(key)
+        for key in doomed:
+            del self.entries[key]
 
     def clear(self) -> None:
         self.entries.clear()
