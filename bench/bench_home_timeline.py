@@ -5,6 +5,9 @@ database seeded with 10,000 users and 1,000,000 posts (`stgy reset-data-test
 --users 10000 --posts-per-user 100 --follows-per-user 100`), and the same on a
 database of 100,000 posts: the p99 should stay flat (within about 20%). The
 baseline is a bare Quart hello-world under the same Hypercorn settings, same run.
+One more server on the big database keeps no renderings in memory
+(`server.rendering_cache_mb = 0`): what a page costs when the process lacks them
+and reads them from the stored ones (a new process, or a cache too small).
 Seeded databases are kept between runs (seeding the big one takes minutes).
 """
 
@@ -83,14 +86,20 @@ def token_for(base_url: str, handle: str) -> str:
 
 
 @contextmanager
-def timeline_server(size: str, args: argparse.Namespace) -> Iterator[Callable[[], Load]]:
-    """A server on the database of `size`, as a load to run (with a profile if asked)."""
+def timeline_server(
+    size: str, args: argparse.Namespace, *, memory: bool = True
+) -> Iterator[Callable[[], Load]]:
+    """A server on the database of `size`, as a load to run (with a profile if asked);
+    without `memory`, one that keeps no renderings in memory."""
     database, per_user = SIZES[size]
-    bench = bench_config(database=database)
+    bench = bench_config(database=database, **({} if memory else {"server_rendering_cache_mb": 0}))
     prepare_database(bench.env)
     ensure_seeded(bench.env, bench.config.database.url, per_user)
     with start_server(
-        STGY_SERVE, bench.env, f"{bench.base_url}/healthz", log=VAR_DIR / f"timeline-{size}.log"
+        STGY_SERVE,
+        bench.env,
+        f"{bench.base_url}/healthz",
+        log=VAR_DIR / f"timeline-{size}{'' if memory else '-stored'}.log",
     ) as server:
         headers = {"Authorization": f"Bearer {token_for(bench.base_url, 'user42')}"}
         url = f"{bench.base_url}/api/timelines/home?limit=100"
@@ -98,7 +107,7 @@ def timeline_server(size: str, args: argparse.Namespace) -> Iterator[Callable[[]
         check.raise_for_status()
         say(f"{size}: a page has {len(check.json()['posts'])} posts, {len(check.content)} bytes")
         profile = args.profile.with_name(f"{size}-{args.profile.name}") if args.profile else None
-        profiles = [profile]
+        profiles = [profile] if memory else []
 
         def load() -> Load:
             # Only the first round is profiled (py-spy slows what it samples).
@@ -111,7 +120,7 @@ def timeline_server(size: str, args: argparse.Namespace) -> Iterator[Callable[[]
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--duration", type=float, default=5, help="seconds per round")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of the three loads")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the four loads")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument(
         "--profile", type=Path, help="py-spy profiles of the server, one per size (.txt: folded)"
@@ -122,6 +131,7 @@ def main() -> int:
     with (
         timeline_server("1m", args) as big_load,
         timeline_server("100k", args) as small_load,
+        timeline_server("1m", args, memory=False) as stored_load,
         start_server(
             hello_argv(bind), bench.env, f"http://{bind}/", log=VAR_DIR / "timeline-hello.log"
         ),
@@ -130,17 +140,22 @@ def main() -> int:
             "hello": lambda: run_load(f"http://{bind}/", args.connections, args.duration),
             "1m": big_load,
             "100k": small_load,
+            "1m, stored renderings only": stored_load,
         }
         got = interleaved(loads, args.rounds)
     hello, big, small = got["hello"], got["1m"], got["100k"]
+    stored = got["1m, stored renderings only"]
     report("home_timeline_rps_1m_posts", big.rps, "req/s", hello.rps)
     report("home_timeline_p50_1m_posts", big.p50_ms, "ms", hello.p50_ms)
     report("home_timeline_p99_1m_posts", big.p99_ms, "ms", small.p99_ms)
     report("home_timeline_rps_100k_posts", small.rps, "req/s", hello.rps)
     report("home_timeline_p50_100k_posts", small.p50_ms, "ms")
     report("home_timeline_p99_100k_posts", small.p99_ms, "ms")
-    report("home_timeline_errors", big.errors + small.errors, "responses")
-    return 1 if big.errors or small.errors else 0
+    report("home_timeline_rps_1m_posts_stored_only", stored.rps, "req/s", hello.rps)
+    report("home_timeline_p99_1m_posts_stored_only", stored.p99_ms, "ms", big.p99_ms)
+    errors = big.errors + small.errors + stored.errors
+    report("home_timeline_errors", errors, "responses")
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ that is still read is put back by the next page that misses it.
 
 from __future__ import annotations
 
+import sys
+
 # A post's entry: version, render_rev, format, body; an account's: version, 0, format, body.
 Entry = tuple[int, int, int, bytes]
 
@@ -72,6 +74,22 @@ class RenderingCache:
             doomed.append(key)
         for key in doomed:
             del self.entries[key]
+
+    def page(self, keys: set[int]) -> RenderingCache:
+        """An unbounded copy of the entries under these keys (post ids, negated account
+        ids): what a page being filled reads, whatever this cache can keep."""
+        found = RenderingCache(sys.maxsize)
+        for key in keys:
+            entry = self.entries.get(key)
+            if entry is not None:
+                found._put(key, entry)
+        return found
+
+    def keep(self, other: RenderingCache) -> None:
+        """Take `other`'s entries (as far as this cache's bound allows)."""
+        for key, entry in other.entries.items():
+            if self.entries.get(key) is not entry:
+                self._put(key, entry)
 
     def clear(self) -> None:
         self.entries.clear()

@@ -150,6 +150,17 @@ def _assemble(
     return made, ids, missed
 
 
+def _keys(rows: list[Any]) -> set[int]:
+    """The cache keys of the renderings these rows need."""
+    keys: set[int] = set()
+    for row in rows:
+        for at in (POST_AT, ORIGINAL_AT):
+            if row[at] is not None:
+                keys.add(row[at])
+                keys.add(-row[at + 3])
+    return keys
+
+
 def _wanted(
     cache: RenderingCache, fmt: int, rows: list[Any]
 ) -> tuple[dict[int, tuple[int, int]], dict[int, int]]:
@@ -228,18 +239,24 @@ async def assemble(
     time it was rendered is left out (it is in `missing`)."""
     fmt, rows = renderer.format, page.rows
     made, ids, missed = _assemble(cache, fmt, rows)
-    for fill in range(FILL_ROUNDS):
-        if not missed:
-            break
-        if fill:
-            # What was rendered is newer than the rows: read the rows again.
-            post_ids = [row[POST_AT] for row in rows]
-            rows = (await renderings_sql.page_of(conn, post_ids=post_ids, viewer_id=viewer_id)).rows
-            made, ids, missed = _assemble(cache, fmt, rows)
+    if missed:
+        # Filled into a copy of its own, so the page is made even when the cache is too
+        # small (or set to nothing) to keep all it needs.
+        own = cache.page(_keys(rows))
+        for fill in range(FILL_ROUNDS):
+            if fill:
+                # What was rendered is newer than the rows: read the rows again.
+                post_ids = [row[POST_AT] for row in rows]
+                again = await renderings_sql.page_of(conn, post_ids=post_ids, viewer_id=viewer_id)
+                rows = again.rows
+                made, ids, missed = _assemble(own, fmt, rows)
+                if not missed:
+                    break
+            await _fill(conn, own, renderer, rows)
+            made, ids, missed = _assemble(own, fmt, rows)
             if not missed:
                 break
-        await _fill(conn, cache, renderer, rows)
-        made, ids, missed = _assemble(cache, fmt, rows)
+        cache.keep(own)
     if missed:
         log.warning("page_left_out posts=%d (changed while rendering)", len(missed))
     if not made:

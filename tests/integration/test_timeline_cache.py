@@ -283,3 +283,27 @@ async def test_each_process_follows_changes_made_in_another(
         assert (shown["liked"], shown["likes_count"]) == (True, 1)
     pages = [await page_bytes(c, reader) for c in both]
     assert pages[0] == pages[1]
+
+
+async def test_pages_are_whole_with_no_renderings_kept_in_memory(
+    client: Client, config: Config, services: Services
+) -> None:
+    reader, author, other = [await make_user(client) for _ in range(3)]
+    await follow(client, reader, author)
+    await drain(services)
+    original = await create_post(client, services, other, "the original")
+    for i in range(3):
+        await create_post(client, services, author, f"post {i}")
+    await create_post(client, services, author, share_of=original)
+    await drain(services)
+    expected = await page_bytes(client, reader)
+    assert len(orjson.loads(expected)["posts"]) == 4
+    async with serving(config.replace("server", rendering_cache_mb=0)) as app:
+        bare = app.test_client()
+        # Rendered anew (the stored ones dropped), then read from the stored ones.
+        await drop_renderings(services)
+        assert await page_bytes(bare, reader) == expected
+        assert await page_bytes(bare, reader) == expected
+        assert await page_bytes(bare, reader, "/api/timelines/local") == await page_bytes(
+            client, reader, "/api/timelines/local"
+        )

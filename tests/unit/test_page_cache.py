@@ -60,3 +60,17 @@ def test_versions_are_exact_microseconds() -> None:
     moment = datetime(2026, 12, 1, 11, 59, 0, 123456, tzinfo=UTC)
     assert micros(moment) == 1_796_126_340_123_456
     assert micros(moment + timedelta(microseconds=1)) == micros(moment) + 1
+
+
+def test_a_page_reads_a_copy_of_its_own_and_the_cache_keeps_what_it_can() -> None:
+    cache = RenderingCache(2_000)
+    cache.put_post(1, T0, 0, 1, b"a" * 800)
+    own = cache.page({1, 2, -5})
+    assert own.post(1, T0, 0, 1) == b"a" * 800
+    own.put_post(2, T0, 0, 1, b"b" * 800)
+    own.put_account(5, T0, 1, b"c" * 800)
+    assert len(own) == 3  # unbounded: the whole page
+    cache.keep(own)
+    assert cache.bytes <= 2_000
+    assert cache.account(5, T0, 1) == b"c" * 800  # the newest kept, the oldest gone
+    assert RenderingCache(0).page({1}).post(1, T0, 0, 1) is None
