@@ -36,12 +36,13 @@ def main() -> int:
 
     from stgy.config import load_config
     from stgy.logs import configure_logging
-    from stgy.serving import hypercorn_config
+    from stgy.serving import hypercorn_config, tune_gc
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bind", help="host:port (default: server.bind)")
     args = parser.parse_args()
-    configure_logging()  # as `stgy serve` does
+    configure_logging()  # as `stgy serve` does, and as each of its processes:
+    tune_gc()
     return int(run(hypercorn_config(load_config(), "bench.hello_app:app", args.bind)))
 
 

@@ -34,6 +34,7 @@ from stgy.config import Config, load_config
 from stgy.domain import auth, events, ratelimit  # noqa: F401 - registers the outbox handlers
 from stgy.logs import quote
 from stgy.services import Services
+from stgy.serving import tune_gc
 
 log = logging.getLogger("stgy.http")
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -96,6 +97,7 @@ def create_app(config: Config | None = None) -> Quart:
 
     @app.before_serving
     async def start_services() -> None:
+        tune_gc()  # in each server process
         services = await Services.start(config)
         app.extensions[SERVICES_KEY] = services
         app.extensions[TOKEN_KEY] = await auth.token_key(services)

@@ -43,6 +43,11 @@ class _DropSaqJobErrors(logging.Filter):
 
 
 def configure_logging(level: str = "info") -> None:
+    # Our lines name no process or thread: a record need not ask for them (the process
+    # id is a getpid() system call per record).
+    logging.logProcesses = False
+    logging.logThreads = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(KeyValueFormatter())
     root = logging.getLogger()

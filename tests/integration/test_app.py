@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import AsyncIterator
 
@@ -14,6 +15,8 @@ from stgy.app import create_app
 from stgy.config import Config
 from stgy.domain.outbox import enqueue_events, record_event
 from stgy.services import Services
+from stgy.serving import GC_THRESHOLDS
+from tests.conftest import serving
 from tests.integration.test_outbox import KIND, drain
 
 echo = Blueprint("echo", __name__)
@@ -56,6 +59,12 @@ async def test_healthz_503_names_redis_when_it_is_down(config: Config) -> None:
         metrics = await application.test_client().get("/metrics")
         assert metrics.status_code == 200
         assert 'stgy_queue_depth{queue="' in (await metrics.get_data(as_text=True))
+
+
+async def test_a_started_app_collects_garbage_at_the_server_thresholds(config: Config) -> None:
+    gc.set_threshold(700, 10, 10)  # the interpreter's defaults
+    async with serving(config):
+        assert gc.get_threshold() == GC_THRESHOLDS
 
 
 async def test_unknown_route_is_json_404(client: Client) -> None:
