@@ -38,9 +38,11 @@ STOP_TIMEOUT = 10.0
 STGY_SERVE = [sys.executable, "-m", "stgy", "serve"]
 
 
-def hello_argv(bind: str) -> list[str]:
-    """The baseline: the bare Quart app of bench/hello_app.py, under stgy's Hypercorn settings."""
-    return [sys.executable, str(REPO_ROOT / "bench" / "hello_app.py"), "--bind", bind]
+def hello_argv(bind: str, *, tuned_gc: bool = False) -> list[str]:
+    """The baseline: the bare Quart app of bench/hello_app.py, under stgy's Hypercorn
+    settings; `tuned_gc`: with stgy's garbage-collector thresholds too."""
+    argv = [sys.executable, str(REPO_ROOT / "bench" / "hello_app.py"), "--bind", bind]
+    return argv + ["--tuned-gc"] if tuned_gc else argv
 
 
 def say(message: str) -> None:

@@ -40,9 +40,13 @@ def main() -> int:
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bind", help="host:port (default: server.bind)")
+    parser.add_argument(
+        "--tuned-gc", action="store_true", help="stgy's garbage-collector thresholds too"
+    )
     args = parser.parse_args()
-    configure_logging()  # as `stgy serve` does, and as each of its processes:
-    tune_gc()
+    configure_logging()  # as `stgy serve` does
+    if args.tuned_gc:
+        tune_gc()
     return int(run(hypercorn_config(load_config(), "bench.hello_app:app", args.bind)))
 
 
