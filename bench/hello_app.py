@@ -36,7 +36,8 @@ def main() -> int:
 
     from stgy.config import load_config
     from stgy.logs import configure_logging
-    from stgy.serving import hypercorn_config, tune_gc
+    from stgy.runtime import tune_gc
+    from stgy.serving import hypercorn_config
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bind", help="host:port (default: server.bind)")

@@ -33,8 +33,8 @@ from stgy.api.openapi import StgyOpenAPIProvider
 from stgy.config import Config, load_config
 from stgy.domain import auth, events, ratelimit  # noqa: F401 - registers the outbox handlers
 from stgy.logs import quote
+from stgy.runtime import tune_gc
 from stgy.services import Services
-from stgy.serving import tune_gc
 
 log = logging.getLogger("stgy.http")
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -97,10 +97,10 @@ def create_app(config: Config | None = None) -> Quart:
 
     @app.before_serving
     async def start_services() -> None:
-        tune_gc()  # in each server process
         services = await Services.start(config)
         app.extensions[SERVICES_KEY] = services
         app.extensions[TOKEN_KEY] = await auth.token_key(services)
+        tune_gc()  # in each server process, once started
 
     @app.after_serving
     async def stop_services() -> None:

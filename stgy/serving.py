@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 
 from hypercorn.config import Config as HypercornConfig
@@ -27,17 +26,3 @@ def hypercorn_config(
     hc.graceful_timeout = 3.0
     hc.keep_alive_timeout = 75.0
     return hc
-
-
-# Collections of the youngest generation every 20,000 new objects rather than 700, and
-# of the older ones a tenth as often as by default. A page of 100 posts makes a few
-# thousand short-lived objects (rows, tuples), nearly all freed by their reference
-# counts before any collection would find them; measured on the home timeline, the
-# default thresholds cost about 5% of requests/s and doubled the p99 (full collections
-# of the whole heap). What a cycle holds lives a little longer.
-GC_THRESHOLDS = (20_000, 50, 100)
-
-
-def tune_gc() -> None:
-    """The garbage collector's thresholds for a server or worker process."""
-    gc.set_threshold(*GC_THRESHOLDS)

@@ -15,8 +15,8 @@ from stgy.domain import events  # noqa: F401 - registers the outbox handlers
 from stgy.domain.relay import OutboxRelay
 from stgy.jobs import JOBS, PROBE_INSTANCES, SWEEP_MEDIA, SWEEP_OUTBOX, TRIM_TIMELINES
 from stgy.logs import quote
+from stgy.runtime import tune_gc
 from stgy.services import Services
-from stgy.serving import tune_gc
 from tasks.context import JobContext
 from tasks.delivery import deliver_activity, probe_instances
 from tasks.fetch import backfill_outbox, fetch_context, refresh_remote_account
@@ -66,10 +66,10 @@ def make_worker(services: Services, **options: Any) -> Worker[JobContext]:
     relay = OutboxRelay(services)
 
     async def startup(ctx: JobContext) -> None:
-        tune_gc()
         ctx["services"] = services
         # Before the first job is taken, so a burst worker sees what waits.
         await relay.start()
+        tune_gc()
 
     async def shutdown(ctx: JobContext) -> None:
         await relay.stop()

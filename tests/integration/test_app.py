@@ -14,8 +14,8 @@ from stgy.api.body import read_json_object
 from stgy.app import create_app
 from stgy.config import Config
 from stgy.domain.outbox import enqueue_events, record_event
+from stgy.runtime import GC_THRESHOLDS
 from stgy.services import Services
-from stgy.serving import GC_THRESHOLDS
 from tests.conftest import serving
 from tests.integration.test_outbox import KIND, drain
 
