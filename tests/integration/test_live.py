@@ -19,17 +19,24 @@ from tests.conftest import LiveInstance, config_env, wait_for
 from tests.integration.test_outbox import KIND
 
 
-def test_live_instance_serves_health_and_metrics(live_instance: LiveInstance) -> None:
-    health = httpx.get(live_instance.url + "/healthz")
-    assert health.status_code == 200
-    assert health.json()["checks"] == {"postgresql": "ok", "redis": "ok"}
-    missing = httpx.get(live_instance.url + "/nothing-here")
-    assert missing.status_code == 404 and missing.json()["error"] == "not_found"
-    metrics = httpx.get(live_instance.url + "/metrics").text
+async def test_live_instance_serves_health_and_metrics(live_instance: LiveInstance) -> None:
+    async with httpx.AsyncClient(base_url=live_instance.url) as http:
+        health = await http.get("/healthz")
+        assert health.status_code == 200
+        assert health.json()["checks"] == {"postgresql": "ok", "redis": "ok"}
+        missing = await http.get("/nothing-here")
+        assert missing.status_code == 404 and missing.json()["error"] == "not_found"
+        metrics = (await http.get("/metrics")).text
     assert 'route="/healthz",status="200"' in metrics
     assert "stgy_queue_depth" in metrics
-    log = live_instance.log.read_text()
-    assert "method=GET path=/healthz route=/healthz status=200" in log
+    missing_line = "method=GET path=/nothing-here route=unmatched status=404"
+
+    async def logged() -> bool:
+        # Log lines are written in batches, at most a second after the request.
+        return missing_line in live_instance.log.read_text()
+
+    await wait_for(logged)
+    assert "method=GET path=/healthz route=/healthz status=200" in live_instance.log.read_text()
 
 
 async def test_live_worker_runs_outbox_jobs(live_instance: LiveInstance) -> None:

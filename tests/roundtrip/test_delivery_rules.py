@@ -23,6 +23,8 @@ async def test_many_followers_on_one_instance_get_one_delivery(pair: tuple[Peer,
     post = await bob.post("one delivery for five followers")
     activity_id = post["ap_id"] + "/activity"
     copy_id = await eventually(lambda: local_copy(a, post["ap_id"]))
+    # Log lines are written in batches, at most a second late.
+    await eventually(lambda: _logged(b, post["ap_id"]))
     assert fan_outs(b, activity_id) == [1]
     assert await a.value("SELECT count(*) FROM inbox_activities WHERE ap_id = $1", activity_id) == 1
     # ... and the one delivery reaches every follower's home timeline there.
