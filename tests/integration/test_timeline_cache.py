@@ -230,6 +230,14 @@ async def test_logout_ends_a_token_already_checked(client: Client) -> None:
     assert (await client.get("/api/timelines/home", headers=user.auth)).status_code == 401
 
 
+async def reader_of(client: Client, services: Services) -> tuple[User, User, User]:
+    """A reader following an author, and a third account."""
+    reader, author, third = [await make_user(client) for _ in range(3)]
+    await follow(client, reader, author)
+    await drain(services)
+    return reader, author, third
+
+
 @pytest.fixture
 async def other_client(config: Config) -> AsyncIterator[Client]:
     """A second app on the same database: another process, with its own memory."""
@@ -240,9 +248,7 @@ async def other_client(config: Config) -> AsyncIterator[Client]:
 async def test_each_process_follows_changes_made_in_another(
     client: Client, other_client: Client, services: Services
 ) -> None:
-    reader, author, mentioned = [await make_user(client) for _ in range(3)]
-    await follow(client, reader, author)
-    await drain(services)
+    reader, author, mentioned = await reader_of(client, services)
     post_id = await create_post(client, services, author, "first", mentions=[mentioned])
     await drain(services)
     both = (client, other_client)
@@ -288,9 +294,7 @@ async def test_each_process_follows_changes_made_in_another(
 async def test_pages_are_whole_with_no_renderings_kept_in_memory(
     client: Client, config: Config, services: Services
 ) -> None:
-    reader, author, other = [await make_user(client) for _ in range(3)]
-    await follow(client, reader, author)
-    await drain(services)
+    reader, author, other = await reader_of(client, services)
     original = await create_post(client, services, other, "the original")
     for i in range(3):
         await create_post(client, services, author, f"post {i}")
