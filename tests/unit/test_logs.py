@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
-import time
+import threading
 
 from stgy.logs import BatchingStreamHandler, KeyValueFormatter, quote
 
@@ -61,11 +61,22 @@ def test_a_full_batch_is_written_and_a_waiting_one_within_the_interval() -> None
         log.info("line %d of ten chars", n)
     assert stream.getvalue().splitlines() == ["line 0 of ten chars", "line 1 of ten chars"]
 
-    timed = io.StringIO()
+    timed = _Signalling()
     soon = BatchingStreamHandler(timed, interval=0.01)
     soon.setFormatter(logging.Formatter("%(message)s"))
     _logger(soon, "stgy.test.timed").info("by the flusher")
-    deadline = time.monotonic() + 10
-    while timed.getvalue() == "" and time.monotonic() < deadline:
-        time.sleep(0.01)
+    assert timed.written.wait(10), "the flusher thread never wrote"
     assert timed.getvalue() == "by the flusher\n"
+
+
+class _Signalling(io.StringIO):
+    """A stream that says when something was written to it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = threading.Event()
+
+    def write(self, text: str) -> int:
+        n = super().write(text)
+        self.written.set()
+        return n
