@@ -13,7 +13,7 @@ stored (one statement). A warm page is therefore the one statement that chose it
 No copy is ever used for another version than its source row's, so the handlers below
 only keep the stored tables small, except in two cases where a post's rendering
 changes without an edit: a mentioned account's handle, and a remote attachment
-cached here. Those bump the post's render_rev, which is part of its version.
+cached here or purged again. Those bump the post's render_rev, part of its version.
 """
 
 from __future__ import annotations
