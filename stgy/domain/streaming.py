@@ -166,7 +166,7 @@ async def user_stream(
                 with contextlib.suppress(asyncio.CancelledError, RedisError, OSError):
                     await task
         with contextlib.suppress(RedisError, OSError):
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
+            await pubsub.aclose()
 
 
 async def session_active(services: Services, viewer: Viewer) -> bool:
