@@ -124,8 +124,10 @@ class ServerConfig:
 @dataclass(frozen=True)
 class WorkerConfig:
     concurrency: int = _key(20, _at_least(1))
+    # Seconds before an event whose job gave up after its retries is enqueued again.
     outbox_retry_after: int = _key(60, _at_least(1))
-    sweep_interval: int = _key(30, _at_least(1))
+    # Seconds between a worker's looks for jobs of dead workers and events with no job.
+    sweep_interval: int = _key(2, _at_least(1))
 
 
 @dataclass(frozen=True)

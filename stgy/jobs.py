@@ -22,7 +22,6 @@ class JobSettings:
 
 DELIVER_ACTIVITY = "deliver_activity"
 HANDLE_OUTBOX_EVENT = "handle_outbox_event"
-SWEEP_OUTBOX = "sweep_outbox"
 TRIM_TIMELINES = "trim_timelines"
 PROBE_INSTANCES = "probe_instances"
 BACKFILL_OUTBOX = "backfill_outbox"
@@ -50,8 +49,6 @@ JOBS: dict[str, JobSettings] = {
     # for a few hours still gets the mail. Forgotten once finished (ttl=-1): the
     # message text holds tokens, which should not outlive their sending in Redis.
     SEND_MAIL: JobSettings(timeout=60, retries=10, retry_delay=30.0, retry_backoff=3600.0, ttl=-1),
-    # Cron: cheap and frequent, so a failed run is simply the next run.
-    SWEEP_OUTBOX: JobSettings(timeout=60, retries=1, retry_delay=0.0, retry_backoff=False),
     # Cron: trims home timelines in batches of owners; a failed run is redone next time.
     TRIM_TIMELINES: JobSettings(timeout=600, retries=1, retry_delay=0.0, retry_backoff=False),
     # Cron (the slow schedule of unavailable instances): 100 probes of 10 s at the most.

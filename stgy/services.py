@@ -60,6 +60,17 @@ class JobQueue:
     async def depth(self) -> int:
         return int(await self.saq.count("queued"))
 
+    async def unfinished(self, keys: list[str]) -> set[str]:
+        """Which of these job keys have a job waiting, scheduled for a retry or running."""
+        if not keys:
+            return set()
+        incomplete = self.saq.namespace("incomplete")
+        async with self.saq.redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.zscore(incomplete, self.saq.job_id(key))
+            scores = await pipe.execute()
+        return {key for key, score in zip(keys, scores, strict=True) if score is not None}
+
 
 def queue_name(config: Config) -> str:
     return f"{config.redis.queue_prefix}:jobs"

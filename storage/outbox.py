@@ -62,6 +62,13 @@ async def claim_event(conn: Conn, *, event_id: int) -> OutboxEvent | None:
     return _event(row) if row else None
 
 
+async def event_exists(conn: Conn, *, event_id: int) -> bool:
+    found: bool = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM outbox_events WHERE id = $1)", event_id
+    )
+    return found
+
+
 async def mark_done(conn: Conn, *, event_id: int) -> None:
     await conn.execute(
         "UPDATE outbox_events SET done_at = now(), attempts = attempts + 1, last_error = NULL"
@@ -78,15 +85,31 @@ async def record_failure(conn: Conn, *, event_id: int, error: str) -> None:
     )
 
 
-async def take_stale_events(conn: Conn, *, older_than_seconds: float, limit: int) -> list[int]:
-    """Ids of unfinished events not (re-)enqueued for a while, stamped as enqueued now."""
+async def unfinished_events(
+    conn: Conn, *, idle_seconds: float, retry_after_seconds: float, after_id: int, limit: int
+) -> list[int]:
+    """Ids above `after_id` of events not done and not (re-)enqueued for `idle_seconds`,
+    or for `retry_after_seconds` when their last attempt failed; in id order."""
+    rows = await conn.fetch(
+        "SELECT id FROM outbox_events WHERE done_at IS NULL AND id > $3"
+        " AND coalesce(enqueued_at, created_at) < now() - make_interval(secs =>"
+        " CASE WHEN last_error IS NULL THEN $1::float8 ELSE $2::float8 END)"
+        " ORDER BY id LIMIT $4",
+        idle_seconds,
+        retry_after_seconds,
+        after_id,
+        limit,
+    )
+    return [row["id"] for row in rows]
+
+
+async def stamp_enqueued(conn: Conn, *, event_ids: list[int]) -> list[int]:
+    """Stamp these events as enqueued now, but for those done or being applied meanwhile."""
     rows = await conn.fetch(
         "UPDATE outbox_events SET enqueued_at = now() WHERE id IN ("
-        " SELECT id FROM outbox_events WHERE done_at IS NULL"
-        " AND coalesce(enqueued_at, created_at) < now() - make_interval(secs => $1)"
-        " ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING id",
-        older_than_seconds,
-        limit,
+        " SELECT id FROM outbox_events WHERE id = ANY($1::bigint[]) AND done_at IS NULL"
+        " FOR UPDATE SKIP LOCKED) RETURNING id",
+        event_ids,
     )
     return sorted(row["id"] for row in rows)
 

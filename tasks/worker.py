@@ -13,7 +13,7 @@ from stgy import metrics
 from stgy.config import Config
 from stgy.domain import events  # noqa: F401 - registers the outbox handlers
 from stgy.domain.relay import OutboxRelay
-from stgy.jobs import JOBS, PROBE_INSTANCES, SWEEP_MEDIA, SWEEP_OUTBOX, TRIM_TIMELINES
+from stgy.jobs import JOBS, PROBE_INSTANCES, SWEEP_MEDIA, TRIM_TIMELINES
 from stgy.logs import quote
 from stgy.runtime import tune_gc
 from stgy.services import Services
@@ -22,7 +22,8 @@ from tasks.delivery import deliver_activity, probe_instances
 from tasks.fetch import backfill_outbox, fetch_context, refresh_remote_account
 from tasks.mail import send_mail
 from tasks.media import cache_remote_media, process_media, sweep_media
-from tasks.outbox import handle_outbox_event, sweep_outbox
+from tasks.outbox import handle_outbox_event
+from tasks.recovery import RecoveryLoop
 from tasks.timelines import trim_timelines
 
 log = logging.getLogger("stgy.jobs")
@@ -32,7 +33,6 @@ FUNCTIONS: list[Callable[..., Awaitable[Any]]] = [
     handle_outbox_event,
     probe_instances,
     send_mail,
-    sweep_outbox,
     trim_timelines,
     backfill_outbox,
     fetch_context,
@@ -49,13 +49,6 @@ PROBE_INSTANCES_CRON = "*/30 * * * *"
 SWEEP_MEDIA_CRON = "*/15 * * * *"
 
 
-def sweep_cron(interval_seconds: int) -> str:
-    """A croniter expression firing every `interval_seconds` (seconds are its sixth field)."""
-    if interval_seconds >= 60:
-        return f"*/{max(1, interval_seconds // 60)} * * * *"
-    return f"* * * * * */{interval_seconds}"
-
-
 def make_worker(services: Services, **options: Any) -> Worker[JobContext]:
     """A worker on the services' queue; the caller owns (starts and closes) the services."""
     config = services.config
@@ -64,14 +57,20 @@ def make_worker(services: Services, **options: Any) -> Worker[JobContext]:
         raise RuntimeError(f"jobs and worker functions disagree: {sorted(missing)}")
 
     relay = OutboxRelay(services)
+    recovery: list[RecoveryLoop] = []
 
     async def startup(ctx: JobContext) -> None:
         ctx["services"] = services
         # Before the first job is taken, so a burst worker sees what waits.
         await relay.start()
+        loop = RecoveryLoop(services, str(worker.id))
+        await loop.start()
+        recovery.append(loop)
         tune_gc()
 
     async def shutdown(ctx: JobContext) -> None:
+        for loop in recovery:
+            await loop.stop()
         await relay.stop()
 
     async def before_process(ctx: JobContext) -> None:
@@ -96,22 +95,14 @@ def make_worker(services: Services, **options: Any) -> Worker[JobContext]:
             f" error={repr(error)[:300]!r}" if error else "",
         )
 
-    sweep = JOBS[SWEEP_OUTBOX]
     trim = JOBS[TRIM_TIMELINES]
     probe = JOBS[PROBE_INSTANCES]
     media_sweep = JOBS[SWEEP_MEDIA]
-    return Worker(
+    worker: Worker[JobContext] = Worker(
         services.jobs.saq,
         functions=FUNCTIONS,
         concurrency=config.worker.concurrency,
         cron_jobs=[
-            CronJob(
-                sweep_outbox,
-                cron=sweep_cron(config.worker.sweep_interval),
-                timeout=sweep.timeout,
-                retries=sweep.retries,
-                ttl=sweep.ttl,
-            ),
             CronJob(
                 trim_timelines,
                 cron=TRIM_TIMELINES_CRON,
@@ -143,6 +134,7 @@ def make_worker(services: Services, **options: Any) -> Worker[JobContext]:
         cancellation_hard_deadline_s=5.0,
         **options,
     )
+    return worker
 
 
 async def run_worker(config: Config) -> None:

@@ -14,6 +14,10 @@ from storage.outbox import OutboxEvent
 
 log = logging.getLogger("stgy.outbox")
 
+# An event's job is enqueued right after the commit that recorded it (or by the relay
+# within milliseconds); one without a job in the queue for this long was lost.
+LOST_AFTER_SECONDS = 3.0
+
 # Handlers apply one event inside the transaction that marks it done, so their
 # database effects happen exactly once however often the job runs. Several
 # modules may subscribe to one kind (fan-out, notifications, delivery...).
@@ -45,6 +49,15 @@ KINDS = frozenset(
 
 class UnknownEventKind(Exception):
     """An event of a kind that is neither declared nor handled."""
+
+
+class EventMissing(Exception):
+    """A job for an event this database never had: the job is another instance's (two
+    instances sharing a queue), and must fail loudly rather than finish as done."""
+
+    def __init__(self, event_id: int, database_url: str) -> None:
+        database = database_url.rsplit("/", 1)[-1].split("?", 1)[0]
+        super().__init__(f"event {event_id} is not in database {database!r}")
 
 
 def handles(kind: str, *, first: bool = False) -> Callable[[EventHandler], EventHandler]:
@@ -87,6 +100,8 @@ async def handle_event(services: Services, event_id: int) -> str:
             async with conn.transaction():
                 event = await outbox_sql.claim_event(conn, event_id=event_id)
                 if event is None:
+                    if not await outbox_sql.event_exists(conn, event_id=event_id):
+                        raise EventMissing(event_id, services.config.database.url)
                     return "skipped"
                 handlers = HANDLERS.get(event.kind)
                 if handlers is None and event.kind not in KINDS:
@@ -101,13 +116,39 @@ async def handle_event(services: Services, event_id: int) -> str:
     return "done"
 
 
-async def sweep(services: Services, *, older_than_seconds: float, limit: int = 1000) -> int:
-    """Re-enqueue events whose jobs never finished (lost with Redis, or worker killed)."""
-    async with services.pool.acquire() as conn:
-        stale = await outbox_sql.take_stale_events(
-            conn, older_than_seconds=older_than_seconds, limit=limit
-        )
-    await enqueue_events(services.jobs, stale)
-    if stale:
-        log.info("outbox_sweep re_enqueued=%d", len(stale))
-    return len(stale)
+async def sweep(
+    services: Services,
+    *,
+    retry_after_seconds: float,
+    idle_seconds: float = LOST_AFTER_SECONDS,
+    batch: int = 1000,
+) -> int:
+    """Re-enqueue every event that is not done and has no job left in the queue (lost
+    with Redis, or given up after its retries): those idle for `idle_seconds`, or for
+    `retry_after_seconds` when their last attempt failed. How many were re-enqueued."""
+    total = 0
+    after_id = 0
+    while True:
+        async with services.pool.acquire() as conn:
+            ids = await outbox_sql.unfinished_events(
+                conn,
+                idle_seconds=idle_seconds,
+                retry_after_seconds=retry_after_seconds,
+                after_id=after_id,
+                limit=batch,
+            )
+        if not ids:
+            break
+        queued = await services.jobs.unfinished([outbox_job_key(i) for i in ids])
+        lost = [i for i in ids if outbox_job_key(i) not in queued]
+        if lost:
+            async with services.pool.acquire() as conn:
+                lost = await outbox_sql.stamp_enqueued(conn, event_ids=lost)
+            await enqueue_events(services.jobs, lost)
+            total += len(lost)
+        if len(ids) < batch:
+            break
+        after_id = ids[-1]
+    if total:
+        log.info("outbox_sweep re_enqueued=%d", total)
+    return total

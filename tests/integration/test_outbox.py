@@ -94,11 +94,11 @@ async def test_lost_queue_is_recovered_by_the_sweeper_exactly_once(
     await forget_queue(services)
     assert await services.jobs.depth() == 0
 
-    # Nothing is stale yet with the configured retry delay; with 0 every pending one is.
-    assert await outbox.sweep(services, older_than_seconds=3600) == 0
-    assert await outbox.sweep(services, older_than_seconds=0) == 25
-    # A second sweep re-enqueues them again, but the waiting jobs' keys dedupe.
-    assert await outbox.sweep(services, older_than_seconds=0) == 25
+    # Only events idle past the grace are taken; then every lost one is, once: a second
+    # sweep finds their jobs waiting in the queue and enqueues nothing.
+    assert await outbox.sweep(services, retry_after_seconds=60, idle_seconds=3600) == 0
+    assert await outbox.sweep(services, retry_after_seconds=60, idle_seconds=0) == 25
+    assert await outbox.sweep(services, retry_after_seconds=60, idle_seconds=0) == 0
     assert await services.jobs.depth() == 25
     await drain(services)
 
@@ -111,7 +111,7 @@ async def test_lost_queue_is_recovered_by_the_sweeper_exactly_once(
     assert pending == 0
 
     # Sweeping and running again (a job that ran twice) changes nothing.
-    assert await outbox.sweep(services, older_than_seconds=0) == 0
+    assert await outbox.sweep(services, retry_after_seconds=0, idle_seconds=0) == 0
     for event_id in ids[:5]:
         await services.jobs.enqueue(
             HANDLE_OUTBOX_EVENT, key=outbox_job_key(event_id) + ":again", event_id=event_id
