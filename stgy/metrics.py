@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import (
@@ -73,20 +74,51 @@ def observe_request(method: str, route: str, status: str, seconds: float) -> Non
     children[1].observe(seconds)
 
 
-class _Snapshot:
-    """Values read at scrape time (queue depth) as a one-off collector."""
+@dataclass(frozen=True)
+class Figures:
+    """Values read at scrape time from Redis and PostgreSQL; -1 when unreadable."""
 
-    def __init__(self, queue: str, depth: int) -> None:
-        self.queue, self.depth = queue, depth
+    queue_depth: int = -1
+    outbox_pending: int = -1
+    outbox_oldest_seconds: float = -1.0
+    instances_failing: int = -1
+    instances_unavailable: int = -1
+
+
+class _Snapshot:
+    """Values read at scrape time as a one-off collector."""
+
+    def __init__(self, queue: str, figures: Figures) -> None:
+        self.queue, self.figures = queue, figures
 
     def collect(self) -> Iterator[Metric]:
+        figures = self.figures
         gauge = GaugeMetricFamily("stgy_queue_depth", "Jobs waiting in the queue", labels=["queue"])
-        gauge.add_metric([self.queue], self.depth)
+        gauge.add_metric([self.queue], figures.queue_depth)
         yield gauge
+        yield GaugeMetricFamily(
+            "stgy_outbox_pending", "Outbox events not applied yet", value=figures.outbox_pending
+        )
+        yield GaugeMetricFamily(
+            "stgy_outbox_oldest_pending_seconds",
+            "Age of the oldest outbox event not applied yet (0 when none)",
+            value=figures.outbox_oldest_seconds,
+        )
+        yield GaugeMetricFamily(
+            "stgy_instances_failing",
+            "Other instances whose latest deliveries failed",
+            value=figures.instances_failing,
+        )
+        yield GaugeMetricFamily(
+            "stgy_instances_unavailable",
+            "Other instances skipped as unavailable until they answer again",
+            value=figures.instances_unavailable,
+        )
 
 
-def render(queue: str, depth: int) -> bytes:
-    """The exposition text: this process's (or all processes') metrics plus the queue depth."""
+def render(queue: str, figures: Figures) -> bytes:
+    """The exposition text: this process's (or all processes') metrics plus the figures
+    read at scrape time."""
     if os.environ.get(MULTIPROC_ENV):
         registry = CollectorRegistry()
         MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
@@ -94,5 +126,5 @@ def render(queue: str, depth: int) -> bytes:
     else:
         body = generate_latest(REGISTRY)
     extra = CollectorRegistry()
-    extra.register(_Snapshot(queue, depth))
+    extra.register(_Snapshot(queue, figures))
     return body + generate_latest(extra)

@@ -211,3 +211,18 @@ async def block_ap_id(conn: Conn, *, account_id: int, target_id: int) -> str | N
         target_id,
     )
     return found
+
+
+@dataclass(frozen=True)
+class InstanceCounts:
+    failing: int  # instances whose last deliveries failed (failures > 0)
+    unavailable: int  # skipped until they answer again
+
+
+async def instance_counts(conn: Conn) -> InstanceCounts:
+    row = await conn.fetchrow(
+        "SELECT count(*) FILTER (WHERE failures > 0),"
+        " count(*) FILTER (WHERE unavailable_since IS NOT NULL) FROM instances"
+    )
+    assert row is not None  # noqa: S101 - an aggregate always gives one row
+    return InstanceCounts(failing=row[0], unavailable=row[1])

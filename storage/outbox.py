@@ -159,3 +159,18 @@ async def count_unrelayed(conn: Conn) -> int:
         "SELECT count(*) FROM outbox_events WHERE enqueued_at IS NULL AND done_at IS NULL"
     )
     return n
+
+
+@dataclass(frozen=True)
+class Backlog:
+    pending: int  # events not done
+    oldest_seconds: float  # age of the oldest of them (0 when none)
+
+
+async def backlog(conn: Conn) -> Backlog:
+    row = await conn.fetchrow(
+        "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8"
+        " FROM outbox_events WHERE done_at IS NULL"
+    )
+    assert row is not None  # noqa: S101 - an aggregate always gives one row
+    return Backlog(pending=row[0], oldest_seconds=row[1])

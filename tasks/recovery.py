@@ -29,6 +29,7 @@ from saq.job import Job, Status
 from saq.queue.redis import RedisQueue
 from saq.utils import now
 
+from stgy import metrics
 from stgy.domain import outbox
 from stgy.logs import quote
 from stgy.services import Services
@@ -156,6 +157,7 @@ class AbandonedJobs:
             )
             outcome = "failed"
         if done:
+            metrics.JOBS.labels(job.function, f"worker_lost_{outcome}").inc()
             log.warning(
                 "job=%s key=%s outcome=%s attempt=%d lost_worker=%s",
                 job.function,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import asyncpg
 from quart import Blueprint, Response, jsonify
@@ -11,6 +13,11 @@ from redis.exceptions import RedisError
 from stgy import __version__, metrics
 from stgy.api.context import services
 from storage import db
+from storage import deliveries as deliveries_sql
+from storage import outbox as outbox_sql
+from storage.db import Conn
+
+T = TypeVar("T")
 
 bp = Blueprint("health", __name__)
 
@@ -51,9 +58,31 @@ async def healthz() -> tuple[Response, int]:
 
 @bp.get("/metrics")
 async def metrics_endpoint() -> Response:
-    jobs = services().jobs
+    svc = services()
+    depth, backlog, instances = await asyncio.gather(
+        _read(svc.jobs.depth()),
+        _read(_with_conn(outbox_sql.backlog)),
+        _read(_with_conn(deliveries_sql.instance_counts)),
+    )
+    figures = metrics.Figures(
+        queue_depth=-1 if depth is None else depth,
+        outbox_pending=-1 if backlog is None else backlog.pending,
+        outbox_oldest_seconds=-1.0 if backlog is None else backlog.oldest_seconds,
+        instances_failing=-1 if instances is None else instances.failing,
+        instances_unavailable=-1 if instances is None else instances.unavailable,
+    )
+    return Response(metrics.render(svc.jobs.name, figures), content_type=metrics.CONTENT_TYPE)
+
+
+async def _with_conn(read: Callable[[Conn], Awaitable[T]]) -> T:
+    async with services().pool.acquire(timeout=_CHECK_TIMEOUT) as conn:
+        return await read(conn)
+
+
+async def _read(figure: Awaitable[T]) -> T | None:
+    """A figure, or None when its service is down: shown as -1 rather than failing the
+    scrape, which must work most when something is wrong."""
     try:
-        depth = await asyncio.wait_for(jobs.depth(), _CHECK_TIMEOUT)
-    except (RedisError, OSError, TimeoutError):
-        depth = -1  # Redis down: shown as -1 rather than failing the scrape
-    return Response(metrics.render(jobs.name, depth), content_type=metrics.CONTENT_TYPE)
+        return await asyncio.wait_for(figure, _CHECK_TIMEOUT)
+    except (RedisError, OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresError):
+        return None

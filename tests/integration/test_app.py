@@ -58,7 +58,9 @@ async def test_healthz_503_names_redis_when_it_is_down(config: Config) -> None:
         # /metrics still answers, with the queue depth unknown.
         metrics = await application.test_client().get("/metrics")
         assert metrics.status_code == 200
-        assert 'stgy_queue_depth{queue="' in (await metrics.get_data(as_text=True))
+        text = await metrics.get_data(as_text=True)
+        assert re.search(r'^stgy_queue_depth\{queue="[^"]+"\} -1\.0$', text, re.M), text
+        assert re.search(r"^stgy_outbox_pending [0-9]+\.0$", text, re.M), text
 
 
 async def test_a_started_app_collects_garbage_at_the_server_thresholds(config: Config) -> None:
@@ -168,3 +170,40 @@ async def test_writes_are_rate_limited_per_address(config: Config) -> None:
         assert (await client.get("/healthz", scope_base=where)).status_code == 200
         other = await client.post("/api/accounts", json={}, scope_base={"client": ("10.7.0.2", 1)})
         assert other.status_code == 400
+
+
+def gauge(text: str, name: str) -> float:
+    found = re.search(rf"^{name} (-?[0-9.e+]+)$", text, re.M)
+    assert found is not None, text[-2000:]
+    return float(found.group(1))
+
+
+async def test_metrics_show_the_outbox_backlog_and_failing_instances(
+    client: Client, services: Services
+) -> None:
+    async with services.pool.acquire() as conn:
+        async with conn.transaction():
+            event_id = await record_event(conn, KIND, {"label": "backlog"})
+        # An hour old and never enqueued: what an operator must see.
+        await conn.execute(
+            "UPDATE outbox_events SET created_at = now() - interval '1 hour' WHERE id = $1",
+            event_id,
+        )
+        await conn.execute(
+            "INSERT INTO instances (domain, failures, unavailable_since)"
+            " VALUES ('down.example', 12, now()), ('flaky.example', 2, NULL)"
+            " ON CONFLICT (domain) DO UPDATE SET failures = excluded.failures,"
+            " unavailable_since = excluded.unavailable_since"
+        )
+    try:
+        text = await (await client.get("/metrics")).get_data(as_text=True)
+        assert gauge(text, "stgy_outbox_pending") >= 1
+        assert gauge(text, "stgy_outbox_oldest_pending_seconds") >= 3600
+        assert gauge(text, "stgy_instances_failing") >= 2
+        assert gauge(text, "stgy_instances_unavailable") >= 1
+    finally:
+        async with services.pool.acquire() as conn:
+            await conn.execute("UPDATE outbox_events SET done_at = now() WHERE id = $1", event_id)
+            await conn.execute(
+                "DELETE FROM instances WHERE domain IN ('down.example', 'flaky.example')"
+            )
