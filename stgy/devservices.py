@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import asyncpg
+import redis
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
@@ -127,7 +128,8 @@ def _run(cmd: list[str], log: Path | None = None) -> None:
         raise ServicesUnavailable(f"{Path(cmd[0]).name} failed{hint}: " + " / ".join(detail))
 
 
-def start_private_postgres(var_dir: Path) -> str:
+def postgres_binaries() -> tuple[str, str]:
+    """initdb and pg_ctl, or ServicesUnavailable saying what to install."""
     initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
     if not initdb or not pg_ctl:
         raise ServicesUnavailable(
@@ -135,10 +137,14 @@ def start_private_postgres(var_dir: Path) -> str:
             "PostgreSQL server binaries (Debian/Ubuntu: apt install postgresql; macOS: brew "
             "install postgresql) so a private one can be started under .var/"
         )
+    return initdb, pg_ctl
+
+
+def init_postgres_cluster(home: Path) -> Path:
+    """A trust-auth cluster in `home/data` (made once), owned by whoever runs PostgreSQL."""
+    initdb, _ = postgres_binaries()
     prefix, uid, gid = _as_service_user()
-    home = (var_dir / "postgres").resolve()
     data = home / "data"
-    port_file = home / "port"
     home.mkdir(parents=True, exist_ok=True)
     if uid is not None and gid is not None:
         # The service user must be able to reach the folder it writes in.
@@ -147,14 +153,6 @@ def start_private_postgres(var_dir: Path) -> str:
             if folder != home and not mode & 0o001:
                 folder.chmod(mode | 0o001)
         os.chown(home, uid, gid)
-    if port_file.exists():
-        port = int(port_file.read_text().strip())
-        url = f"postgresql://postgres@127.0.0.1:{port}/stgy"
-        if asyncio.run(postgres_answers(url)):
-            say(f"PostgreSQL: private server already running on port {port} ({home})")
-            return url
-    else:
-        port = free_port()
     if not (data / "PG_VERSION").exists():
         say(f"PostgreSQL: creating a private cluster in {data}")
         _run(
@@ -172,19 +170,54 @@ def start_private_postgres(var_dir: Path) -> str:
                 "--no-instructions",
             ]
         )
+    return data
+
+
+def start_postgres(home: Path, port: int) -> str:
+    """Start the cluster of `home` (see init_postgres_cluster) on 127.0.0.1:`port`, its
+    socket in `home`, its log in `home/postgres.log`; waits until it takes connections."""
+    _, pg_ctl = postgres_binaries()
+    prefix, _, _ = _as_service_user()
     log = home / "postgres.log"
-    port = port if _port_free(port) else free_port()
     opts = f"-p {port} -k {home} -c listen_addresses=127.0.0.1 -c fsync=off"
     _run(
-        [*prefix, pg_ctl, "-D", str(data), "-l", str(log), "-o", opts, "-w", "-t", "60", "start"],
+        [*prefix, pg_ctl, "-D", str(home / "data"), "-l", str(log), "-o", opts]
+        + ["-w", "-t", "60", "start"],
         log,
     )
+    return f"postgresql://postgres@127.0.0.1:{port}"
+
+
+def stop_postgres(home: Path, mode: str = "fast") -> None:
+    """Stop the cluster of `home` if it runs: `fast` ends sessions, `immediate` aborts."""
+    pg_ctl = _pg_bin("pg_ctl")
+    if pg_ctl and (home / "data" / "postmaster.pid").exists():
+        prefix, _, _ = _as_service_user()
+        _run([*prefix, pg_ctl, "-D", str(home / "data"), "-m", mode, "-w", "stop"])
+
+
+def start_private_postgres(var_dir: Path) -> str:
+    postgres_binaries()
+    home = (var_dir / "postgres").resolve()
+    port_file = home / "port"
+    if port_file.exists():
+        port = int(port_file.read_text().strip())
+        url = f"postgresql://postgres@127.0.0.1:{port}/stgy"
+        if asyncio.run(postgres_answers(url)):
+            say(f"PostgreSQL: private server already running on port {port} ({home})")
+            return url
+    else:
+        port = free_port()
+    data = init_postgres_cluster(home)
+    port = port if _port_free(port) else free_port()
+    start_postgres(home, port)
     port_file.write_text(f"{port}\n")
     say(f"PostgreSQL: started a private server on 127.0.0.1:{port} ({data})")
     return f"postgresql://postgres@127.0.0.1:{port}/stgy"
 
 
-def start_private_redis(var_dir: Path) -> str:
+def redis_binary() -> str:
+    """redis-server, or ServicesUnavailable saying what to install."""
     binary = shutil.which("redis-server")
     if not binary:
         raise ServicesUnavailable(
@@ -192,6 +225,47 @@ def start_private_redis(var_dir: Path) -> str:
             "(Debian/Ubuntu: apt install redis-server; macOS: brew install redis) so a "
             "private one can be started under .var/"
         )
+    return binary
+
+
+def redis_command(home: Path, port: int) -> list[str]:
+    """redis-server on 127.0.0.1:`port` keeping nothing on disk, its files in `home`."""
+    return [
+        redis_binary(),
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(home),
+        "--logfile",
+        str(home / "redis.log"),
+    ]
+
+
+def wait_for_redis(url: str, timeout: float = 10.0) -> None:
+    """Until Redis at `url` answers PING (blocking, so callable inside an event loop too)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        client = redis.Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=1.0)
+        try:
+            if client.ping():
+                return
+        except (RedisError, OSError):
+            pass
+        finally:
+            client.close()
+        if time.monotonic() > deadline:
+            raise ServicesUnavailable(f"redis-server did not answer at {url}")
+        time.sleep(0.05)
+
+
+def start_private_redis(var_dir: Path) -> str:
+    redis_binary()
     home = (var_dir / "redis").resolve()
     home.mkdir(parents=True, exist_ok=True)
     port_file = home / "port"
@@ -202,35 +276,10 @@ def start_private_redis(var_dir: Path) -> str:
             say(f"Redis: private server already running on port {port} ({home})")
             return url
     port = free_port()
-    log = home / "redis.log"
-    _run(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--daemonize",
-            "yes",
-            "--dir",
-            str(home),
-            "--pidfile",
-            str(home / "redis.pid"),
-            "--logfile",
-            str(log),
-        ],
-        log,
-    )
+    daemon = ["--daemonize", "yes", "--pidfile", str(home / "redis.pid")]
+    _run([*redis_command(home, port), *daemon], home / "redis.log")
     url = f"redis://127.0.0.1:{port}/0"
-    deadline = time.monotonic() + 10
-    while not asyncio.run(redis_answers(url, timeout=1.0)):
-        if time.monotonic() > deadline:
-            raise ServicesUnavailable(f"redis-server did not answer on port {port} (log: {log})")
-        time.sleep(0.1)
+    wait_for_redis(url)
     port_file.write_text(f"{port}\n")
     say(f"Redis: started a private server on 127.0.0.1:{port} ({home})")
     return url
@@ -293,10 +342,8 @@ def _find(
 
 def stop_private(var_dir: Path) -> None:
     home = (var_dir / "postgres").resolve()
-    pg_ctl = _pg_bin("pg_ctl")
-    if (home / "data" / "postmaster.pid").exists() and pg_ctl:
-        prefix, _, _ = _as_service_user()
-        _run([*prefix, pg_ctl, "-D", str(home / "data"), "-m", "fast", "-w", "stop"])
+    if (home / "data" / "postmaster.pid").exists() and _pg_bin("pg_ctl"):
+        stop_postgres(home)
         say("PostgreSQL: private server stopped")
     pidfile = (var_dir / "redis" / "redis.pid").resolve()
     if pidfile.exists():
