@@ -42,7 +42,7 @@ from bench.common import (  # noqa: E402 - needs the repo root on sys.path
     start_server,
 )
 from stgy.domain.admin import create_user  # noqa: E402
-from stgy.domain.delivery import enqueue_delivery  # noqa: E402
+from stgy.domain.delivery import enqueue_deliveries  # noqa: E402
 from stgy.services import Services  # noqa: E402
 from storage import seed  # noqa: E402
 
@@ -192,15 +192,16 @@ async def run(args: argparse.Namespace) -> None:
 
         # Deliveries/s: enqueue first, then one worker works them.
         say(f"enqueueing {args.deliveries} deliveries")
-        for i in range(args.deliveries):
-            inbox = f"http://i{i % INSTANCES}.localhost:{port}/users/u{i}/inbox"
-            await enqueue_delivery(
-                services,
-                sender_id=author_id,
-                inbox_url=inbox,
-                activity_id=f"{bench.config.instance.base_url}/bench/{i}",
-                body=body,
-            )
+        async with services.pool.acquire() as conn, conn.transaction():
+            for i in range(args.deliveries):
+                inbox = f"http://i{i % INSTANCES}.localhost:{port}/users/u{i}/inbox"
+                await enqueue_deliveries(
+                    conn,
+                    sender_id=author_id,
+                    inbox_urls=[inbox],
+                    activity_id=f"{bench.config.instance.base_url}/bench/{i}",
+                    body=body,
+                )
         log = VAR_DIR / "delivery-worker.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("wb") as out:

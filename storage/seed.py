@@ -12,7 +12,7 @@ SEED_TIMEOUT = 3600.0
 DATA_TABLES = (
     "idempotency_keys, media, notifications, mutes, blocks, bookmarks, likes, post_tags, tags,"
     " mentions, post_edits, timeline_entries, follows, posts, sessions, reserved_handles,"
-    " users, accounts, outbox_events, post_renderings, account_renderings"
+    " users, accounts, outbox_events, durable_jobs, post_renderings, account_renderings"
 )
 
 

@@ -15,7 +15,8 @@ that kills every worker that runs it still runs out of retries. The same
 loop sweeps the outbox (`stgy.domain.outbox.sweep`): an event with no job
 left in Redis (a flushed or restarted Redis, a job that ran out of retries)
 is enqueued again; running it twice changes nothing (the event is claimed and
-marked done in one transaction).
+marked done in one transaction). So is a delivery or mail recorded in PostgreSQL
+(`stgy.domain.durable_jobs.sweep`) whose job is no longer in Redis.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from saq.queue.redis import RedisQueue
 from saq.utils import now
 
 from stgy import metrics
-from stgy.domain import outbox
+from stgy.domain import durable_jobs, outbox
 from stgy.logs import quote
 from stgy.services import Services
 
@@ -86,6 +87,8 @@ class AbandonedJobs:
         # Jobs seen taken but not started, with their attempt count, at the last look.
         self._unstarted: dict[str, int] = {}
         self.requeued = 0
+        # (function, key) of jobs failed for want of attempts, for the caller to forget.
+        self.failed: list[tuple[str, str]] = []
 
     async def reap(self) -> int:
         """One look: how many jobs were put back (or failed, when out of attempts)."""
@@ -156,6 +159,8 @@ class AbandonedJobs:
                 str(job.ttl),
             )
             outcome = "failed"
+            if done:
+                self.failed.append((job.function, job.key))
         if done:
             metrics.JOBS.labels(job.function, f"worker_lost_{outcome}").inc()
             log.warning(
@@ -197,10 +202,14 @@ class RecoveryLoop:
             await self.services.redis.delete(alive_key(self.services.jobs.saq, self.worker_id))
 
     async def tick(self) -> tuple[int, int]:
-        """One look: (jobs put back, events re-enqueued)."""
+        """One look: (jobs put back, events and durable jobs enqueued again)."""
         jobs = await self.abandoned.reap()
+        while self.abandoned.failed:
+            function, key = self.abandoned.failed.pop()
+            await durable_jobs.forget(self.services, function, key)
         config = self.services.config.worker
         events = await outbox.sweep(self.services, retry_after_seconds=config.outbox_retry_after)
+        events += await durable_jobs.sweep(self.services)
         return jobs, events
 
     async def _beating(self) -> None:

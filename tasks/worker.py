@@ -7,11 +7,15 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import asyncpg
 from saq import CronJob, Worker
 
 from stgy import metrics
 from stgy.config import Config
-from stgy.domain import events  # noqa: F401 - registers the outbox handlers
+from stgy.domain import (
+    durable_jobs,
+    events,  # noqa: F401 - registers the outbox handlers
+)
 from stgy.domain.relay import OutboxRelay
 from stgy.jobs import JOBS, PROBE_INSTANCES, SWEEP_MEDIA, TRIM_TIMELINES
 from stgy.logs import quote
@@ -82,6 +86,13 @@ def make_worker(services: Services, **options: Any) -> Worker[JobContext]:
         outcome = job.status.value if hasattr(job.status, "value") else str(job.status)
         if outcome == "queued":
             outcome = "retry"
+        if outcome in ("complete", "failed", "aborted"):
+            # Run to an end: a delivery's or mail's record goes (stgy.domain.durable_jobs).
+            try:
+                await durable_jobs.forget(services, job.function, job.key)
+            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                # The record stays and the job runs once more later: at least once.
+                log.warning("job=%s key=%s forget_failed=%r", job.function, quote(job.key), exc)
         metrics.JOBS.labels(job.function, outcome).inc()
         metrics.JOB_SECONDS.labels(job.function).observe(elapsed)
         error = ctx.get("exception")

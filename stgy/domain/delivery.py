@@ -1,9 +1,11 @@
 """Delivering one activity to one inbox: sign as the sender, send, record the instance's health.
 
 The job that runs this gets everything it needs as arguments (the sender's id, the
-inbox and the rendered body): it reads nothing the enqueueing transaction wrote, so
-it is safe to run before that transaction commits, and enqueueing from an outbox
-handler is fine. Delivering twice is harmless: inboxes drop an activity id seen before.
+inbox and the rendered body). It is recorded in PostgreSQL in the transaction that
+asks for it and enqueued after the commit, so a Redis that loses its data loses no
+delivery (stgy/domain/durable_jobs.py). Delivering twice (a worker killed between
+the send and the record's deletion) is harmless: inboxes drop an activity id seen
+before.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ import httpx
 
 from federation.deliver import DeliveryResult, Scheme, deliver
 from federation.ssrf import UnsafeTarget
+from stgy.domain import durable_jobs
 from stgy.domain.remote_keys import domains_of, host_of
 from stgy.jobs import DELIVER_ACTIVITY, delivery_job_key
 from stgy.logs import quote
 from stgy.services import Services
 from storage import deliveries as deliveries_sql
+from storage.db import Conn
 from storage.deliveries import InstanceHealth, SigningKey
 
 log = logging.getLogger("stgy.delivery")
@@ -39,18 +43,21 @@ class DeliveryFailed(Exception):
         self.error = error
 
 
-async def enqueue_delivery(
-    services: Services, *, sender_id: int, inbox_url: str, activity_id: str, body: bytes
-) -> bool:
-    """Enqueue the delivery of a rendered activity; False when the same one already waits."""
-    return await services.jobs.enqueue(
+async def enqueue_deliveries(
+    conn: Conn, *, sender_id: int, inbox_urls: list[str], activity_id: str, body: bytes
+) -> int:
+    """Record the delivery of a rendered activity to each inbox in the caller's transaction
+    (sent after its commit; stgy/domain/durable_jobs.py); one already waiting is not
+    recorded again. How many were recorded."""
+    text = body.decode()
+    return await durable_jobs.record(
+        conn,
         DELIVER_ACTIVITY,
-        key=delivery_job_key(activity_id, inbox_url),
-        retry_delay=services.config.federation.delivery_retry_delay,
-        sender_id=sender_id,
-        inbox_url=inbox_url,
-        activity_id=activity_id,
-        body=body.decode(),
+        [delivery_job_key(activity_id, inbox) for inbox in inbox_urls],
+        [
+            {"sender_id": sender_id, "inbox_url": inbox, "activity_id": activity_id, "body": text}
+            for inbox in inbox_urls
+        ],
     )
 
 

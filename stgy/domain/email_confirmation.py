@@ -109,7 +109,7 @@ async def resend(services: Services, account_id: int) -> None:
         message = await _mail_confirmation(
             conn, services, user, purpose="confirm_email", email=user.email
         )
-    await mail.enqueue_now(services, message)
+    await mail.enqueue(services, message)
 
 
 def check_token(token: str) -> None:
@@ -173,6 +173,6 @@ async def request_change(services: Services, account_id: int, *, email: str, pas
         template="email_change_notice",
         context={"handle": user.handle, "display_name": user.display_name, "new_email": email},
     )
-    await mail.enqueue_now(services, message)
-    await mail.enqueue_now(services, notice)
+    await mail.enqueue(services, message)
+    await mail.enqueue(services, notice)
     return email

@@ -16,7 +16,7 @@ import orjson
 
 from federation.jsonld import AS_CONTEXT
 from stgy.domain import outbox
-from stgy.domain.delivery import enqueue_delivery
+from stgy.domain.delivery import enqueue_deliveries
 from stgy.services import Services
 from storage import accounts as accounts_sql
 from storage import deliveries as deliveries_sql
@@ -62,10 +62,10 @@ async def _reply(
     if follower.inbox_url is None:
         return
     activity = follow_reply(kind, follower, followee, follow_ap_id, event.id)
-    await enqueue_delivery(
-        services,
+    await enqueue_deliveries(
+        conn,
         sender_id=followee.id,
-        inbox_url=follower.inbox_url,
+        inbox_urls=[follower.inbox_url],
         activity_id=activity["id"],
         body=orjson.dumps(activity),
     )

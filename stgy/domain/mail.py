@@ -2,8 +2,8 @@
 
 A mail is rendered where it is asked for (so its Message-ID is fixed once) and
 handed to the `send_mail` job, which sends it through the configured backend and
-is retried with backoff when the server is unavailable. The job may run before
-the enqueueing transaction commits: it reads nothing that transaction writes.
+is retried with backoff when the server is unavailable. The job is recorded in the
+asking transaction and enqueued after its commit (stgy/domain/durable_jobs.py).
 
 The message travels sealed (Fernet, with a key kept in PostgreSQL): it holds
 tokens, and job arguments end up in Redis, in SAQ's own log lines and dashboard.
@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cryptography.fernet import Fernet, InvalidToken
-from redis.exceptions import RedisError
 
 from stgy.config import Config
-from stgy.domain.errors import RateLimited, Unavailable
+from stgy.domain import durable_jobs
+from stgy.domain.errors import RateLimited
 from stgy.jobs import SEND_MAIL, mail_job_key
 from stgy.logs import quote
 from stgy.mailer import MailRefused, make_backend
@@ -183,20 +183,16 @@ async def _sealer(services: Services, conn: Conn | None = None) -> Fernet:
 
 
 async def enqueue(services: Services, message: EmailMessage, conn: Conn | None = None) -> None:
-    """Queue a mail for the `send_mail` job, sealed (the message text carries any token)."""
+    """Record a mail for the `send_mail` job, sealed (the message text carries any token),
+    in the caller's transaction when given one: it is sent after the commit, once, and
+    kept in PostgreSQL until sent, so losing Redis loses no mail (stgy.domain.durable_jobs)."""
     sealed = (await _sealer(services, conn)).encrypt(message.as_bytes()).decode()
-    await services.jobs.enqueue(
-        SEND_MAIL, key=mail_job_key(str(message["Message-ID"])), sealed=sealed
-    )
-
-
-async def enqueue_now(services: Services, message: EmailMessage) -> None:
-    """`enqueue` from a request: the queue being down is a 503, not a 500."""
-    try:
-        await enqueue(services, message)
-    except (RedisError, OSError) as exc:
-        log.warning("mail_enqueue_failed error=%s", quote(type(exc).__name__))
-        raise Unavailable("mail cannot be sent right now; try again later") from None
+    key = mail_job_key(str(message["Message-ID"]))
+    if conn is None:
+        async with services.pool.acquire() as own:
+            await durable_jobs.record(own, SEND_MAIL, [key], [{"sealed": sealed}])
+    else:
+        await durable_jobs.record(conn, SEND_MAIL, [key], [{"sealed": sealed}])
 
 
 def parse(raw: bytes) -> EmailMessage:

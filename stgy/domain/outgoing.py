@@ -20,7 +20,7 @@ import orjson
 from federation import activities, vocab
 from stgy.domain import outbox
 from stgy.domain.activitypub import announce_of, note
-from stgy.domain.delivery import enqueue_delivery
+from stgy.domain.delivery import enqueue_deliveries
 from stgy.services import Services
 from storage import activitypub as ap_sql
 from storage import deliveries as deliveries_sql
@@ -32,22 +32,24 @@ log = logging.getLogger("stgy.delivery")
 
 
 async def send(
-    services: Services,
+    conn: Conn,
     *,
     sender_id: int,
     activity: dict[str, Any],
     inboxes: Iterable[str],
 ) -> int:
-    """Enqueue one delivery of `activity` per distinct inbox; how many were enqueued."""
-    body = orjson.dumps(activity)
-    count = 0
-    for inbox in sorted(set(inboxes)):
-        await enqueue_delivery(
-            services, sender_id=sender_id, inbox_url=inbox, activity_id=activity["id"], body=body
-        )
-        count += 1
-    log.info("delivery_fan_out activity=%s inboxes=%d", activity["id"], count)
-    return count
+    """Record one delivery of `activity` per distinct inbox in the caller's transaction
+    (sent after its commit); how many inboxes."""
+    inbox_urls = sorted(set(inboxes))
+    await enqueue_deliveries(
+        conn,
+        sender_id=sender_id,
+        inbox_urls=inbox_urls,
+        activity_id=activity["id"],
+        body=orjson.dumps(activity),
+    )
+    log.info("delivery_fan_out activity=%s inboxes=%d", activity["id"], len(inbox_urls))
+    return len(inbox_urls)
 
 
 async def _federated_post(conn: Conn, services: Services, post_id: int) -> PostObject | None:
@@ -94,7 +96,7 @@ async def deliver_created(conn: Conn, event: OutboxEvent, services: Services) ->
     else:
         activity = vocab.render_create(note(services, post))
     await send(
-        services,
+        conn,
         sender_id=post.account.id,
         activity=activity,
         inboxes=await post_inboxes(conn, post),
@@ -110,7 +112,7 @@ async def deliver_updated(conn: Conn, event: OutboxEvent, services: Services) ->
         note(services, post), post.edited_at or post.created_at, event.id
     )
     await send(
-        services,
+        conn,
         sender_id=post.account.id,
         activity=activity,
         inboxes=await post_inboxes(conn, post),
@@ -130,7 +132,7 @@ async def deliver_deleted(conn: Conn, event: OutboxEvent, services: Services) ->
         to, cc = _addressing(services, post)
         activity = activities.delete_object(actor, post.ap_id, to, cc, "Note")
     await send(
-        services,
+        conn,
         sender_id=post.account.id,
         activity=activity,
         inboxes=await post_inboxes(conn, post),

@@ -43,7 +43,8 @@ async def _send_to(
 ) -> None:
     """To the other account's own inbox (Follow, Block and their Undo are meant for it)."""
     inbox = await deliveries_sql.personal_inbox(conn, account_id=other.id)
-    await send(services, sender_id=sender.id, activity=activity, inboxes=[inbox] if inbox else [])
+    inboxes = [inbox] if inbox else []
+    await send(conn, sender_id=sender.id, activity=activity, inboxes=inboxes)
 
 
 # --- likes ----------------------------------------------------------------------------
@@ -74,7 +75,7 @@ async def deliver_like(conn: Conn, event: OutboxEvent, services: Services) -> No
     await inbox_sql.set_like_ap_id(conn, account_id=liker.id, post_id=post_id, ap_id=activity_id)
     activity = activities.like(activity_id, liker.ap_id, object_id, author)
     inboxes = await deliveries_sql.inboxes_of(conn, ap_ids=[author])
-    await send(services, sender_id=liker.id, activity=activity, inboxes=inboxes)
+    await send(conn, sender_id=liker.id, activity=activity, inboxes=inboxes)
 
 
 @outbox.handles("post.unliked")
@@ -87,7 +88,7 @@ async def deliver_unlike(conn: Conn, event: OutboxEvent, services: Services) -> 
     liked = activities.like(activity_id, liker.ap_id, object_id, author)
     activity = activities.undo(liker.ap_id, liked, [author])
     inboxes = await deliveries_sql.inboxes_of(conn, ap_ids=[author])
-    await send(services, sender_id=liker.id, activity=activity, inboxes=inboxes)
+    await send(conn, sender_id=liker.id, activity=activity, inboxes=inboxes)
 
 
 # --- follows --------------------------------------------------------------------------
@@ -174,7 +175,7 @@ async def deliver_profile(conn: Conn, event: OutboxEvent, services: Services) ->
         return
     activity = activities.update_actor(vocab.render_person(person(actor)), event.id)
     inboxes = await deliveries_sql.follower_inboxes(conn, account_id=account.id)
-    await send(services, sender_id=account.id, activity=activity, inboxes=inboxes)
+    await send(conn, sender_id=account.id, activity=activity, inboxes=inboxes)
 
 
 # First: the follows it reads are what the deletion's other handlers remove.
@@ -188,4 +189,4 @@ async def deliver_account_deleted(conn: Conn, event: OutboxEvent, services: Serv
     inboxes = set(await deliveries_sql.follower_inboxes(conn, account_id=account.id))
     inboxes.update(await deliveries_sql.following_inboxes(conn, account_id=account.id))
     activity = activities.delete_actor(account.ap_id)
-    await send(services, sender_id=account.id, activity=activity, inboxes=inboxes)
+    await send(conn, sender_id=account.id, activity=activity, inboxes=inboxes)

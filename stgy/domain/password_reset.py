@@ -60,7 +60,7 @@ async def request_reset(services: Services, *, login: str, ip: str) -> None:
             "minutes": int(mail.LIFETIMES["reset_password"].total_seconds() // 60),
         },
     )
-    await mail.enqueue_now(services, message)
+    await mail.enqueue(services, message)
 
 
 async def reset(services: Services, *, token: str, new_password: str) -> None:

@@ -1,6 +1,7 @@
 """The outbox relay: a worker's task that enqueues events the request path only recorded.
 
 Most events are enqueued by the request that recorded them, right after its commit.
+Durable jobs (deliveries and mails, stgy/domain/durable_jobs.py) always come this way.
 Events from the inbox are not: the inbox answers a flood of POSTs from other servers,
 and a Redis enqueue per activity was an eighth of its time. It writes the event with
 `enqueued_at` NULL and a NOTIFY (storage.inbox.take_activity); every worker LISTENs,
@@ -18,7 +19,7 @@ import logging
 
 import asyncpg
 
-from stgy.domain import outbox
+from stgy.domain import durable_jobs, outbox
 from stgy.services import Services
 from storage import outbox as outbox_sql
 
@@ -43,7 +44,7 @@ class OutboxRelay:
         self._task: asyncio.Task[None] | None = None
 
     async def relay_waiting(self) -> int:
-        """Enqueue every event waiting for the relay; how many."""
+        """Enqueue every event and durable job waiting for the relay; how many."""
         total = 0
         while True:
             async with self.services.pool.acquire() as conn:
@@ -52,6 +53,7 @@ class OutboxRelay:
             total += len(ids)
             if len(ids) < BATCH:
                 break
+        total += await durable_jobs.relay_waiting(self.services)
         self.relayed += total
         return total
 

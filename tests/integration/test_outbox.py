@@ -10,6 +10,7 @@ from saq import Worker
 from stgy.domain import outbox
 from stgy.jobs import HANDLE_OUTBOX_EVENT, outbox_job_key
 from stgy.services import Services
+from storage import durable_jobs as durable_sql
 from storage import outbox as outbox_sql
 from storage.db import Conn
 from storage.outbox import OutboxEvent
@@ -46,6 +47,7 @@ async def effects(services: Services) -> Any:
         )
         await conn.execute("TRUNCATE outbox_test_effects")
         await conn.execute("DELETE FROM outbox_events")
+        await conn.execute("DELETE FROM durable_jobs")
     # Jobs other tests left waiting (retries, scheduled attempts) would skew the counts.
     await forget_queue(services)
     return None
@@ -62,6 +64,7 @@ async def drain(services: Services) -> None:
         await worker.start()
         async with services.pool.acquire() as conn:
             unrelayed = await outbox_sql.count_unrelayed(conn)
+            unrelayed += await durable_sql.count_unrelayed(conn)
         if not unrelayed and not await services.jobs.depth():
             return
     raise AssertionError("the queue never emptied")
