@@ -62,7 +62,7 @@ class JobQueue:
 
 
 def queue_name(config: Config) -> str:
-    return f"{config.redis.queue_prefix}:jobs"
+    return f"{config.namespace}:jobs"
 
 
 def make_redis(config: Config) -> aioredis.Redis:
@@ -75,7 +75,7 @@ def make_http_client(config: Config) -> httpx.AsyncClient:
     """The client for other servers: every connection goes through the SSRF guard,
     which checks the addresses a name resolves to when it connects."""
     return httpx.AsyncClient(
-        transport=GuardedTransport(allow_private=config.federation.allow_private_addresses),
+        transport=GuardedTransport(allow_private=config.address_scope),
         timeout=httpx.Timeout(10.0, connect=5.0),
         headers={"User-Agent": f"stgy/{__version__} (+{config.instance.base_url}/)"},
         follow_redirects=False,
@@ -93,7 +93,7 @@ def make_blob_store(config: Config) -> BlobStore:
             secret_key=storage.s3_secret_key,
             public_url=storage.s3_public_url,
         )
-    return LocalBlobStore(config.path(storage.path), config.instance.base_url)
+    return LocalBlobStore(config.media_path, config.instance.base_url)
 
 
 @dataclass
