@@ -64,6 +64,13 @@ def _note_legacy_media(config: Config) -> None:
         )
 
 
+def _claim_namespace(config: Config) -> None:
+    """Refuse to start (a config error) when another instance holds our Redis namespace."""
+    from stgy.namespace_claim import claim_at_start
+
+    asyncio.run(claim_at_start(config))
+
+
 # --- commands ---------------------------------------------------------------
 
 
@@ -77,6 +84,7 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
 
     from stgy.serving import hypercorn_config
 
+    _claim_namespace(config)
     _note_legacy_media(config)
     _share_metrics(config, fresh=True)
     return int(run(hypercorn_config(config, "stgy.app:create_app()", args.bind)))
@@ -98,6 +106,7 @@ def cmd_worker(config: Config, args: argparse.Namespace) -> int:
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
     from stgy.supervisor import supervise
 
+    _claim_namespace(config)
     if not args.no_migrate:
         _migrate(config)
     _share_metrics(config, fresh=True)

@@ -17,6 +17,7 @@ from federation.ssrf import GuardedTransport
 from stgy import __version__
 from stgy.config import Config
 from stgy.jobs import JOBS
+from stgy.namespace_claim import NamespaceClaim
 from stgy.page_cache import RenderingCache
 from storage import db
 from storage.blobs import BlobStore, LocalBlobStore, S3BlobStore
@@ -105,16 +106,30 @@ class Services:
     jobs: JobQueue
     blobs: BlobStore
     renderings: RenderingCache  # this process's copies of post and account renderings
+    claim: NamespaceClaim  # this instance's hold on its Redis namespace
 
     @classmethod
     async def start(cls, config: Config) -> Services:
-        pool = await db.create_pool(
-            config.database.url,
-            min_size=config.database.pool_min,
-            max_size=config.database.pool_max,
-            command_timeout=config.database.command_timeout,
-        )
+        """Connect everything; NamespaceTaken (a ConfigError) when another instance's
+        database holds the Redis namespace."""
         redis = make_redis(config)
+        claim = NamespaceClaim(redis, config)
+        try:
+            await claim.start()
+        except BaseException:
+            await redis.aclose()
+            raise
+        try:
+            pool = await db.create_pool(
+                config.database.url,
+                min_size=config.database.pool_min,
+                max_size=config.database.pool_max,
+                command_timeout=config.database.command_timeout,
+            )
+        except BaseException:
+            await claim.stop()
+            await redis.aclose()
+            raise
         queue = RedisQueue(redis, name=queue_name(config))
         return cls(
             config,
@@ -124,9 +139,11 @@ class Services:
             JobQueue(queue),
             make_blob_store(config),
             RenderingCache(config.server.rendering_cache_mb * 1024 * 1024),
+            claim,
         )
 
     async def close(self) -> None:
+        await self.claim.stop()
         await self.http.aclose()
         await self.blobs.close()
         try:
