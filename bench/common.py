@@ -96,7 +96,8 @@ def bench_config(
     values: dict[str, str] = {
         "DATABASE_URL": _with_database(database_url, database),
         "REDIS_URL": redis_url,
-        "STGY_REDIS_QUEUE_PREFIX": QUEUE_PREFIX,
+        # One per database: an instance refuses a namespace another database holds.
+        "STGY_REDIS_QUEUE_PREFIX": f"{QUEUE_PREFIX}-{database}",
         "STGY_SERVER_BIND": f"127.0.0.1:{free_port()}",
         # Absolute, and apart from the dev instance's: `stgy serve` empties this folder.
         "STGY_SERVER_METRICS_DIR": str(VAR_DIR / "metrics"),

@@ -15,7 +15,7 @@ from typing import Literal
 import httpx
 
 from federation import rfc9421, signatures
-from federation.ssrf import Resolver, UnsafeTarget, check_url
+from federation.ssrf import AllowPrivate, Resolver, UnsafeTarget, check_url
 
 __all__ = ["ACTIVITY_JSON", "MAX_ANSWER", "DeliveryResult", "Scheme", "classify", "deliver"]
 
@@ -55,7 +55,7 @@ async def deliver(
     key_id: str,
     private_key_pem: str,
     scheme: Scheme,
-    allow_private: bool,
+    allow_private: AllowPrivate,
     timeout: float = 10.0,
     shared_inbox: bool = False,
     resolver: Resolver | None = None,

@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import httpx
 
 from federation import signatures
-from federation.ssrf import Resolver, UnsafeTarget, check_url
+from federation.ssrf import AllowPrivate, Resolver, UnsafeTarget, check_url
 
 __all__ = [
     "ACCEPT",
@@ -99,7 +99,7 @@ async def fetch_json(
     url: str,
     *,
     signer: Signer | None,
-    allow_private: bool,
+    allow_private: AllowPrivate,
     max_bytes: int = 1_000_000,
     timeout: float = 10.0,
     accept: str = ACCEPT,
@@ -125,7 +125,7 @@ async def _fetch(
     client: httpx.AsyncClient,
     url: str,
     signer: Signer | None,
-    allow_private: bool,
+    allow_private: AllowPrivate,
     max_bytes: int,
     timeout: float,
     accept: str,
@@ -151,7 +151,7 @@ async def get_guarded(
     *,
     accept: str,
     signer: Signer | None,
-    allow_private: bool,
+    allow_private: AllowPrivate,
     max_bytes: int,
     timeout: float,
     content_types: frozenset[str] | None,
@@ -277,7 +277,7 @@ async def fetch_actor(
     url: str,
     *,
     signer: Signer | None,
-    allow_private: bool,
+    allow_private: AllowPrivate,
     max_bytes: int = 1_000_000,
     timeout: float = 10.0,
     resolver: Resolver | None = None,

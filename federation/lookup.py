@@ -16,7 +16,7 @@ from urllib.parse import quote
 import httpx
 
 from federation.fetch import FetchError, get_guarded
-from federation.ssrf import Resolver
+from federation.ssrf import AddressScope, AllowPrivate, Resolver, scope_of
 from federation.webfinger import RemoteJrd, WebFingerError, parse_jrd
 
 __all__ = ["JRD_ACCEPT", "lookup_scheme", "webfinger", "webfinger_url"]
@@ -25,12 +25,12 @@ JRD_ACCEPT = "application/jrd+json, application/json"
 _JRD_TYPES = frozenset({"application/jrd+json", "application/json"})
 
 
-def lookup_scheme(host: str, *, allow_private: bool) -> str:
-    """https, except for localhost and loopback hosts where private addresses are allowed
-    (tests and development), which speak plain http as our own instance does there."""
+def lookup_scheme(host: str, *, allow_private: AllowPrivate) -> str:
+    """https, except for localhost and loopback hosts where loopback may be reached
+    (development, tests), which speak plain http as our own instance does there."""
     name = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0][1:]
     name = name.lower()
-    if not allow_private:
+    if scope_of(allow_private) is AddressScope.PUBLIC:
         return "https"
     if name == "localhost" or name.endswith(".localhost"):
         return "http"
@@ -50,7 +50,7 @@ async def webfinger(
     user: str,
     host: str,
     *,
-    allow_private: bool,
+    allow_private: AllowPrivate,
     max_bytes: int = 100_000,
     timeout: float = 10.0,
     resolver: Resolver | None = None,
@@ -72,7 +72,7 @@ async def webfinger(
 async def _get_jrd(
     client: httpx.AsyncClient,
     url: str,
-    allow_private: bool,
+    allow_private: AllowPrivate,
     max_bytes: int,
     timeout: float,
     resolver: Resolver | None,

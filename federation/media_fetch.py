@@ -10,7 +10,7 @@ import asyncio
 import httpx
 
 from federation.fetch import FetchError, get_guarded
-from federation.ssrf import Resolver
+from federation.ssrf import AllowPrivate, Resolver
 
 ACCEPT_IMAGES = "image/avif, image/webp, image/png, image/jpeg, image/gif;q=0.9, */*;q=0.1"
 
@@ -19,7 +19,7 @@ async def fetch_media(
     client: httpx.AsyncClient,
     url: str,
     *,
-    allow_private: bool,
+    allow_private: AllowPrivate,
     max_bytes: int,
     timeout: float = 20.0,
     resolver: Resolver | None = None,
@@ -36,7 +36,7 @@ async def fetch_media(
 async def _fetch(
     client: httpx.AsyncClient,
     url: str,
-    allow_private: bool,
+    allow_private: AllowPrivate,
     max_bytes: int,
     timeout: float,
     resolver: Resolver | None,

@@ -5,11 +5,17 @@ its host resolves to. `GuardedTransport` repeats the address check inside the
 connection itself and connects to the address it vetted, so a name that
 resolves to a public address for the check and to a private one a moment later
 (DNS rebinding) cannot slip through.
+
+How far a caller may reach is an `AddressScope` (or, as before it existed, a bool:
+True for PRIVATE, False for PUBLIC): public addresses only; those and loopback (an
+instance on localhost federating with its neighbours on the same machine); or
+every address (tests, private networks).
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import ipaddress
 import socket
 import typing
@@ -21,6 +27,8 @@ import httpcore
 import httpx
 
 __all__ = [
+    "AddressScope",
+    "AllowPrivate",
     "GuardedBackend",
     "GuardedTransport",
     "IPAddress",
@@ -31,6 +39,7 @@ __all__ = [
     "check_address",
     "check_url",
     "resolve_host",
+    "scope_of",
 ]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -39,6 +48,30 @@ Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
 
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 _NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
+
+
+class AddressScope(enum.Enum):
+    """Which addresses a request may reach."""
+
+    PUBLIC = "public"  # globally routable ones, over https
+    LOOPBACK = "loopback"  # those, and loopback hosts over http or https
+    PRIVATE = "private"  # any, over http or https
+
+
+AllowPrivate = bool | AddressScope
+"""An AddressScope, or a bool: True is PRIVATE, False is PUBLIC."""
+
+
+def scope_of(allow_private: AllowPrivate) -> AddressScope:
+    if isinstance(allow_private, AddressScope):
+        return allow_private
+    return AddressScope.PRIVATE if allow_private else AddressScope.PUBLIC
+
+
+def _is_loopback(address: IPAddress) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
 
 
 class UnsafeTarget(Exception):
@@ -61,14 +94,16 @@ class ResolvedTarget:
 
 
 async def check_url(
-    url: str, *, allow_private: bool, resolver: Resolver | None = None
+    url: str, *, allow_private: AllowPrivate, resolver: Resolver | None = None
 ) -> ResolvedTarget:
     """Vet a URL we are about to request; UnsafeTarget naming the reason if we must not.
 
-    Only https, or http as well when `allow_private` (tests, development); no
-    userinfo; any port. The host is resolved and refused when any of its
-    addresses is not globally routable (see check_address), unless `allow_private`.
+    Only https; http as well to any host under PRIVATE, and to a host whose every
+    address is loopback under LOOPBACK (an instance on localhost speaks plain http).
+    No userinfo; any port. The host is resolved and refused when any of its addresses
+    is outside the scope (not globally routable, see check_address, under PUBLIC).
     """
+    scope = scope_of(allow_private)
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -77,7 +112,7 @@ async def check_url(
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         raise UnsafeTarget(f"scheme {scheme or '(none)'} not allowed")
-    if scheme == "http" and not allow_private:
+    if scheme == "http" and scope is AddressScope.PUBLIC:
         raise UnsafeTarget("plain http not allowed")
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
         raise UnsafeTarget("userinfo in URL not allowed")
@@ -86,14 +121,18 @@ async def check_url(
         raise UnsafeTarget("URL has no host")
     if port is None:
         port = 443 if scheme == "https" else 80
-    addresses = await resolve_host(host, port, allow_private=allow_private, resolver=resolver)
+    addresses = await resolve_host(host, port, allow_private=scope, resolver=resolver)
+    if scheme == "http" and scope is AddressScope.LOOPBACK:
+        if not all(_is_loopback(address) for address in addresses):
+            raise UnsafeTarget("plain http not allowed (only to loopback hosts)")
     return ResolvedTarget(url, scheme, host, port, addresses)
 
 
 async def resolve_host(
-    host: str, port: int, *, allow_private: bool, resolver: Resolver | None = None
+    host: str, port: int, *, allow_private: AllowPrivate, resolver: Resolver | None = None
 ) -> tuple[IPAddress, ...]:
     """The addresses `host` resolves to, every one of them vetted; UnsafeTarget otherwise."""
+    scope = scope_of(allow_private)
     try:
         literal: IPAddress | None = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
@@ -111,7 +150,10 @@ async def resolve_host(
             address = ipaddress.ip_address(text.split("%", 1)[0])
         except ValueError as error:
             raise UnsafeTarget(f"{host} resolves to {text!r}, not an address") from error
-        if not allow_private:
+        allowed = scope is AddressScope.PRIVATE or (
+            scope is AddressScope.LOOPBACK and _is_loopback(address)
+        )
+        if not allowed:
             problem = check_address(address)
             if problem is not None:
                 raise UnsafeTarget(f"{host} resolves to {address}, {problem}")
@@ -171,7 +213,7 @@ def _plain_problem(address: IPAddress) -> str | None:
 
 async def _system_resolver(host: str, port: int) -> list[str]:
     # RFC 6761 6.3: localhost names are loopback whatever DNS says (many resolvers
-    # agree, glibc does not); the guard still refuses them unless private is allowed.
+    # agree, glibc does not); the guard still refuses them under AddressScope.PUBLIC.
     name = host.lower().rstrip(".")
     if name == "localhost" or name.endswith(".localhost"):
         return ["127.0.0.1", "::1"]
@@ -189,11 +231,11 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     def __init__(
         self,
         *,
-        allow_private: bool,
+        allow_private: AllowPrivate,
         resolver: Resolver | None = None,
         inner: httpcore.AsyncNetworkBackend | None = None,
     ) -> None:
-        self._allow_private = allow_private
+        self._allow_private = scope_of(allow_private)
         self._resolver = resolver
         self._inner = inner or httpcore.AnyIOBackend()
 
@@ -243,7 +285,7 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
     def __init__(
         self,
         *,
-        allow_private: bool,
+        allow_private: AllowPrivate,
         resolver: Resolver | None = None,
         verify: bool | str = True,
         limits: httpx.Limits = DEFAULT_LIMITS,

@@ -44,11 +44,31 @@ def _share_metrics(config: Config, *, fresh: bool) -> None:
     """Point prometheus_client at a folder shared by our processes (read at its import)."""
     if os.environ.get(MULTIPROC_ENV):
         return
-    folder = config.path(config.server.metrics_dir)
+    folder = config.metrics_path
     if fresh and folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)
     os.environ[MULTIPROC_ENV] = str(folder)
+
+
+def _note_legacy_media(config: Config) -> None:
+    """Media once lived in `.var/media` by default; say where it goes now, once it matters."""
+    legacy = config.root / ".var" / "media"
+    if config.storage.backend != "local" or config.storage.path or not legacy.is_dir():
+        return
+    if not config.media_path.exists():
+        print(
+            f"stgy: note: media is now kept in {config.media_path}; if {legacy} holds this "
+            f"instance's media, move it there (mv {legacy} {config.media_path})",
+            file=sys.stderr,
+        )
+
+
+def _claim_namespace(config: Config) -> None:
+    """Refuse to start (a config error) when another instance holds our Redis namespace."""
+    from stgy.namespace_claim import claim_at_start
+
+    asyncio.run(claim_at_start(config))
 
 
 # --- commands ---------------------------------------------------------------
@@ -64,6 +84,8 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
 
     from stgy.serving import hypercorn_config
 
+    _claim_namespace(config)
+    _note_legacy_media(config)
     _share_metrics(config, fresh=True)
     return int(run(hypercorn_config(config, "stgy.app:create_app()", args.bind)))
 
@@ -84,6 +106,7 @@ def cmd_worker(config: Config, args: argparse.Namespace) -> int:
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
     from stgy.supervisor import supervise
 
+    _claim_namespace(config)
     if not args.no_migrate:
         _migrate(config)
     _share_metrics(config, fresh=True)
@@ -94,6 +117,7 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
     from stgy.devservices import postgres_answers, redact, redis_answers
 
     print(f"config: ok ({config.source}; domain {config.instance.domain})")
+    print(f"namespace: {config.namespace} (Redis keys; {config.var_dir} for paths left empty)")
     ok = True
     for label, url, answers in (
         ("postgresql", config.database.url, postgres_answers),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import ipaddress
 import os
 import re
@@ -11,10 +12,15 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+
+if TYPE_CHECKING:
+    from federation.ssrf import AddressScope
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "instance.toml"
+# Where an instance keeps its files when their paths are left empty: `.var/<namespace>/`.
+VAR_DIR = ".var"
 
 
 class ConfigError(Exception):
@@ -69,6 +75,15 @@ def _email(value: Any) -> str | None:
     return None
 
 
+_NAMESPACE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
+
+
+def _namespace(value: Any) -> str | None:
+    if not _NAMESPACE_RE.match(value):
+        return f"must be at most 100 letters, digits, '.', '_', ':' or '-' (got {value!r})"
+    return None
+
+
 def _opt(check: Callable[[Any], str | None]) -> Callable[[Any], str | None]:
     """Allow the empty string (unset) or a value passing `check`."""
     return lambda value: None if value == "" else check(value)
@@ -116,7 +131,9 @@ class ServerConfig:
     bind: str = _key("127.0.0.1:8000", _bind)
     workers: int = _key(1, _at_least(1))
     worker_class: str = _key("uvloop", _one_of("uvloop", "asyncio"))
-    metrics_dir: str = _key(".var/metrics")
+    # Empty: `.var/<namespace>/metrics`, apart from every other instance's (`stgy serve`
+    # empties this folder when it starts).
+    metrics_dir: str = _key("")
     # Memory per process for post and account renderings (stgy/page_cache.py); 0: none.
     rendering_cache_mb: int = _key(32, _at_least(0))
 
@@ -141,13 +158,15 @@ class DatabaseConfig:
 @dataclass(frozen=True)
 class RedisConfig:
     url: str = _key("redis://127.0.0.1:6379/0", _url("redis", "rediss", "unix"))
-    queue_prefix: str = _key("stgy")
+    # Prefix of every key we write (jobs, rate counters, caches, streaming channels).
+    # Empty: the instance's own, `stgy-<database>-<domain>` (see Config.namespace).
+    queue_prefix: str = _key("", _opt(_namespace))
 
 
 @dataclass(frozen=True)
 class StorageConfig:
     backend: str = _key("local", _one_of("local", "s3"))
-    path: str = _key(".var/media")
+    path: str = _key("")  # empty: `.var/<namespace>/media`
     s3_bucket: str = _key("")
     s3_endpoint_url: str = _key("", _opt(_url("http", "https")))
     s3_region: str = _key("")
@@ -159,7 +178,7 @@ class StorageConfig:
 @dataclass(frozen=True)
 class MailConfig:
     backend: str = _key("spool", _one_of("spool", "smtp"))
-    spool_path: str = _key(".var/mail")
+    spool_path: str = _key("")  # empty: `.var/<namespace>/mail`
     from_address: str = _key("stgy@localhost", _email)
     smtp_host: str = _key("localhost")
     smtp_port: int = _key(587, _at_least(1))
@@ -181,7 +200,11 @@ class MailConfig:
 class FederationConfig:
     enabled: bool = _key(True)
     authorized_fetch: bool = _key(False)
-    allow_private_addresses: bool = _key(False)
+    # True: fetches and deliveries may reach private and loopback addresses (tests,
+    # private networks). False: public addresses only. None ("auto", the default):
+    # loopback as well when the instance's own domain is local-only (localhost), so
+    # two instances on one machine federate; never for a public domain.
+    allow_private_addresses: bool | None = _key(None)
     # Seconds before a failed delivery's first retry (each later wait doubles, to 6 h).
     delivery_retry_delay: float = _key(60.0, _at_least(0.1))
     # An instance failing every delivery this long is skipped until it answers again.
@@ -242,10 +265,66 @@ class Config:
         p = Path(relative)
         return p if p.is_absolute() else self.root / p
 
+    # Derived values are cached (some are asked per request); cached_property writes
+    # past the frozen __setattr__, and `replace` makes a new Config with a fresh cache.
+    @functools.cached_property
+    def namespace(self) -> str:
+        """This instance's name where instances may share a place: the prefix of every
+        Redis key it writes and its folder under `.var/`. `redis.queue_prefix` when set;
+        else derived from the database name and the domain, so two instances on one
+        machine (which must have databases of their own) never share it."""
+        if self.redis.queue_prefix:
+            return self.redis.queue_prefix
+        return derive_namespace(self.database.url, self.instance.domain)
+
+    @property
+    def var_dir(self) -> Path:
+        """The folder of this instance's files whose paths are left empty."""
+        return self.root / VAR_DIR / self.namespace
+
+    @property
+    def metrics_path(self) -> Path:
+        metrics_dir = self.server.metrics_dir
+        return self.path(metrics_dir) if metrics_dir else self.var_dir / "metrics"
+
+    @property
+    def media_path(self) -> Path:
+        return self.path(self.storage.path) if self.storage.path else self.var_dir / "media"
+
+    @property
+    def mail_spool_path(self) -> Path:
+        spool = self.mail.spool_path
+        return self.path(spool) if spool else self.var_dir / "mail"
+
+    @functools.cached_property
+    def address_scope(self) -> AddressScope:
+        """Which addresses fetches and deliveries may reach (see
+        FederationConfig.allow_private_addresses)."""
+        from federation.ssrf import AddressScope
+
+        allowed = self.federation.allow_private_addresses
+        if allowed is None:
+            local = self.instance.is_local_only
+            return AddressScope.LOOPBACK if local else AddressScope.PUBLIC
+        return AddressScope.PRIVATE if allowed else AddressScope.PUBLIC
+
     def replace(self, section: str, **values: Any) -> Config:
         """A copy with some keys of one section changed (tests and tools)."""
         current = getattr(self, section)
         return dataclasses.replace(self, **{section: dataclasses.replace(current, **values)})
+
+
+def derive_namespace(database_url: str, domain: str) -> str:
+    """`stgy-<database name>-<domain>` with every run of other characters than letters,
+    digits, `.`, `_` and `-` made one `-` (`stgy-stgy2-localhost-8001`); a long one
+    is cut and ends with a hash of the whole."""
+    database = unquote(urlsplit(database_url).path.lstrip("/")) or "postgres"
+    whole = f"stgy-{database}-{domain.lower()}"
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", whole)
+    if len(safe) > 100:
+        digest = hashlib.sha256(whole.encode()).hexdigest()[:8]
+        safe = f"{safe[:91]}-{digest}"
+    return safe
 
 
 SECTIONS: dict[str, type[Any]] = {
@@ -255,6 +334,19 @@ SECTIONS: dict[str, type[Any]] = {
 }
 
 _TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool}
+# A key that is true, false or "auto" (None: decided from other keys).
+_AUTO_BOOL = "bool | None"
+
+
+def _auto_bool(value: Any, where: str, *, from_env: bool) -> bool | None:
+    if value == "auto" or from_env and value == "":
+        return None
+    if from_env:
+        parsed: bool = _parse_env(value, bool, where)
+        return parsed
+    if isinstance(value, bool):
+        return value
+    raise ConfigError(f'{where}: must be true, false or "auto" (got {value!r})')
 
 
 def _parse_env(raw: str, kind: type, where: str) -> Any:
@@ -312,14 +404,20 @@ def load_config(
                 raise ConfigError(f"{file}: unknown key {name}.{key}")
         values: dict[str, Any] = {}
         for key, f in fields.items():
-            kind = _TYPES[str(f.type)]
+            type_name = str(f.type)
             env_name = f"STGY_{name}_{key}".upper()
             where = f"{file}: {name}.{key}"
             if env_name in env:
                 where = f"{env_name} (overrides {name}.{key})"
-                value = _parse_env(env[env_name], kind, where)
+                if type_name == _AUTO_BOOL:
+                    value = _auto_bool(env[env_name].strip().lower(), where, from_env=True)
+                else:
+                    value = _parse_env(env[env_name], _TYPES[type_name], where)
             elif key in given:
-                value = _coerce(given[key], kind, where)
+                if type_name == _AUTO_BOOL:
+                    value = _auto_bool(given[key], where, from_env=False)
+                else:
+                    value = _coerce(given[key], _TYPES[type_name], where)
             else:
                 continue
             check = f.metadata.get("check")

@@ -106,4 +106,4 @@ def make_backend(config: Config) -> MailBackend:
     mail = config.mail
     if mail.backend == "smtp":
         return SmtpBackend(mail, config.path(mail.smtp_ca_file) if mail.smtp_ca_file else None)
-    return SpoolBackend(config.path(mail.spool_path))
+    return SpoolBackend(config.mail_spool_path)

@@ -17,6 +17,7 @@ from federation.ssrf import GuardedTransport
 from stgy import __version__
 from stgy.config import Config
 from stgy.jobs import JOBS
+from stgy.namespace_claim import NamespaceClaim
 from stgy.page_cache import RenderingCache
 from storage import db
 from storage.blobs import BlobStore, LocalBlobStore, S3BlobStore
@@ -73,7 +74,7 @@ class JobQueue:
 
 
 def queue_name(config: Config) -> str:
-    return f"{config.redis.queue_prefix}:jobs"
+    return f"{config.namespace}:jobs"
 
 
 def make_redis(config: Config) -> aioredis.Redis:
@@ -86,7 +87,7 @@ def make_http_client(config: Config) -> httpx.AsyncClient:
     """The client for other servers: every connection goes through the SSRF guard,
     which checks the addresses a name resolves to when it connects."""
     return httpx.AsyncClient(
-        transport=GuardedTransport(allow_private=config.federation.allow_private_addresses),
+        transport=GuardedTransport(allow_private=config.address_scope),
         timeout=httpx.Timeout(10.0, connect=5.0),
         headers={"User-Agent": f"stgy/{__version__} (+{config.instance.base_url}/)"},
         follow_redirects=False,
@@ -104,7 +105,7 @@ def make_blob_store(config: Config) -> BlobStore:
             secret_key=storage.s3_secret_key,
             public_url=storage.s3_public_url,
         )
-    return LocalBlobStore(config.path(storage.path), config.instance.base_url)
+    return LocalBlobStore(config.media_path, config.instance.base_url)
 
 
 @dataclass
@@ -116,16 +117,30 @@ class Services:
     jobs: JobQueue
     blobs: BlobStore
     renderings: RenderingCache  # this process's copies of post and account renderings
+    claim: NamespaceClaim  # this instance's hold on its Redis namespace
 
     @classmethod
     async def start(cls, config: Config) -> Services:
-        pool = await db.create_pool(
-            config.database.url,
-            min_size=config.database.pool_min,
-            max_size=config.database.pool_max,
-            command_timeout=config.database.command_timeout,
-        )
+        """Connect everything; NamespaceTaken (a ConfigError) when another instance's
+        database holds the Redis namespace."""
         redis = make_redis(config)
+        claim = NamespaceClaim(redis, config)
+        try:
+            await claim.start()
+        except BaseException:
+            await redis.aclose()
+            raise
+        try:
+            pool = await db.create_pool(
+                config.database.url,
+                min_size=config.database.pool_min,
+                max_size=config.database.pool_max,
+                command_timeout=config.database.command_timeout,
+            )
+        except BaseException:
+            await claim.stop()
+            await redis.aclose()
+            raise
         queue = RedisQueue(redis, name=queue_name(config))
         return cls(
             config,
@@ -135,9 +150,11 @@ class Services:
             JobQueue(queue),
             make_blob_store(config),
             RenderingCache(config.server.rendering_cache_mb * 1024 * 1024),
+            claim,
         )
 
     async def close(self) -> None:
+        await self.claim.stop()
         await self.http.aclose()
         await self.blobs.close()
         try:

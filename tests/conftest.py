@@ -45,6 +45,9 @@ def config_env(database_url: str, tmp: Path, queue: str = "main", **extra: str) 
         "STGY_STORAGE_PATH": str(tmp / "media"),
         "STGY_MAIL_SPOOL_PATH": str(tmp / "mail"),
         "STGY_SERVER_METRICS_DIR": str(tmp / "metrics"),
+        # The guard fully on: with the default ("auto") a localhost domain, as here,
+        # would let fetches reach loopback; tests that want that say so.
+        "STGY_FEDERATION_ALLOW_PRIVATE_ADDRESSES": "false",
         "STGY_DATABASE_POOL_MIN": "1",
         "STGY_DATABASE_POOL_MAX": "5",
         "STGY_WORKER_SWEEP_INTERVAL": "1",

@@ -92,7 +92,7 @@ async def delete_user(services: Services, handle: str) -> None:
 async def reset_cache(services: Services) -> int:
     """Drop the rendered posts and profiles timeline pages are made of (PostgreSQL) and
     the rate counters (Redis); never the job queue."""
-    prefix = services.config.redis.queue_prefix
+    prefix = services.config.namespace
     dropped = await renderings.drop_all(services)
     dropped += await cache.drop_prefix(services.redis, prefix=f"{prefix}:rate:")
     return dropped

@@ -88,7 +88,7 @@ def _issue(key: str, issuer: str, account_id: int, session_id: int) -> Token:
 
 
 def _failure_keys(services: Services, login: str, ip: str) -> list[str]:
-    prefix = f"{services.config.redis.queue_prefix}:rate:login"
+    prefix = f"{services.config.namespace}:rate:login"
     return [f"{prefix}:ip:{ip}", f"{prefix}:account:{login.lower()}"]
 
 

@@ -100,7 +100,7 @@ async def deliver_activity(
         key_id=key.key_id,
         private_key_pem=key.private_key_pem,
         scheme=scheme,
-        allow_private=services.config.federation.allow_private_addresses,
+        allow_private=services.config.address_scope,
         timeout=REQUEST_TIMEOUT,
     )
     await _record(services, domain, result, health)

@@ -71,7 +71,7 @@ USAGE_CACHE_SECONDS = 600
 
 
 def usage_cache_key(services: Services) -> str:
-    return f"{services.config.redis.queue_prefix}:cache:nodeinfo-usage"
+    return f"{services.config.namespace}:cache:nodeinfo-usage"
 
 
 async def _counts(services: Services) -> ap_sql.InstanceCounts:

@@ -144,7 +144,7 @@ def expiry(purpose: str) -> datetime:
 
 async def count_mail(services: Services, keys: list[str], limit: int) -> None:
     """Count one mail against each `keys` counter (an hour each); over `limit` is 429."""
-    prefix = f"{services.config.redis.queue_prefix}:rate:mail"
+    prefix = f"{services.config.namespace}:rate:mail"
     counts = await cache.count_hits(
         services.redis, keys=[f"{prefix}:{key}" for key in keys], window_seconds=3600
     )

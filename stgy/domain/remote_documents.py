@@ -56,7 +56,7 @@ class Fetcher:
                 self.services.http,
                 url,
                 signer=await signer(self.services),
-                allow_private=self.services.config.federation.allow_private_addresses,
+                allow_private=self.services.config.address_scope,
             )
         except fetch.FetchError as exc:
             log.info("fetch_failed url=%s reason=%s", quote(url), quote(str(exc)))

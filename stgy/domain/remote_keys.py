@@ -132,7 +132,7 @@ async def refresh_actor(services: Services, key_id: str) -> str | None:
             services.http,
             actor_url,
             signer=fetch.Signer(key.key_id, key.private_pem),
-            allow_private=services.config.federation.allow_private_addresses,
+            allow_private=services.config.address_scope,
         )
     except fetch.FetchError as exc:
         log.info("actor_fetch_failed key=%s reason=%r", key_id, exc.reason)

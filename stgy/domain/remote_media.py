@@ -75,7 +75,7 @@ async def cache(services: Services, media_id: int) -> str:
         data = await fetch_media(
             services.http,
             media.remote_url,
-            allow_private=services.config.federation.allow_private_addresses,
+            allow_private=services.config.address_scope,
             max_bytes=services.config.media.remote_max_bytes,
         )
     except FetchError as exc:

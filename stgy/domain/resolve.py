@@ -84,7 +84,7 @@ async def find_account(services: Services, acct: str, *, client: str | None) -> 
             services.http,
             user,
             host,
-            allow_private=services.config.federation.allow_private_addresses,
+            allow_private=services.config.address_scope,
         )
     except fetch.FetchError as exc:
         log.info("webfinger_failed acct=%s reason=%s", quote(f"{user}@{host}"), quote(exc.reason))
@@ -140,7 +140,7 @@ async def fetch_actor_account(
             services.http,
             url,
             signer=await signer(services),
-            allow_private=services.config.federation.allow_private_addresses,
+            allow_private=services.config.address_scope,
         )
     except fetch.FetchError as exc:
         log.info("actor_fetch_failed url=%s reason=%s", quote(url), quote(exc.reason))

@@ -54,7 +54,7 @@ StreamItem = Keepalive | NotificationEvent | UpdateEvent
 
 def user_channel(config: Config, account_id: int) -> str:
     # Prefixed like the queue, so two instances (or test runs) on one Redis never mix.
-    return f"{config.redis.queue_prefix}:stream:user:{account_id}"
+    return f"{config.namespace}:stream:user:{account_id}"
 
 
 async def publish(services: Services, messages: list[tuple[int, dict[str, Any]]]) -> None:

@@ -9,7 +9,9 @@ from collections.abc import Sequence
 import httpx
 import pytest
 
+from federation.lookup import lookup_scheme
 from federation.ssrf import (
+    AddressScope,
     GuardedTransport,
     ResolvedTarget,
     UnsafeTarget,
@@ -178,3 +180,100 @@ async def test_guarded_transport_dials_the_vetted_address_with_the_original_host
     assert response.status_code == 204
     assert resolver.asked == [("stgy.test", port)]
     assert f"host: stgy.test:{port}\r\n".encode() in [line.lower() for line in seen]
+
+
+# An instance on localhost (AddressScope.LOOPBACK, the default there) reaches its
+# neighbours on the same machine and nothing else that is not public.
+LOOPBACK = AddressScope.LOOPBACK
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://localhost:8001/users/bob",
+        "http://a.localhost:8001/inbox",
+        "http://127.0.0.1:8001/x",
+        "http://[::1]:8001/x",
+        "https://localhost:8443/x",
+        "https://social.example/x",
+    ],
+)
+async def test_loopback_scope_reaches_loopback_hosts_over_http(url: str) -> None:
+    async def resolver(host: str, port: int) -> Sequence[str]:
+        return ["127.0.0.1", "::1"] if "localhost" in host else ["93.184.215.14"]
+
+    target = await check_url(url, allow_private=LOOPBACK, resolver=resolver)
+    assert target.url == url
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("https://10.0.0.1/x", "a private address"),
+        ("http://10.0.0.1/x", "a private address"),
+        ("https://192.168.1.1/x", "a private address"),
+        ("https://169.254.169.254/latest/meta-data/", "a link-local address"),
+        ("https://[fc00::1]/x", "a private address"),
+        ("https://[2002:7f00:1::]/x", "the 6to4 form of a loopback address"),
+        ("http://social.example/x", "plain http not allowed (only to loopback hosts)"),
+    ],
+)
+async def test_loopback_scope_still_refuses_private_ranges_and_public_http(
+    url: str, reason: str
+) -> None:
+    with pytest.raises(UnsafeTarget) as caught:
+        await check_url(url, allow_private=LOOPBACK, resolver=PUBLIC)
+    assert caught.value.reason.endswith(reason)
+
+
+async def test_loopback_scope_refuses_a_name_mixing_loopback_and_private() -> None:
+    with pytest.raises(UnsafeTarget, match="resolves to 10.1.2.3, a private address"):
+        await check_url(
+            "http://both.example/x",
+            allow_private=LOOPBACK,
+            resolver=resolving_to("127.0.0.1", "10.1.2.3"),
+        )
+
+
+@pytest.mark.parametrize("url", ["http://localhost:8001/x", "https://127.0.0.1:8001/x"])
+async def test_public_scope_refuses_loopback(url: str) -> None:
+    for public in (AddressScope.PUBLIC, False):
+        with pytest.raises(UnsafeTarget):
+            await check_url(url, allow_private=public)
+
+
+async def test_private_scope_is_allow_private_true() -> None:
+    target = await check_url("http://10.0.0.1:8080/x", allow_private=AddressScope.PRIVATE)
+    assert target.addresses == (ipaddress.IPv4Address("10.0.0.1"),)
+
+
+def test_lookups_of_loopback_hosts_speak_http_unless_the_scope_is_public() -> None:
+    for scope in (AddressScope.LOOPBACK, AddressScope.PRIVATE, True):
+        assert lookup_scheme("localhost:8000", allow_private=scope) == "http"
+        assert lookup_scheme("127.0.0.1:8000", allow_private=scope) == "http"
+        assert lookup_scheme("social.example", allow_private=scope) == "https"
+    assert lookup_scheme("localhost:8000", allow_private=AddressScope.PUBLIC) == "https"
+
+
+async def test_guarded_transport_in_loopback_scope_connects_to_loopback_only() -> None:
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while await reader.readline() not in (b"\r\n", b""):
+            pass
+        writer.write(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        transport = GuardedTransport(allow_private=LOOPBACK)
+        async with httpx.AsyncClient(transport=transport) as client:
+            response = await client.get(f"http://localhost:{port}/x")
+            assert response.status_code == 204
+            rebound = GuardedTransport(allow_private=LOOPBACK, resolver=resolving_to("10.0.0.7"))
+            async with httpx.AsyncClient(transport=rebound) as other:
+                with pytest.raises(UnsafeTarget, match="a private address"):
+                    await other.get(f"http://inside.example:{port}/x")
+    finally:
+        server.close()
+        await server.wait_closed()

@@ -13,7 +13,7 @@ import pytest
 
 from stgy import __version__
 from storage import db
-from tests.conftest import SERVER_DATABASE_URL, config_env
+from tests.conftest import RUN_ID, SERVER_DATABASE_URL, config_env
 
 
 def stgy(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -66,6 +66,7 @@ def test_check_reaches_postgresql_and_redis(database_url: str, tmp_path: Path) -
     assert "postgresql: ok" in result.stdout
     assert "redis: ok" in result.stdout
     assert "migrations: up to date" in result.stdout
+    assert f"namespace: stgy-test-{RUN_ID}-main (Redis keys;" in result.stdout
 
 
 def test_check_reports_unreachable_services(database_url: str, tmp_path: Path) -> None:
