@@ -28,9 +28,13 @@ $(PASTURE_VENV)/.installed: $(PASTURE_REQUIREMENTS)
 
 pasture: $(PASTURE_VENV)/.installed
 
+# A temporary file of its own, so that two `make run`s started together do not take
+# each other's.
 services: install
 	@mkdir -p .var
-	@$(STGY) services up > $(SERVICES_ENV).tmp && mv $(SERVICES_ENV).tmp $(SERVICES_ENV)
+	@tmp=$$(mktemp .var/services.env.XXXXXX) && \
+	  if $(STGY) services up > "$$tmp"; then mv -f "$$tmp" $(SERVICES_ENV); \
+	  else rm -f "$$tmp"; exit 1; fi
 
 run: services
 	@$(WITH_SERVICES) $(STGY) db migrate && exec $(STGY) run --no-migrate
