@@ -24,7 +24,8 @@ TOOLS_VENV := .venv-tools
 UV_VERSION := 0.13.8
 UV_STAMP := $(TOOLS_VENV)/.uv-$(UV_VERSION)
 UV_COMPILE := $(TOOLS_VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 \
-  --generate-hashes --custom-compile-command 'make lock' $(if $(UPGRADE),--upgrade)
+  --generate-hashes --custom-compile-command 'make lock' $(if $(UPGRADE),--upgrade) \
+  $(addprefix --upgrade-package ,$(UPGRADE_PACKAGE))
 SERVICES_ENV := .var/services.env
 # Load the found DATABASE_URL / REDIS_URL into a recipe's shell.
 WITH_SERVICES := set -a && . ./$(SERVICES_ENV) && set +a &&
@@ -64,7 +65,8 @@ $(UV_STAMP):
 	$(TOOLS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	@touch $@
 
-# Keeps the locked versions that the ranges still admit; UPGRADE=1 takes the newest.
+# Keeps the locked versions that the ranges still admit; UPGRADE=1 takes the newest,
+# UPGRADE_PACKAGE="a b" the newest of those only.
 # The runtime lock is held to the dev lock's versions: the image runs what was tested.
 lock: $(UV_STAMP)
 	$(UV_COMPILE) pyproject.toml $(BUILD_REQUIREMENTS) --extra dev -o $(DEV_LOCK)
