@@ -2,42 +2,100 @@
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
+STGY := $(VENV)/bin/stgy
+# Every venv is built from a lock (exact versions, with hashes), never from the ranges
+# in pyproject.toml. .venv, for `make run` and `make test` alike, holds the dev set
+# (runtime + [dev], the runtime packages at the same versions as the runtime lock,
+# which is what the Docker image installs). `make lock` writes them: see CONTRIBUTING.md.
+RUNTIME_LOCK := requirements/runtime.txt
+DEV_LOCK := requirements/dev.txt
+BUILD_REQUIREMENTS := requirements/build.in
 # fediverse-pasture and bovine-herd, for tests/interop: a venv of their own.
 PASTURE_VENV := .venv-pasture
 PASTURE_REQUIREMENTS := tests/interop/requirements-pasture.txt
-STGY := $(VENV)/bin/stgy
+PASTURE_LOCK := requirements/pasture.txt
+# A venv's stamp is named by its lock's SHA-256, so a changed lock finds no stamp and
+# the venv is made again from nothing (`pip install -r` never removes what left a lock).
+lock_digest = $(firstword $(shell sha256sum $(1)))
+VENV_STAMP := $(VENV)/.installed-$(call lock_digest,$(DEV_LOCK))
+PASTURE_STAMP := $(PASTURE_VENV)/.installed-$(call lock_digest,$(PASTURE_LOCK))
+# uv writes the locks (`make lock`); only it lives in .venv-tools.
+TOOLS_VENV := .venv-tools
+UV_VERSION := 0.13.8
+UV_STAMP := $(TOOLS_VENV)/.uv-$(UV_VERSION)
+UV_COMPILE := $(TOOLS_VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 \
+  --generate-hashes --custom-compile-command 'make lock' $(if $(UPGRADE),--upgrade) \
+  $(addprefix --upgrade-package ,$(UPGRADE_PACKAGE))
 SERVICES_ENV := .var/services.env
 # Load the found DATABASE_URL / REDIS_URL into a recipe's shell.
 WITH_SERVICES := set -a && . ./$(SERVICES_ENV) && set +a &&
 
-.PHONY: run test lint typecheck pytest bench services stop install pasture clean
+.PHONY: run test lint typecheck pytest bench services stop install pasture lock upgrade clean
 
-$(VENV)/.installed: pyproject.toml
-	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	@$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -e '.[dev]'
+# $(1): the venv, $(2): its lock. The lock pins pip and setuptools too.
+define venv_from_lock
+	rm -rf $(1)
+	$(PYTHON) -m venv $(1)
+	$(1)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r $(2)
+endef
+
+$(VENV_STAMP):
+	$(call venv_from_lock,$(VENV),$(DEV_LOCK))
 	@touch $@
 
-install: $(VENV)/.installed
-
-$(PASTURE_VENV)/.installed: $(PASTURE_REQUIREMENTS)
-	@test -x $(PASTURE_VENV)/bin/python || $(PYTHON) -m venv $(PASTURE_VENV)
-	@$(PASTURE_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(PASTURE_VENV)/bin/python -m pip install --quiet -r $(PASTURE_REQUIREMENTS)
+# The project itself, editable; its build backend (setuptools) comes from the lock.
+$(VENV)/.project: $(VENV_STAMP) pyproject.toml
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+	  --no-deps --no-build-isolation -e .
+	@broken=$$($(VENV)/bin/python -m pip check --disable-pip-version-check) || { echo "$$broken"; \
+	  echo "install: $(DEV_LOCK) does not satisfy pyproject.toml: run make lock" >&2; exit 1; }
 	@touch $@
 
-pasture: $(PASTURE_VENV)/.installed
+install: $(VENV)/.project
 
+$(PASTURE_STAMP):
+	$(call venv_from_lock,$(PASTURE_VENV),$(PASTURE_LOCK))
+	@touch $@
+
+pasture: $(PASTURE_STAMP)
+
+$(UV_STAMP):
+	rm -rf $(TOOLS_VENV)
+	$(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	@touch $@
+
+# Keeps the locked versions that the ranges still admit; UPGRADE=1 takes the newest,
+# UPGRADE_PACKAGE="a b" the newest of those only.
+# The runtime lock is held to the dev lock's versions: the image runs what was tested.
+lock: $(UV_STAMP)
+	$(UV_COMPILE) pyproject.toml $(BUILD_REQUIREMENTS) --extra dev -o $(DEV_LOCK)
+	$(UV_COMPILE) pyproject.toml $(BUILD_REQUIREMENTS) -c $(DEV_LOCK) -o $(RUNTIME_LOCK)
+	$(UV_COMPILE) $(PASTURE_REQUIREMENTS) $(BUILD_REQUIREMENTS) -o $(PASTURE_LOCK)
+
+upgrade:
+	@$(MAKE) --no-print-directory lock UPGRADE=1
+
+# A temporary file of its own, so that two `make run`s started together do not take
+# each other's.
 services: install
 	@mkdir -p .var
-	@$(STGY) services up > $(SERVICES_ENV).tmp && mv $(SERVICES_ENV).tmp $(SERVICES_ENV)
+	@tmp=$$(mktemp .var/services.env.XXXXXX) && \
+	  if $(STGY) services up > "$$tmp"; then mv -f "$$tmp" $(SERVICES_ENV); \
+	  else rm -f "$$tmp"; exit 1; fi
 
 run: services
 	@$(WITH_SERVICES) $(STGY) db migrate && exec $(STGY) run --no-migrate
 
-test: services pasture
+test: lint typecheck pytest
+
+lint: install
 	$(VENV)/bin/ruff check stgy federation storage tasks tests bench
+
+typecheck: install
 	$(VENV)/bin/mypy stgy federation storage tasks
+
+pytest: services pasture
 	@$(WITH_SERVICES) $(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
 bench: services
@@ -51,4 +109,4 @@ stop:
 	@test -x $(STGY) && $(STGY) services down || true
 
 clean: stop
-	rm -rf .var $(VENV) $(PASTURE_VENV)
+	rm -rf .var $(VENV) $(PASTURE_VENV) $(TOOLS_VENV)
