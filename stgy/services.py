@@ -113,6 +113,8 @@ class Services:
             min_size=config.database.pool_min,
             max_size=config.database.pool_max,
             command_timeout=config.database.command_timeout,
+            connect_timeout=config.database.connect_timeout,
+            acquire_timeout=config.database.acquire_timeout,
         )
         redis = make_redis(config)
         queue = RedisQueue(redis, name=queue_name(config))
