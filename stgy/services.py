@@ -64,6 +64,15 @@ class BackingOffRedisQueue(RedisQueue):
         self._reachable()
         return job
 
+    async def sweep(self, lock: int = 60, abort: float = 5.0) -> list[str]:
+        """SAQ's sweep of stuck jobs (a worker's upkeep, every minute): skipped while
+        Redis cannot be reached, rather than logging a traceback; dequeue says it."""
+        try:
+            swept: list[str] = await super().sweep(lock, abort)
+        except (RedisConnectionError, OSError):
+            return []
+        return swept
+
     def _reachable(self) -> None:
         if self.unreachable_since is not None:
             down = time.monotonic() - self.unreachable_since
