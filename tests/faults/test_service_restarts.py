@@ -264,6 +264,11 @@ async def test_postgresql_restart(
         await assert_timeline_is(http, seen, alice, posted)
         assert instance.worker.poll() is None and instance.server.poll() is None
     assert seen.errors() == []
+    # The paused job did meet the outage: it failed, and a later attempt applied it.
+    jobs = [
+        line for line in instance.log.read_text().splitlines() if "job=handle_outbox_event" in line
+    ]
+    assert any("outcome=retry" in line for line in jobs), jobs
 
 
 async def test_redis_restart(private_redis: PrivateRedis, tmp_path: Path) -> None:
