@@ -153,6 +153,11 @@ class DatabaseConfig:
     pool_min: int = _key(2, _at_least(0))
     pool_max: int = _key(10, _at_least(1))
     command_timeout: float = _key(30.0, _at_least(0.1))
+    # Seconds to open a connection, and to wait for one from the pool (connecting
+    # included): past them a request answers 503 instead of hanging while
+    # PostgreSQL is unreachable or every connection is busy.
+    connect_timeout: float = _key(5.0, _at_least(0.1))
+    acquire_timeout: float = _key(10.0, _at_least(0.1))
 
 
 @dataclass(frozen=True)

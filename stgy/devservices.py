@@ -168,6 +168,7 @@ def init_postgres_cluster(home: Path) -> Path:
                 "-E",
                 "UTF8",
                 "--no-instructions",
+                "--no-sync",  # a development cluster, run with fsync=off too
             ]
         )
     return data

@@ -3,26 +3,82 @@ object store."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 import httpx
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from saq.job import Job
 from saq.queue.redis import RedisQueue
 
 from federation.ssrf import GuardedTransport
 from stgy import __version__
 from stgy.config import Config
 from stgy.jobs import JOBS
+from stgy.logs import quote
 from stgy.namespace_claim import NamespaceClaim
 from stgy.page_cache import RenderingCache
 from storage import db
 from storage.blobs import BlobStore, LocalBlobStore, S3BlobStore
 
 log = logging.getLogger("stgy.services")
+
+
+# Seconds a worker waits before asking Redis for a job again when it could not be reached.
+DEQUEUE_RETRY_SECONDS = 1.0
+
+
+class BackingOffRedisQueue(RedisQueue):
+    """SAQ's Redis queue, whose `dequeue` waits a second and answers "no job" while
+    Redis cannot be reached.
+
+    SAQ's worker starts its next dequeue as soon as one fails: with Redis down, each
+    of its `worker.concurrency` loops spun on "connection refused" (most of a core,
+    and silently). The outage is logged once when it starts and once when it ends.
+    """
+
+    def __init__(self, redis: aioredis.Redis, **kwargs: Any) -> None:
+        super().__init__(redis, **kwargs)
+        self.unreachable_since: float | None = None
+
+    async def dequeue(self, timeout: float = 0.0, poll_interval: float = 0.0) -> Job | None:
+        try:
+            job = await super().dequeue(timeout, poll_interval)
+        except (RedisConnectionError, OSError) as exc:
+            if self.unreachable_since is None:
+                self.unreachable_since = time.monotonic()
+                log.warning(
+                    "queue_unreachable error=%s (retrying every %.0f s)",
+                    quote(f"{type(exc).__name__}: {exc}"),
+                    DEQUEUE_RETRY_SECONDS,
+                )
+            await asyncio.sleep(DEQUEUE_RETRY_SECONDS)
+            return None
+        self._reachable()
+        return job
+
+    async def sweep(self, lock: int = 60, abort: float = 5.0) -> list[str]:
+        """SAQ's sweep of stuck jobs (a worker's upkeep, every minute): skipped while
+        Redis cannot be reached, rather than logging a traceback; dequeue says it."""
+        try:
+            swept: list[str] = await super().sweep(lock, abort)
+        except (RedisConnectionError, OSError):
+            return []
+        return swept
+
+    def _reachable(self) -> None:
+        if self.unreachable_since is not None:
+            down = time.monotonic() - self.unreachable_since
+            self.unreachable_since = None
+            log.info("queue_reachable_again after_s=%.1f", down)
 
 
 class JobQueue:
@@ -78,8 +134,15 @@ def queue_name(config: Config) -> str:
 
 
 def make_redis(config: Config) -> aioredis.Redis:
+    """The Redis client. A command that finds its pooled connection dead (Redis restarted
+    since) is sent once more on a new connection, so the first request after a restart
+    does not fail; while Redis is down, that second try fails at once too."""
     return aioredis.from_url(
-        config.redis.url, socket_connect_timeout=2.0, socket_timeout=5.0, health_check_interval=30
+        config.redis.url,
+        socket_connect_timeout=2.0,
+        socket_timeout=5.0,
+        health_check_interval=30,
+        retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
     )
 
 
@@ -136,12 +199,14 @@ class Services:
                 min_size=config.database.pool_min,
                 max_size=config.database.pool_max,
                 command_timeout=config.database.command_timeout,
+                connect_timeout=config.database.connect_timeout,
+                acquire_timeout=config.database.acquire_timeout,
             )
         except BaseException:
             await claim.stop()
             await redis.aclose()
             raise
-        queue = RedisQueue(redis, name=queue_name(config))
+        queue = BackingOffRedisQueue(redis, name=queue_name(config))
         return cls(
             config,
             pool,

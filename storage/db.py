@@ -5,23 +5,53 @@ from __future__ import annotations
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
-from asyncpg.pool import PoolConnectionProxy
+from asyncpg.pool import PoolAcquireContext, PoolConnectionProxy
 
 # A connection, whether taken from the pool or opened on its own.
 Conn = asyncpg.Connection | PoolConnectionProxy
 
 
+class Pool(asyncpg.Pool):
+    """asyncpg's pool, but `acquire()` gives up after `acquire_timeout` by default.
+
+    Without it a request waits forever for a connection: while PostgreSQL is
+    unreachable (each connect waiting out its own timeout) or every connection is
+    busy. A TimeoutError there becomes a 503 (stgy/api/errors.py).
+    """
+
+    __slots__ = ("acquire_timeout",)
+    acquire_timeout: float
+
+    def acquire(self, *, timeout: float | None = None) -> PoolAcquireContext:
+        return super().acquire(timeout=self.acquire_timeout if timeout is None else timeout)
+
+
 async def create_pool(
-    url: str, *, min_size: int, max_size: int, command_timeout: float
-) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(
+    url: str,
+    *,
+    min_size: int,
+    max_size: int,
+    command_timeout: float,
+    connect_timeout: float = 5.0,
+    acquire_timeout: float = 10.0,
+) -> Pool:
+    """The pool; a connection found dead (PostgreSQL restarted) is replaced on next use."""
+    # As asyncpg.create_pool builds it, but of our class.
+    pool = Pool(
         url,
         min_size=min_size,
         max_size=max_size,
-        command_timeout=command_timeout,
+        max_queries=50000,
+        max_inactive_connection_lifetime=300.0,
         reset=_keep_session,
+        loop=None,
+        connection_class=asyncpg.Connection,
+        record_class=asyncpg.Record,
+        command_timeout=command_timeout,
+        timeout=connect_timeout,
     )
-    assert pool is not None  # noqa: S101 - create_pool returns None only when not awaited
+    pool.acquire_timeout = acquire_timeout
+    await pool
     return pool
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
+from redis.exceptions import ConnectionError as RedisConnectionError
 from saq import CronJob, Worker
 
 from stgy import metrics
@@ -32,6 +34,32 @@ from tasks.timelines import trim_timelines
 
 log = logging.getLogger("stgy.jobs")
 
+
+class OutageTolerantWorker(Worker[JobContext]):
+    """SAQ's worker, quiet and steady while Redis cannot be reached.
+
+    Its cron scheduling (every second) skips its turn instead of logging a traceback
+    each time: the queue's dequeue logs the outage once
+    (stgy.services.BackingOffRedisQueue), and cron jobs due meanwhile are enqueued
+    at their next time once Redis is back. A job that ends while Redis is away
+    cannot be marked done or queued for retry; SAQ let that error escape its
+    process task ("Task exception was never retrieved"), here it is one line.
+    """
+
+    async def schedule(self, lock: int = 1) -> None:
+        with contextlib.suppress(RedisConnectionError, OSError):
+            await super().schedule(lock)
+
+    async def process(self) -> bool:
+        try:
+            return await super().process()
+        except (RedisConnectionError, OSError) as exc:
+            # The job stays where Redis had it: swept and retried by SAQ if Redis kept
+            # it, re-enqueued by the outbox sweeper if it was an outbox event's.
+            log.warning("job_state_not_saved error=%s", quote(f"{type(exc).__name__}: {exc}"))
+            return True
+
+
 FUNCTIONS: list[Callable[..., Awaitable[Any]]] = [
     deliver_activity,
     handle_outbox_event,
@@ -53,7 +81,7 @@ PROBE_INSTANCES_CRON = "*/30 * * * *"
 SWEEP_MEDIA_CRON = "*/15 * * * *"
 
 
-def make_worker(services: Services, **options: Any) -> Worker[JobContext]:
+def make_worker(services: Services, **options: Any) -> OutageTolerantWorker:
     """A worker on the services' queue; the caller owns (starts and closes) the services."""
     config = services.config
     missing = {f.__name__ for f in FUNCTIONS} ^ set(JOBS)
@@ -109,7 +137,7 @@ def make_worker(services: Services, **options: Any) -> Worker[JobContext]:
     trim = JOBS[TRIM_TIMELINES]
     probe = JOBS[PROBE_INSTANCES]
     media_sweep = JOBS[SWEEP_MEDIA]
-    worker: Worker[JobContext] = Worker(
+    worker = OutageTolerantWorker(
         services.jobs.saq,
         functions=FUNCTIONS,
         concurrency=config.worker.concurrency,

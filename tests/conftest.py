@@ -57,8 +57,9 @@ def config_env(database_url: str, tmp: Path, queue: str = "main", **extra: str) 
     }
 
 
-async def create_migrated_database(name: str) -> str:
-    url = db.with_database(SERVER_DATABASE_URL, name)
+async def create_migrated_database(name: str, server_url: str = SERVER_DATABASE_URL) -> str:
+    """Database `name` on the shared server (or on `server_url`), migrated; its URL."""
+    url = db.with_database(server_url, name)
     await db.create_database_if_missing(url)
     conn = await asyncpg.connect(url)
     try:

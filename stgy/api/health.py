@@ -12,6 +12,7 @@ from redis.exceptions import RedisError
 
 from stgy import __version__, metrics
 from stgy.api.context import services
+from stgy.api.errors import RETRY_AFTER_SECONDS
 from storage import db
 from storage import deliveries as deliveries_sql
 from storage import outbox as outbox_sql
@@ -50,9 +51,9 @@ async def healthz() -> tuple[Response, int]:
     body = {"status": "ok" if healthy else "unavailable", "version": __version__, "checks": checks}
     if not healthy:
         failed = [name for name, value in checks.items() if value != "ok"]
-        return jsonify(
-            {**body, "error": "unavailable", "detail": f"down: {', '.join(failed)}"}
-        ), 503
+        response = jsonify({**body, "error": "unavailable", "detail": f"down: {', '.join(failed)}"})
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response, 503
     return jsonify(body), 200
 
 

@@ -6,6 +6,8 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+from redis.exceptions import RedisError
+
 from stgy.jobs import HANDLE_OUTBOX_EVENT, outbox_job_key
 from stgy.services import JobQueue, Services
 from storage import outbox as outbox_sql
@@ -85,11 +87,14 @@ async def record_event(conn: Conn, kind: str, payload: dict[str, Any]) -> int:
 
 
 async def enqueue_events(jobs: JobQueue, event_ids: Iterable[int]) -> None:
-    """Enqueue the jobs for committed events; if Redis is down, the sweeper catches up."""
+    """Enqueue the jobs for committed events; if Redis is down, the sweeper catches up.
+
+    Never raises for Redis: the change is committed, so the request that made it
+    succeeds (a post written while Redis restarts is a 201, fanned out later)."""
     for event_id in event_ids:
         try:
             await jobs.enqueue(HANDLE_OUTBOX_EVENT, key=outbox_job_key(event_id), event_id=event_id)
-        except (OSError, ConnectionError) as exc:
+        except (RedisError, OSError) as exc:
             log.warning("event=%s enqueue_failed=%r (sweeper will retry)", event_id, str(exc))
 
 

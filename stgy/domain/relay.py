@@ -75,6 +75,8 @@ class OutboxRelay:
         wait = RECONNECT_SECONDS
         while True:
             conn: asyncpg.Connection | None = None
+            # Else a success long ago would keep every wait of an outage at the first.
+            self._looked = False
             try:
                 conn = await outbox_sql.listen(self.services.config.database.url, self._wake.set)
                 await self._relay_on_notice(conn)
@@ -92,7 +94,6 @@ class OutboxRelay:
             wait = min(wait * 2, RECONNECT_MAX_SECONDS)
 
     async def _relay_on_notice(self, conn: asyncpg.Connection) -> None:
-        self._looked = False
         while not conn.is_closed():
             # Cleared before looking, so a NOTIFY during the look wakes the next one.
             self._wake.clear()
