@@ -213,15 +213,23 @@ class RecoveryLoop:
         return jobs, events
 
     async def _beating(self) -> None:
+        failing = False
         while True:
             try:
                 await beat(self.services.jobs.saq, self.worker_id)
             except (RedisError, OSError) as exc:
-                log.warning("heartbeat_failed error=%s", quote(str(exc)))
+                if not failing:  # once per outage, not every beat
+                    log.warning("heartbeat_failed error=%s", quote(str(exc)))
+                failing = True
+            else:
+                if failing:
+                    log.info("heartbeat_resumed")
+                failing = False
             await asyncio.sleep(BEAT_SECONDS)
 
     async def _recovering(self) -> None:
         interval = float(self.services.config.worker.sweep_interval)
+        failing = False
         while True:
             await asyncio.sleep(interval)
             try:
@@ -229,4 +237,10 @@ class RecoveryLoop:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - logged; the next look tries again
-                log.warning("recovery_failed error=%s", quote(repr(exc)[:300]))
+                if not failing:  # once per outage of PostgreSQL or Redis
+                    log.warning("recovery_failed error=%s", quote(repr(exc)[:300]))
+                failing = True
+            else:
+                if failing:
+                    log.info("recovery_resumed")
+                failing = False
