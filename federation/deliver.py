@@ -127,7 +127,16 @@ async def _post(
             )
             response = await client.send(request, stream=True, follow_redirects=False)
             try:
-                await _drain(response)
+                # Only a 2xx is read. Any other answer is left unread, which closes
+                # its connection rather than pooling it: a server may refuse a request
+                # off its headers, before reading its body, and must then close the
+                # connection (RFC 9112 §9.3). Hypercorn does, without the `close`
+                # option §9.6 asks for; pooled, that connection would carry the double
+                # knock's second request (or the next delivery to the host) into the
+                # server's close, and that request would fail unanswered
+                # (RemoteProtocolError).
+                if response.is_success:
+                    await _drain(response)
             finally:
                 await response.aclose()
     except UnsafeTarget as error:
@@ -141,8 +150,8 @@ async def _post(
 
 async def _drain(response: httpx.Response) -> None:
     # The status is the answer; the body is read (up to MAX_ANSWER) only so the
-    # exchange ends cleanly, and a peer that breaks off while sending it has
-    # still answered.
+    # exchange ends cleanly and the connection can carry the next request, and a
+    # peer that breaks off while sending it has still answered.
     read = 0
     try:
         async for chunk in response.aiter_raw():

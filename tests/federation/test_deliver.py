@@ -161,6 +161,43 @@ async def test_when_both_knocks_fail_the_first_answer_is_reported(
     assert len(server.requests) == 2
 
 
+async def test_a_refusal_sent_before_the_body_was_read_does_not_break_the_second_knock(
+    client: httpx.AsyncClient,
+) -> None:
+    # The inbox refuses an RFC 9421 POST off its headers, before reading its body,
+    # as fediverse-pasture's http_signature does (Quart on Hypercorn). It must then
+    # close the connection, and does so without a `Connection: close`, at its own
+    # pace: this one as late as can be, once the client has sent more on it. The
+    # second knock must not go out on that connection.
+    connections: list[str] = []
+
+    async def inbox(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").lower()
+            length = int(head.split("content-length:")[1].split("\r\n")[0])
+            if "signature-input:" in head:
+                connections.append("refused unread")
+                writer.write(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 7\r\n\r\nrefused")
+                await writer.drain()
+                await reader.readexactly(length + 1)  # the body, and a byte more
+            else:
+                connections.append("read")
+                await reader.readexactly(length)
+                writer.write(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n")
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    listening = await asyncio.start_server(inbox, "127.0.0.1", 0)
+    port = listening.sockets[0].getsockname()[1]
+    async with listening:
+        result = await send(client, f"http://127.0.0.1:{port}/inbox", "rfc9421")
+    assert result == DeliveryResult(202, "cavage", retry=False, gone=False, accepted=True)
+    assert connections == ["refused unread", "read"]
+
+
 @pytest.mark.parametrize(
     ("status", "retry", "gone"),
     [(410, False, True), (404, False, True), (503, True, False), (429, True, False),
