@@ -15,7 +15,6 @@ from stgy.api import (
     accounts,
     activitypub,
     follows,
-    health,
     inbox,
     mail,
     media,
@@ -26,12 +25,13 @@ from stgy.api import (
     timelines,
     wellknown,
 )
-from stgy.api.context import CONFIG_KEY, SERVICES_KEY, TOKEN_KEY, client_ip
-from stgy.api.errors import error_response, register_error_handlers
-from stgy.api.jsonprovider import OrjsonProvider
 from stgy.api.openapi import StgyOpenAPIProvider
 from stgy.config import Config, load_config
 from stgy.domain import auth, events, ratelimit  # noqa: F401 - registers the outbox handlers
+from stgy.http import health
+from stgy.http.context import CONFIG_KEY, SERVICES_KEY, TOKEN_KEY, client_ip
+from stgy.http.errors import error_response, register_error_handlers
+from stgy.http.jsonprovider import OrjsonProvider
 from stgy.logs import quote
 from stgy.runtime import tune_gc
 from stgy.services import Services

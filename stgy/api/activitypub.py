@@ -16,12 +16,12 @@ from quart import Blueprint, Response, request
 from quart_schema import hide
 
 from federation import vocab
-from stgy.api.context import config, services
-from stgy.api.validation import parse_cursor, parse_id
 from stgy.domain import activitypub
 from stgy.domain import authorized_fetch as authorized
 from stgy.domain.activitypub import Document
 from stgy.domain.errors import Invalid, NotFound
+from stgy.http.context import config, services
+from stgy.http.validation import parse_cursor, parse_id
 
 bp = Blueprint("activitypub", __name__)
 

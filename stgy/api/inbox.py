@@ -12,11 +12,11 @@ import orjson
 from quart import Blueprint, Response, request
 from quart_schema import hide
 
-from stgy.api.body import MalformedBody
-from stgy.api.context import config, services
-from stgy.api.errors import error_response
 from stgy.domain import activitypub, inbox
 from stgy.domain.errors import NotFound
+from stgy.http.body import MalformedBody
+from stgy.http.context import config, services
+from stgy.http.errors import error_response
 
 bp = Blueprint("inbox", __name__)
 

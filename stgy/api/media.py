@@ -6,11 +6,11 @@ from quart import Blueprint, Response, jsonify, request, send_file
 from quart_schema import DataSource, document_request, hide
 
 from stgy.api import schemas
-from stgy.api.context import require_viewer, services
 from stgy.api.serializers import media_json
-from stgy.api.validation import json_body, parse_id, responds
 from stgy.domain import media
 from stgy.domain.errors import Invalid, NotFound, UnsupportedMedia
+from stgy.http.context import require_viewer, services
+from stgy.http.validation import json_body, parse_id, responds
 from storage.blobs import CACHE_CONTROL, LocalBlobStore, content_type_of
 
 bp = Blueprint("media", __name__, url_prefix="/api")

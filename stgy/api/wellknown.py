@@ -10,9 +10,9 @@ from quart_schema import hide
 
 from federation import nodeinfo as ni
 from federation import webfinger as wf
-from stgy.api.context import config, services
 from stgy.domain import discovery
 from stgy.domain.errors import NotFound
+from stgy.http.context import config, services
 
 bp = Blueprint("wellknown", __name__)
 

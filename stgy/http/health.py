@@ -11,8 +11,8 @@ from quart import Blueprint, Response, jsonify
 from redis.exceptions import RedisError
 
 from stgy import __version__, metrics
-from stgy.api.context import services
-from stgy.api.errors import RETRY_AFTER_SECONDS
+from stgy.http.context import services
+from stgy.http.errors import RETRY_AFTER_SECONDS
 from storage import db
 from storage import deliveries as deliveries_sql
 from storage import outbox as outbox_sql

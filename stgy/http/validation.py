@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from quart import request
 from quart_schema import document_querystring, document_request, document_response
 
-from stgy.api.body import read_json_object
 from stgy.domain.errors import Invalid, NotFound
+from stgy.http.body import read_json_object
 
 P = ParamSpec("P")
 R = TypeVar("R")
