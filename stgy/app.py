@@ -11,11 +11,10 @@ from quart_schema import QuartSchema
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from stgy import __version__, metrics
+from stgy.activitypub import inbox, objects, wellknown
 from stgy.api import (
     accounts,
-    activitypub,
     follows,
-    inbox,
     mail,
     media,
     notifications,
@@ -23,7 +22,6 @@ from stgy.api import (
     search,
     streaming,
     timelines,
-    wellknown,
 )
 from stgy.api.openapi import StgyOpenAPIProvider
 from stgy.config import Config, load_config
@@ -90,7 +88,7 @@ def create_app(config: Config | None = None) -> Quart:
     app.register_blueprint(search.bp)
     app.register_blueprint(streaming.bp)
     app.register_blueprint(wellknown.bp)
-    app.register_blueprint(activitypub.bp)
+    app.register_blueprint(objects.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(media.bp)
     app.register_blueprint(media.files_bp)
