@@ -12,8 +12,8 @@ import orjson
 from quart import Blueprint, Response, request
 from quart_schema import hide
 
-from stgy.domain import activitypub, inbox
 from stgy.domain.errors import NotFound
+from stgy.domain.remote import activitypub, inbox
 from stgy.http.body import MalformedBody
 from stgy.http.context import config, services
 from stgy.http.errors import error_response

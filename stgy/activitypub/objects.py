@@ -16,10 +16,10 @@ from quart import Blueprint, Response, request
 from quart_schema import hide
 
 from federation import vocab
-from stgy.domain import activitypub
-from stgy.domain import authorized_fetch as authorized
-from stgy.domain.activitypub import Document
 from stgy.domain.errors import Invalid, NotFound
+from stgy.domain.remote import activitypub
+from stgy.domain.remote import authorized_fetch as authorized
+from stgy.domain.remote.activitypub import Document
 from stgy.http.context import config, services
 from stgy.http.validation import parse_cursor, parse_id
 

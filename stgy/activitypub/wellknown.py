@@ -10,8 +10,8 @@ from quart_schema import hide
 
 from federation import nodeinfo as ni
 from federation import webfinger as wf
-from stgy.domain import discovery
 from stgy.domain.errors import NotFound
+from stgy.domain.remote import discovery
 from stgy.http.context import config, services
 
 bp = Blueprint("wellknown", __name__)

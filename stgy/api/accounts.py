@@ -6,8 +6,9 @@ from quart import Blueprint, Response, jsonify, request
 
 from stgy.api import schemas
 from stgy.api.serializers import account_json, iso
-from stgy.domain import accounts, auth, resolve
+from stgy.domain import accounts, auth
 from stgy.domain.errors import Invalid
+from stgy.domain.remote import resolve
 from stgy.http.context import client_ip, require_viewer, services, token_key
 from stgy.http.validation import json_body, parse_id, responds
 

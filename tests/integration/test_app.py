@@ -12,7 +12,7 @@ from quart.typing import TestClientProtocol as Client
 
 from stgy.app import create_app
 from stgy.config import Config
-from stgy.domain.outbox import enqueue_events, record_event
+from stgy.domain.jobs.outbox import enqueue_events, record_event
 from stgy.http.body import read_json_object
 from stgy.runtime import GC_THRESHOLDS
 from stgy.services import Services

@@ -15,7 +15,7 @@ from datetime import datetime
 from federation import signatures
 from federation.httpsig import SignatureError, lowercase_headers
 from stgy.domain.errors import Forbidden, Unauthorized
-from stgy.domain.remote_keys import SenderKeys, host_of, is_blocked
+from stgy.domain.remote.remote_keys import SenderKeys, host_of, is_blocked
 from stgy.services import Services
 
 # The keyId (draft-cavage Signature) or keyid (RFC 9421 Signature-Input) parameter. Only a

@@ -4,7 +4,7 @@ Deliveries to other servers and mails are not derived from an outbox event that 
 be applied again: once a delivery job is enqueued, Redis alone held it, and a Redis
 that lost its data (a restart without persistence, a flush) lost every delivery still
 waiting, retries for a server that was down included. So such a job is written to
-`durable_jobs` in the caller's transaction; the outbox relay (stgy/domain/relay.py)
+`durable_jobs` in the caller's transaction; the outbox relay (stgy/domain/jobs/relay.py)
 enqueues it after the commit; the worker deletes the row once the job has run to an
 end (done, refused, or out of retries; `forget`); and the recovery loop enqueues again
 any row whose job is no longer in Redis (`sweep`). A job runs at least once, and twice

@@ -15,7 +15,7 @@ from typing import Any
 
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
-from stgy.domain import blurhash
+from stgy.domain.media import blurhash
 
 # Formats accepted, by Pillow's name: their content type and file extension.
 FORMATS: dict[str, tuple[str, str]] = {
@@ -37,7 +37,7 @@ warnings.simplefilter("error", Image.DecompressionBombWarning)
 
 
 class ImageRejected(Exception):
-    """An upload we do not take: `kind` says how the API answers (see stgy.domain.media)."""
+    """An upload we do not take: `kind` says how the API answers (see stgy.domain.media.uploads)."""
 
     def __init__(self, kind: str, reason: str) -> None:
         super().__init__(reason)

@@ -18,10 +18,10 @@ from typing import Any
 
 from federation.values import id_of
 from stgy.domain.errors import NotFound
-from stgy.domain.remote_documents import Fetcher, FetchFailed, collection_items, note_of
-from stgy.domain.remote_keys import host_of
-from stgy.domain.remote_posts import author_of, save_fetched_note
-from stgy.domain.resolve import enqueue_fetch, fetch_actor_account
+from stgy.domain.remote.remote_documents import Fetcher, FetchFailed, collection_items, note_of
+from stgy.domain.remote.remote_keys import host_of
+from stgy.domain.remote.remote_posts import author_of, save_fetched_note
+from stgy.domain.remote.resolve import enqueue_fetch, fetch_actor_account
 from stgy.jobs import FETCH_CONTEXT
 from stgy.services import Services
 from storage import fetched as fetched_sql

@@ -16,7 +16,7 @@ from typing import Any
 from federation.values import as_list, id_of, text_of
 from federation.vocab import PUBLIC
 from stgy.domain import fanout
-from stgy.domain.remote_keys import host_of
+from stgy.domain.remote.remote_keys import host_of
 from stgy.domain.text import sanitize_html
 from stgy.services import Services
 from storage import fetched as fetched_sql

@@ -12,8 +12,8 @@ from redis.exceptions import RedisError
 from federation import nodeinfo as ni
 from federation import webfinger as wf
 from stgy import __version__
-from stgy.domain.activitypub import live_actor
 from stgy.domain.errors import Invalid, NotFound
+from stgy.domain.remote.activitypub import live_actor
 from stgy.services import Services
 from storage import activitypub as ap_sql
 

@@ -4,7 +4,7 @@ and its Undo, each sent once to every distinct inbox that should have it.
 Outbox handlers, run in the event's transaction. They render the activity once and
 enqueue one delivery job per inbox (a shared inbox standing for all its accounts);
 the job gets the body as an argument, so enqueueing before commit is safe (see
-stgy.domain.delivery). Recipients: the author's accepted remote followers (not for
+stgy.domain.remote.delivery). Recipients: the author's accepted remote followers (not for
 direct posts), the remote accounts mentioned, and the author of the post replied to
 or shared. Local-only posts never leave; remote posts are never sent onward.
 """
@@ -18,9 +18,9 @@ from typing import Any
 import orjson
 
 from federation import activities, vocab
-from stgy.domain import outbox
-from stgy.domain.activitypub import announce_of, note
-from stgy.domain.delivery import enqueue_deliveries
+from stgy.domain.jobs import outbox
+from stgy.domain.remote.activitypub import announce_of, note
+from stgy.domain.remote.delivery import enqueue_deliveries
 from stgy.services import Services
 from storage import activitypub as ap_sql
 from storage import deliveries as deliveries_sql

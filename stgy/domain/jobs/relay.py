@@ -1,7 +1,7 @@
 """The outbox relay: a worker's task that enqueues events the request path only recorded.
 
 Most events are enqueued by the request that recorded them, right after its commit.
-Durable jobs (deliveries and mails, stgy/domain/durable_jobs.py) always come this way.
+Durable jobs (deliveries and mails, stgy/domain/jobs/durable_jobs.py) always come this way.
 Events from the inbox are not: the inbox answers a flood of POSTs from other servers,
 and a Redis enqueue per activity was an eighth of its time. It writes the event with
 `enqueued_at` NULL and a NOTIFY (storage.inbox.take_activity); every worker LISTENs,
@@ -19,7 +19,7 @@ import logging
 
 import asyncpg
 
-from stgy.domain import durable_jobs, outbox
+from stgy.domain.jobs import durable_jobs, outbox
 from stgy.services import Services
 from storage import outbox as outbox_sql
 

@@ -13,11 +13,11 @@ import logging
 from contextlib import aclosing
 
 from federation.values import id_of
-from stgy.domain import outbox
-from stgy.domain.remote_documents import Fetcher, FetchFailed, collection_items, note_of
-from stgy.domain.remote_keys import host_of
-from stgy.domain.remote_posts import save_fetched_note
-from stgy.domain.resolve import enqueue_fetch
+from stgy.domain.jobs import outbox
+from stgy.domain.remote.remote_documents import Fetcher, FetchFailed, collection_items, note_of
+from stgy.domain.remote.remote_keys import host_of
+from stgy.domain.remote.remote_posts import save_fetched_note
+from stgy.domain.remote.resolve import enqueue_fetch
 from stgy.jobs import BACKFILL_OUTBOX
 from stgy.services import Services
 from storage import accounts as accounts_sql

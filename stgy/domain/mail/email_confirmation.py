@@ -15,10 +15,11 @@ from urllib.parse import quote as url_quote
 import asyncpg
 
 from stgy.config import Config
-from stgy.domain import mail, outbox
 from stgy.domain.accounts import check_email
 from stgy.domain.auth import password_matches
 from stgy.domain.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from stgy.domain.jobs import outbox
+from stgy.domain.mail import messages
 from stgy.services import Services
 from storage import accounts as accounts_sql
 from storage import mail as mail_sql
@@ -59,16 +60,16 @@ def confirm_link(config: Config, token: str) -> str:
 async def _mail_confirmation(
     conn: Conn, services: Services, user: MailUser, *, purpose: str, email: str
 ) -> EmailMessage:
-    token, token_hash = mail.new_token()
+    token, token_hash = messages.new_token()
     await mail_sql.insert_token(
         conn,
         account_id=user.account_id,
         purpose=purpose,
         token_hash=token_hash,
         email=email,
-        expires_at=mail.expiry(purpose),
+        expires_at=messages.expiry(purpose),
     )
-    return mail.compose(
+    return messages.compose(
         services.config,
         to=email,
         template=purpose,
@@ -77,7 +78,7 @@ async def _mail_confirmation(
             "display_name": user.display_name,
             "email": email,
             "link": confirm_link(services.config, token),
-            "hours": int(mail.LIFETIMES[purpose].total_seconds() // 3600),
+            "hours": int(messages.LIFETIMES[purpose].total_seconds() // 3600),
         },
     )
 
@@ -92,7 +93,7 @@ async def _account_created(conn: Conn, event: OutboxEvent, services: Services) -
     message = await _mail_confirmation(
         conn, services, user, purpose="confirm_email", email=user.email
     )
-    await mail.enqueue(services, message, conn)
+    await messages.enqueue(services, message, conn)
 
 
 async def resend(services: Services, account_id: int) -> None:
@@ -104,16 +105,16 @@ async def resend(services: Services, account_id: int) -> None:
     if user.confirmed:
         raise Conflict({"field": "email", "reason": "already confirmed"})
     limit = services.config.mail.rate_limit_per_hour
-    await mail.count_mail(services, [f"account:{account_id}"], limit)
+    await messages.count_mail(services, [f"account:{account_id}"], limit)
     async with services.pool.acquire() as conn, conn.transaction():
         message = await _mail_confirmation(
             conn, services, user, purpose="confirm_email", email=user.email
         )
-    await mail.enqueue(services, message)
+    await messages.enqueue(services, message)
 
 
 def check_token(token: str) -> None:
-    if not token or len(token) > mail.MAX_TOKEN:
+    if not token or len(token) > messages.MAX_TOKEN:
         raise Invalid("token", BAD_TOKEN)
 
 
@@ -125,7 +126,7 @@ async def confirm(services: Services, token: str) -> Confirmed:
         try:
             async with conn.transaction():
                 used = await mail_sql.use_token(
-                    conn, token_hash=mail.token_hash(token), purposes=purposes
+                    conn, token_hash=messages.token_hash(token), purposes=purposes
                 )
                 if used is None:
                     raise Invalid("token", BAD_TOKEN)
@@ -160,19 +161,19 @@ async def request_change(services: Services, account_id: int, *, email: str, pas
     if email.lower() == user.email.lower():
         raise Invalid("email", "that is the current address")
     limit = services.config.mail.rate_limit_per_hour
-    await mail.count_mail(services, [f"account:{account_id}", f"to:{email.lower()}"], limit)
+    await messages.count_mail(services, [f"account:{account_id}", f"to:{email.lower()}"], limit)
     async with services.pool.acquire() as conn, conn.transaction():
         if await accounts_sql.email_taken(conn, email=email):
             raise Conflict({"field": "email", "reason": "already registered"})
         message = await _mail_confirmation(
             conn, services, user, purpose="change_email", email=email
         )
-    notice = mail.compose(
+    notice = messages.compose(
         services.config,
         to=user.email,
         template="email_change_notice",
         context={"handle": user.handle, "display_name": user.display_name, "new_email": email},
     )
-    await mail.enqueue(services, message)
-    await mail.enqueue(services, notice)
+    await messages.enqueue(services, message)
+    await messages.enqueue(services, notice)
     return email

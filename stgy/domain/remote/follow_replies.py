@@ -3,7 +3,7 @@
 The handlers run inside the event's transaction and cannot enqueue after it commits,
 so they enqueue the delivery right there. That is safe because the delivery job reads
 nothing this transaction writes: it gets the sender's id, the inbox and the rendered
-body as arguments (see stgy.domain.delivery). Should the transaction roll back, the
+body as arguments (see stgy.domain.remote.delivery). Should the transaction roll back, the
 event is applied again and the job key makes the second enqueue a no-op while the
 first job waits; a follower told of an accept that did not stick sends its Follow again.
 """
@@ -15,8 +15,8 @@ from typing import Any
 import orjson
 
 from federation.jsonld import AS_CONTEXT
-from stgy.domain import outbox
-from stgy.domain.delivery import enqueue_deliveries
+from stgy.domain.jobs import outbox
+from stgy.domain.remote.delivery import enqueue_deliveries
 from stgy.services import Services
 from storage import accounts as accounts_sql
 from storage import deliveries as deliveries_sql

@@ -16,7 +16,7 @@ from urllib.parse import urldefrag, urlsplit
 
 from federation import fetch
 from federation.httpsig import KeyResolver
-from stgy.domain.activitypub import instance_key
+from stgy.domain.remote.activitypub import instance_key
 from stgy.domain.text import sanitize_html
 from stgy.services import Services
 from storage import inbox as inbox_sql

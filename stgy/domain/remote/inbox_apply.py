@@ -1,5 +1,5 @@
 """What incoming activities about posts and follows of local accounts do: Follow,
-Undo(Follow), Create(Note), Like, Announce and Delete (the rest: stgy.domain.inbox_social).
+Undo(Follow), Create(Note), Like, Announce and Delete (the rest: stgy.domain.remote.inbox_social).
 Each runs in the transaction of the `inbox.received` event and is idempotent: applying
 the same activity twice changes nothing the second time.
 """
@@ -12,8 +12,11 @@ from typing import Any
 
 from federation.values import id_of
 from federation.vocab import parse_attachments
-from stgy.domain import follows, outbox, remote_media, remote_posts
-from stgy.domain.remote_posts import (  # noqa: F401 - re-exported for the appliers
+from stgy.domain import follows
+from stgy.domain.jobs import outbox
+from stgy.domain.media import remote_media
+from stgy.domain.remote import remote_posts
+from stgy.domain.remote.remote_posts import (  # noqa: F401 - re-exported for the appliers
     PUBLIC_ADDRESSES,
     visibility_of,
 )

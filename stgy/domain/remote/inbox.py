@@ -21,12 +21,12 @@ from typing import Any
 from federation import signatures
 from federation.httpsig import SignatureError, lowercase_headers
 from federation.values import id_of, ids_of
-from stgy.domain import outbox
-from stgy.domain.authorized_fetch import claimed_key_id
 from stgy.domain.errors import Forbidden, Invalid, Unauthorized
-from stgy.domain.inbox_apply import Ignored, Incoming
-from stgy.domain.inbox_social import APPLIERS
-from stgy.domain.remote_keys import SenderKeys, domains_of, host_of
+from stgy.domain.jobs import outbox
+from stgy.domain.remote.authorized_fetch import claimed_key_id
+from stgy.domain.remote.inbox_apply import Ignored, Incoming
+from stgy.domain.remote.inbox_social import APPLIERS
+from stgy.domain.remote.remote_keys import SenderKeys, domains_of, host_of
 from stgy.logs import quote
 from stgy.services import Services
 from storage import inbox as inbox_sql

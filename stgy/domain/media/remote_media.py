@@ -9,7 +9,7 @@ from federation.attachments import Attachment
 from federation.fetch import FetchError
 from federation.media_fetch import fetch_media
 from stgy.domain.errors import Invalid, Unprocessable, UnsupportedMedia
-from stgy.domain.media import put_renditions, render_image
+from stgy.domain.media.uploads import put_renditions, render_image
 from stgy.jobs import CACHE_REMOTE_MEDIA, remote_media_job_key
 from stgy.services import Services
 from storage import media as media_sql

@@ -1,5 +1,5 @@
-"""Media: uploads (checked, then processed inline or by a job), alt text, attaching to
-posts and profiles, and the cleanup of media nobody attached."""
+"""Media uploads: checked, then processed inline or by a job; alt text and focus; attaching
+them to posts and profiles (those nobody attached go in `media_cleanup`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from stgy.domain import outbox
 from stgy.domain.errors import (
     Invalid,
     NotFound,
@@ -20,6 +19,7 @@ from stgy.domain.errors import (
     Unprocessable,
     UnsupportedMedia,
 )
+from stgy.domain.jobs import outbox
 from stgy.domain.text import check_storable
 from stgy.jobs import PROCESS_MEDIA, media_job_key
 from stgy.services import Services
@@ -54,13 +54,13 @@ class Upload:
 
 
 if TYPE_CHECKING:
-    from stgy.domain.images import ImageRejected, Probe, Rendered, Sizes
+    from stgy.domain.media.images import ImageRejected, Probe, Rendered, Sizes
 
 
 def _images() -> ModuleType:
     """Pillow and its format plugins (about 70 modules) load with the first image, not
     with the process: an idle server or worker never needs them."""
-    return importlib.import_module("stgy.domain.images")
+    return importlib.import_module("stgy.domain.media.images")
 
 
 def parse_focus(raw: str | None) -> tuple[float, float] | None:

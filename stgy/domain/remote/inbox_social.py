@@ -1,4 +1,4 @@
-"""Incoming activities beyond those of stgy.domain.inbox_apply: Accept and Reject of our
+"""Incoming activities beyond those of stgy.domain.remote.inbox_apply: Accept and Reject of our
 Follows, Update of a Note or of the actor, Undo of Like/Announce/Block, Block, Move and
 Flag. Same rules: run in the `inbox.received` event's transaction, idempotent, and a
 refusal is an `Ignored` with its reason kept on the activity's row.
@@ -12,9 +12,9 @@ from typing import Any
 from federation import fetch
 from federation.values import as_list, id_of, text_of
 from stgy.domain import follows
-from stgy.domain.inbox_apply import APPLIERS as POST_APPLIERS
-from stgy.domain.inbox_apply import Ignored, Incoming, undo_follow
-from stgy.domain.remote_keys import actor_row, host_of
+from stgy.domain.remote.inbox_apply import APPLIERS as POST_APPLIERS
+from stgy.domain.remote.inbox_apply import Ignored, Incoming, undo_follow
+from stgy.domain.remote.remote_keys import actor_row, host_of
 from stgy.domain.text import sanitize_html
 from storage import follows as follows_sql
 from storage import inbox as inbox_sql

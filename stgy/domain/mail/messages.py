@@ -3,7 +3,7 @@
 A mail is rendered where it is asked for (so its Message-ID is fixed once) and
 handed to the `send_mail` job, which sends it through the configured backend and
 is retried with backoff when the server is unavailable. The job is recorded in the
-asking transaction and enqueued after its commit (stgy/domain/durable_jobs.py).
+asking transaction and enqueued after its commit (stgy/domain/jobs/durable_jobs.py).
 
 The message travels sealed (Fernet, with a key kept in PostgreSQL): it holds
 tokens, and job arguments end up in Redis, in SAQ's own log lines and dashboard.
@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Any
 from cryptography.fernet import Fernet, InvalidToken
 
 from stgy.config import Config
-from stgy.domain import durable_jobs
 from stgy.domain.errors import RateLimited
+from stgy.domain.jobs import durable_jobs
 from stgy.jobs import SEND_MAIL, mail_job_key
 from stgy.logs import quote
 from stgy.mailer import MailRefused, make_backend
@@ -41,7 +41,7 @@ from storage.db import Conn
 
 log = logging.getLogger("stgy.mail")
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates" / "mail"
+TEMPLATES = Path(__file__).resolve().parents[2] / "web" / "templates" / "mail"
 # How long a token in a mail works: as long as people need to open their mail, no longer.
 LIFETIMES = {
     "confirm_email": timedelta(days=2),
@@ -185,7 +185,7 @@ async def _sealer(services: Services, conn: Conn | None = None) -> Fernet:
 async def enqueue(services: Services, message: EmailMessage, conn: Conn | None = None) -> None:
     """Record a mail for the `send_mail` job, sealed (the message text carries any token),
     in the caller's transaction when given one: it is sent after the commit, once, and
-    kept in PostgreSQL until sent, so losing Redis loses no mail (stgy.domain.durable_jobs)."""
+    kept in PostgreSQL until sent, so losing Redis loses no mail (stgy.domain.jobs.durable_jobs)."""
     sealed = (await _sealer(services, conn)).encrypt(message.as_bytes()).decode()
     key = mail_job_key(str(message["Message-ID"]))
     if conn is None:

@@ -13,8 +13,8 @@ from typing import Any
 
 from federation import fetch
 from federation.values import id_of
-from stgy.domain.remote_keys import host_of, is_blocked
-from stgy.domain.resolve import signer
+from stgy.domain.remote.remote_keys import host_of, is_blocked
+from stgy.domain.remote.resolve import signer
 from stgy.logs import quote
 from stgy.services import Services
 

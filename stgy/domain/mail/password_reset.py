@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from urllib.parse import quote as url_quote
 
-from stgy.domain import mail
 from stgy.domain.accounts import check_password
 from stgy.domain.auth import hash_password
-from stgy.domain.email_confirmation import BAD_TOKEN, check_token
 from stgy.domain.errors import Invalid
+from stgy.domain.mail import messages
+from stgy.domain.mail.email_confirmation import BAD_TOKEN, check_token
 from stgy.services import Services
 from storage import accounts as accounts_sql
 from storage import mail as mail_sql
@@ -32,13 +32,13 @@ async def request_reset(services: Services, *, login: str, ip: str) -> None:
         raise Invalid("email", "required: the account's email address or handle")
     limit = services.config.mail.rate_limit_per_hour
     # Counted whether or not the account exists, so a 429 tells nothing either.
-    await mail.count_mail(services, [f"ip:{ip}"], limit * IP_FACTOR)
-    await mail.count_mail(services, [f"reset:{login.lower()}"], limit)
+    await messages.count_mail(services, [f"ip:{ip}"], limit * IP_FACTOR)
+    await messages.count_mail(services, [f"reset:{login.lower()}"], limit)
     async with services.pool.acquire() as conn:
         user = await mail_sql.find_user(conn, login=login)
         if user is None or not user.active:
             return
-        token, token_hash = mail.new_token()
+        token, token_hash = messages.new_token()
         async with conn.transaction():
             await mail_sql.insert_token(
                 conn,
@@ -46,10 +46,10 @@ async def request_reset(services: Services, *, login: str, ip: str) -> None:
                 purpose="reset_password",
                 token_hash=token_hash,
                 email=user.email,
-                expires_at=mail.expiry("reset_password"),
+                expires_at=messages.expiry("reset_password"),
             )
     link = f"{services.config.instance.base_url}{RESET_PATH}?token={url_quote(token)}"
-    message = mail.compose(
+    message = messages.compose(
         services.config,
         to=user.email,
         template="reset_password",
@@ -57,16 +57,16 @@ async def request_reset(services: Services, *, login: str, ip: str) -> None:
             "handle": user.handle,
             "display_name": user.display_name,
             "link": link,
-            "minutes": int(mail.LIFETIMES["reset_password"].total_seconds() // 60),
+            "minutes": int(messages.LIFETIMES["reset_password"].total_seconds() // 60),
         },
     )
-    await mail.enqueue(services, message)
+    await messages.enqueue(services, message)
 
 
 async def reset(services: Services, *, token: str, new_password: str) -> None:
     """Set a new password with a mailed token; every session of the account ends."""
     check_token(token)
-    token_hash = mail.token_hash(token)
+    token_hash = messages.token_hash(token)
     async with services.pool.acquire() as conn:
         live = await mail_sql.find_live_token(
             conn, token_hash=token_hash, purposes=["reset_password"]

@@ -3,7 +3,7 @@
 The job that runs this gets everything it needs as arguments (the sender's id, the
 inbox and the rendered body). It is recorded in PostgreSQL in the transaction that
 asks for it and enqueued after the commit, so a Redis that loses its data loses no
-delivery (stgy/domain/durable_jobs.py). Delivering twice (a worker killed between
+delivery (stgy/domain/jobs/durable_jobs.py). Delivering twice (a worker killed between
 the send and the record's deletion) is harmless: inboxes drop an activity id seen
 before.
 """
@@ -18,8 +18,8 @@ import httpx
 
 from federation.deliver import DeliveryResult, Scheme, deliver
 from federation.ssrf import UnsafeTarget
-from stgy.domain import durable_jobs
-from stgy.domain.remote_keys import domains_of, host_of
+from stgy.domain.jobs import durable_jobs
+from stgy.domain.remote.remote_keys import domains_of, host_of
 from stgy.jobs import DELIVER_ACTIVITY, delivery_job_key
 from stgy.logs import quote
 from stgy.services import Services
@@ -47,7 +47,7 @@ async def enqueue_deliveries(
     conn: Conn, *, sender_id: int, inbox_urls: list[str], activity_id: str, body: bytes
 ) -> int:
     """Record the delivery of a rendered activity to each inbox in the caller's transaction
-    (sent after its commit; stgy/domain/durable_jobs.py); one already waiting is not
+    (sent after its commit; stgy/domain/jobs/durable_jobs.py); one already waiting is not
     recorded again. How many were recorded."""
     text = body.decode()
     return await durable_jobs.record(

@@ -1,7 +1,7 @@
 """Telling other servers what local accounts do: Like, Follow, Block and their Undo,
 Update(Person) after a profile change, Delete(Person) when an account goes.
 
-Outbox handlers like those of stgy.domain.outgoing. Activity ids name the event that
+Outbox handlers like those of stgy.domain.remote.outgoing. Activity ids name the event that
 caused them (`…#likes/{event id}`), so liking, unliking and liking again sends three
 distinct activities that a receiver deduplicating by id does not drop; the id is kept
 on the row (likes, follows, blocks) so the Undo can embed the very activity it undoes.
@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from federation import activities, vocab
-from stgy.domain import outbox
-from stgy.domain.activitypub import person
-from stgy.domain.outgoing import send
+from stgy.domain.jobs import outbox
+from stgy.domain.remote.activitypub import person
+from stgy.domain.remote.outgoing import send
 from stgy.services import Services
 from storage import accounts as accounts_sql
 from storage import activitypub as ap_sql

@@ -3,7 +3,7 @@ instance actor through the SSRF guard and stored as remote accounts.
 
 A known account is answered from the database; one fetched more than `ACTOR_TTL` ago
 is refreshed by a job. An unknown one is looked up at once (that counts as a write for
-the rate limit), and its outbox is backfilled by a job (stgy.domain.backfill).
+the rate limit), and its outbox is backfilled by a job (stgy.domain.remote.backfill).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from redis.exceptions import RedisError
 from federation import fetch, lookup
 from federation import webfinger as wf
 from stgy.domain import accounts, ratelimit
-from stgy.domain.activitypub import instance_key
 from stgy.domain.errors import Invalid, NotFound
-from stgy.domain.remote_keys import actor_row, host_of, is_blocked
+from stgy.domain.remote.activitypub import instance_key
+from stgy.domain.remote.remote_keys import actor_row, host_of, is_blocked
 from stgy.jobs import BACKFILL_OUTBOX, REFRESH_REMOTE_ACCOUNT, fetch_job_key
 from stgy.logs import quote
 from stgy.services import Services

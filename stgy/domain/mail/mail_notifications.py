@@ -15,9 +15,10 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import quote as url_quote
 
-from stgy.domain import mail, outbox
 from stgy.domain import notifications as _notifications  # noqa: F401 - its handlers run first
 from stgy.domain.errors import Invalid, NotFound
+from stgy.domain.jobs import outbox
+from stgy.domain.mail import messages
 from stgy.services import Services
 from storage import accounts as accounts_sql
 from storage import mail as mail_sql
@@ -77,7 +78,7 @@ async def update_settings(
 
 
 async def _key(services: Services, conn: Conn | None = None) -> bytes:
-    value = await mail.instance_secret(
+    value = await messages.instance_secret(
         services, "mail_unsubscribe_key", lambda: secrets.token_urlsafe(48), conn
     )
     return value.encode()
@@ -135,7 +136,7 @@ async def _send(
 ) -> None:
     config = services.config
     token = await unsubscribe_token(services, user.account_id, template_kind(template), conn)
-    message = mail.compose(
+    message = messages.compose(
         config,
         to=user.email,
         template=template,
@@ -149,7 +150,7 @@ async def _send(
         # Fixed per notification, so a job enqueued twice while it waits sends once.
         message_id=f"<notification.{claimed.notification_id}@{config.instance.host}>",
     )
-    await mail.enqueue(services, message, conn)
+    await messages.enqueue(services, message, conn)
 
 
 def template_kind(template: str) -> str:
@@ -181,7 +182,7 @@ async def _mail_new_follower(conn: Conn, event: OutboxEvent, services: Services)
         user,
         "new_follower",
         {
-            "follower_name": mail.one_line(follower.display_name or follower.handle),
+            "follower_name": messages.one_line(follower.display_name or follower.handle),
             "follower_acct": follower.acct,
             "follower_link": _profile_link(services, follower.url, follower.acct),
         },
@@ -215,7 +216,7 @@ async def _mail_mentions(conn: Conn, event: OutboxEvent, services: Services) -> 
             user,
             "mention",
             {
-                "author_name": mail.one_line(post.account.display_name or post.account.handle),
+                "author_name": messages.one_line(post.account.display_name or post.account.handle),
                 "author_acct": post.account.acct,
                 "excerpt": text if len(text) <= EXCERPT else text[: EXCERPT - 1] + "…",
                 "post_link": post.url or post.ap_id,
