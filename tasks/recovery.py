@@ -98,9 +98,7 @@ class AbandonedJobs:
             self._unstarted = {}
             return 0
         jobs = [
-            job
-            for job in map(queue.deserialize, await queue.redis.mget(ids))
-            if job is not None
+            job for job in map(queue.deserialize, await queue.redis.mget(ids)) if job is not None
         ]
         workers = sorted({job.worker_id for job in jobs if job.worker_id})
         alive: dict[str, bool] = {}

@@ -32,9 +32,7 @@ LOST_AFTER_SECONDS = 3.0
 BATCH = 500
 
 
-async def record(
-    conn: Conn, function: str, keys: list[str], kwargs: list[dict[str, Any]]
-) -> int:
+async def record(conn: Conn, function: str, keys: list[str], kwargs: list[dict[str, Any]]) -> int:
     """Record jobs in the caller's transaction; the relay enqueues them after its commit.
     A key still recorded (its job waiting or running) is not recorded again."""
     if function not in DURABLE:
