@@ -42,7 +42,7 @@ from bench.common import (  # noqa: E402 - needs the repo root on sys.path
     start_server,
 )
 from stgy.domain.admin import create_user  # noqa: E402
-from stgy.domain.delivery import enqueue_deliveries  # noqa: E402
+from stgy.domain.remote.delivery import enqueue_deliveries  # noqa: E402
 from stgy.services import Services  # noqa: E402
 from storage import seed  # noqa: E402
 

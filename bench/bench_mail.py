@@ -36,7 +36,7 @@ from bench.common import (  # noqa: E402 - needs the repo root on sys.path
     start_server,
 )
 from stgy.config import Config  # noqa: E402
-from stgy.domain import mail  # noqa: E402
+from stgy.domain.mail import messages  # noqa: E402
 from stgy.mailer import make_backend  # noqa: E402
 from stgy.services import Services  # noqa: E402
 from tasks.worker import make_worker  # noqa: E402
@@ -50,9 +50,9 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
 
-def messages(config: Config, count: int) -> list[EmailMessage]:
+def reset_mails(config: Config, count: int) -> list[EmailMessage]:
     return [
-        mail.compose(
+        messages.compose(
             config,
             to=f"reader{i}@bench.test",
             template="reset_password",
@@ -72,8 +72,8 @@ async def job_throughput(config: Config, count: int, sent: Callable[[], int]) ->
     (the worker's start-up and shutdown are not counted)."""
     services = await Services.start(config)
     try:
-        for message in messages(config, count):
-            await mail.enqueue(services, message)
+        for message in reset_mails(config, count):
+            await messages.enqueue(services, message)
         before = sent()
         worker = make_worker(services)
         started = time.perf_counter()
@@ -92,7 +92,7 @@ async def job_throughput(config: Config, count: int, sent: Callable[[], int]) ->
 
 async def bare_throughput(config: Config, count: int) -> float:
     backend = make_backend(config)
-    batch = messages(config, count)
+    batch = reset_mails(config, count)
     started = time.perf_counter()
     for message in batch:
         await backend.send(message)

@@ -39,7 +39,7 @@ from bench.common import (  # noqa: E402 - needs the repo root on sys.path
     start_server,
 )
 from bench.load import run_load  # noqa: E402
-from stgy.domain import images  # noqa: E402
+from stgy.domain.media import images  # noqa: E402
 
 STATIC_DIR = REPO_ROOT / "stgy" / "web" / "static"
 

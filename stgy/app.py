@@ -11,12 +11,10 @@ from quart_schema import QuartSchema
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from stgy import __version__, metrics
+from stgy.activitypub import inbox, objects, wellknown
 from stgy.api import (
     accounts,
-    activitypub,
     follows,
-    health,
-    inbox,
     mail,
     media,
     notifications,
@@ -24,14 +22,14 @@ from stgy.api import (
     search,
     streaming,
     timelines,
-    wellknown,
 )
-from stgy.api.context import CONFIG_KEY, SERVICES_KEY, TOKEN_KEY, client_ip
-from stgy.api.errors import error_response, register_error_handlers
-from stgy.api.jsonprovider import OrjsonProvider
 from stgy.api.openapi import StgyOpenAPIProvider
 from stgy.config import Config, load_config
 from stgy.domain import auth, events, ratelimit  # noqa: F401 - registers the outbox handlers
+from stgy.http import health
+from stgy.http.context import CONFIG_KEY, SERVICES_KEY, TOKEN_KEY, client_ip
+from stgy.http.errors import error_response, register_error_handlers
+from stgy.http.jsonprovider import OrjsonProvider
 from stgy.logs import quote
 from stgy.runtime import tune_gc
 from stgy.services import Services
@@ -90,7 +88,7 @@ def create_app(config: Config | None = None) -> Quart:
     app.register_blueprint(search.bp)
     app.register_blueprint(streaming.bp)
     app.register_blueprint(wellknown.bp)
-    app.register_blueprint(activitypub.bp)
+    app.register_blueprint(objects.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(media.bp)
     app.register_blueprint(media.files_bp)

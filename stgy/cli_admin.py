@@ -11,8 +11,9 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from stgy.config import Config
-from stgy.domain import admin, media_cleanup, moderation
+from stgy.domain import admin, moderation
 from stgy.domain.errors import DomainError
+from stgy.domain.media import media_cleanup
 from stgy.services import Services
 
 T = TypeVar("T")

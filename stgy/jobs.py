@@ -53,7 +53,7 @@ JOBS: dict[str, JobSettings] = {
     TRIM_TIMELINES: JobSettings(timeout=600, retries=1, retry_delay=0.0, retry_backoff=False),
     # Cron (the slow schedule of unavailable instances): 100 probes of 10 s at the most.
     PROBE_INSTANCES: JobSettings(timeout=1200, retries=1, retry_delay=0.0, retry_backoff=False),
-    # Fetch jobs (see stgy.domain.backfill, context_fetch, resolve): a few requests of
+    # Fetch jobs (see stgy.domain.remote.backfill, context_fetch, resolve): a few requests of
     # 10 s each, bounded in number. Retried three times over a few minutes when the
     # server did not answer; the key keeps one per account or post for ten minutes
     # after it ran (ttl), so page views do not make a fetch each.

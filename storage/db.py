@@ -16,7 +16,7 @@ class Pool(asyncpg.Pool):
 
     Without it a request waits forever for a connection: while PostgreSQL is
     unreachable (each connect waiting out its own timeout) or every connection is
-    busy. A TimeoutError there becomes a 503 (stgy/api/errors.py).
+    busy. A TimeoutError there becomes a 503 (stgy/http/errors.py).
     """
 
     __slots__ = ("acquire_timeout",)

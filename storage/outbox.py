@@ -13,7 +13,7 @@ import asyncpg
 from storage.db import Conn
 
 # NOTIFY channel of events recorded for the relay (enqueued_at NULL): a worker LISTENs
-# and enqueues them (stgy/domain/relay.py).
+# and enqueues them (stgy/domain/jobs/relay.py).
 RELAY_CHANNEL = "stgy_outbox"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stgy.domain import delivery
+from stgy.domain.remote import delivery
 from tasks.context import JobContext
 
 

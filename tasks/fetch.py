@@ -3,7 +3,7 @@ refreshing a remote account's actor document (see stgy.jobs for their settings).
 
 from __future__ import annotations
 
-from stgy.domain import backfill, context_fetch, resolve
+from stgy.domain.remote import backfill, context_fetch, resolve
 from tasks.context import JobContext
 
 

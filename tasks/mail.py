@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from stgy.domain import mail
+from stgy.domain.mail import messages
 from tasks.context import JobContext
 
 
 async def send_mail(ctx: JobContext, *, sealed: str) -> str:
-    return await mail.send_sealed(ctx["services"], sealed)
+    return await messages.send_sealed(ctx["services"], sealed)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from stgy.domain import media, media_cleanup, remote_media
+from stgy.domain.media import media_cleanup, remote_media, uploads
 from tasks.context import JobContext
 
 
 async def process_media(ctx: JobContext, *, media_id: int) -> str:
-    return await media.process(ctx["services"], media_id)
+    return await uploads.process(ctx["services"], media_id)
 
 
 async def cache_remote_media(ctx: JobContext, *, media_id: int) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stgy.domain import outbox
+from stgy.domain.jobs import outbox
 from tasks.context import JobContext
 
 

@@ -12,11 +12,11 @@ whose worker has stopped saying so, or one taken but never started for two
 looks in a row (its worker died between the two steps of taking it), is put
 straight back at the head of the queue, keeping its attempt count, so a job
 that kills every worker that runs it still runs out of retries. The same
-loop sweeps the outbox (`stgy.domain.outbox.sweep`): an event with no job
+loop sweeps the outbox (`stgy.domain.jobs.outbox.sweep`): an event with no job
 left in Redis (a flushed or restarted Redis, a job that ran out of retries)
 is enqueued again; running it twice changes nothing (the event is claimed and
 marked done in one transaction). So is a delivery or mail recorded in PostgreSQL
-(`stgy.domain.durable_jobs.sweep`) whose job is no longer in Redis.
+(`stgy.domain.jobs.durable_jobs.sweep`) whose job is no longer in Redis.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from saq.queue.redis import RedisQueue
 from saq.utils import now
 
 from stgy import metrics
-from stgy.domain import durable_jobs, outbox
+from stgy.domain.jobs import durable_jobs, outbox
 from stgy.logs import quote
 from stgy.services import Services
 
@@ -98,9 +98,7 @@ class AbandonedJobs:
             self._unstarted = {}
             return 0
         jobs = [
-            job
-            for job in map(queue.deserialize, await queue.redis.mget(ids))
-            if job is not None
+            job for job in map(queue.deserialize, await queue.redis.mget(ids)) if job is not None
         ]
         workers = sorted({job.worker_id for job in jobs if job.worker_id})
         alive: dict[str, bool] = {}

@@ -15,10 +15,10 @@ from saq import CronJob, Worker
 from stgy import metrics
 from stgy.config import Config
 from stgy.domain import (
-    durable_jobs,
     events,  # noqa: F401 - registers the outbox handlers
 )
-from stgy.domain.relay import OutboxRelay
+from stgy.domain.jobs import durable_jobs
+from stgy.domain.jobs.relay import OutboxRelay
 from stgy.jobs import JOBS, PROBE_INSTANCES, SWEEP_MEDIA, TRIM_TIMELINES
 from stgy.logs import quote
 from stgy.runtime import tune_gc
@@ -115,7 +115,7 @@ def make_worker(services: Services, **options: Any) -> OutageTolerantWorker:
         if outcome == "queued":
             outcome = "retry"
         if outcome in ("complete", "failed", "aborted"):
-            # Run to an end: a delivery's or mail's record goes (stgy.domain.durable_jobs).
+            # Run to an end: a delivery's or mail's record goes (stgy.domain.jobs.durable_jobs).
             try:
                 await durable_jobs.forget(services, job.function, job.key)
             except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:

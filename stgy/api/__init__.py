@@ -1,1 +1,1 @@
-"""HTTP interfaces: the native JSON API and the ActivityPub endpoints."""
+"""The native JSON API face (`/api/`): routes, request and response shapes, serializers."""

@@ -5,11 +5,12 @@ from __future__ import annotations
 from quart import Blueprint, Response, jsonify, request
 
 from stgy.api import schemas
-from stgy.api.context import client_ip, require_viewer, services, token_key
 from stgy.api.serializers import account_json, iso
-from stgy.api.validation import json_body, parse_id, responds
-from stgy.domain import accounts, auth, resolve
+from stgy.domain import accounts, auth
 from stgy.domain.errors import Invalid
+from stgy.domain.remote import resolve
+from stgy.http.context import client_ip, require_viewer, services, token_key
+from stgy.http.validation import json_body, parse_id, responds
 
 bp = Blueprint("accounts", __name__, url_prefix="/api")
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from quart import Blueprint, Response, jsonify
 
 from stgy.api import schemas
-from stgy.api.context import require_viewer, services
 from stgy.api.serializers import account_json
-from stgy.api.validation import parse_cursor, parse_id, query, responds
 from stgy.domain import follows, relations
 from stgy.domain.follows import AccountPage
+from stgy.http.context import require_viewer, services
+from stgy.http.validation import parse_cursor, parse_id, query, responds
 
 bp = Blueprint("follows", __name__, url_prefix="/api")
 

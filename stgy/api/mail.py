@@ -5,11 +5,11 @@ from __future__ import annotations
 from quart import Blueprint, Response, jsonify
 
 from stgy.api import schemas
-from stgy.api.context import client_ip, require_viewer, services
-from stgy.api.validation import json_body, query, responds
-from stgy.domain import email_confirmation, mail_notifications, password_reset
 from stgy.domain.errors import Invalid
-from stgy.domain.mail_notifications import MailSettings
+from stgy.domain.mail import email_confirmation, mail_notifications, password_reset
+from stgy.domain.mail.mail_notifications import MailSettings
+from stgy.http.context import client_ip, require_viewer, services
+from stgy.http.validation import json_body, query, responds
 
 bp = Blueprint("mail", __name__, url_prefix="/api")
 

@@ -6,11 +6,11 @@ from quart import Blueprint, Response, jsonify, request, send_file
 from quart_schema import DataSource, document_request, hide
 
 from stgy.api import schemas
-from stgy.api.context import require_viewer, services
 from stgy.api.serializers import media_json
-from stgy.api.validation import json_body, parse_id, responds
-from stgy.domain import media
 from stgy.domain.errors import Invalid, NotFound, UnsupportedMedia
+from stgy.domain.media import uploads
+from stgy.http.context import require_viewer, services
+from stgy.http.validation import json_body, parse_id, responds
 from storage.blobs import CACHE_CONTROL, LocalBlobStore, content_type_of
 
 bp = Blueprint("media", __name__, url_prefix="/api")
@@ -54,10 +54,10 @@ async def upload() -> tuple[Response, int]:
     part = files["file"]
     limit = services().config.limits.media_bytes
     data = part.read(limit + 1)
-    found = await media.upload(
+    found = await uploads.upload(
         services(),
         viewer.account_id,
-        media.Upload(
+        uploads.Upload(
             data=data,
             declared_type=part.mimetype or None,
             description=form.get("description", ""),
@@ -75,7 +75,7 @@ async def upload() -> tuple[Response, int]:
 async def get_media(media_id: str) -> Response:
     """One of your uploads: its state (processing, ready, failed) and URLs."""
     viewer = await require_viewer()
-    found = await media.get_own(services(), viewer.account_id, parse_id(media_id, "media"))
+    found = await uploads.get_own(services(), viewer.account_id, parse_id(media_id, "media"))
     return jsonify(media_json(found))
 
 
@@ -88,7 +88,7 @@ async def get_media(media_id: str) -> Response:
 async def edit_media(media_id: str, body: schemas.MediaEditIn) -> Response:
     """Change the alt text or focal point of one of your uploads (attached ones too)."""
     viewer = await require_viewer()
-    found = await media.describe(
+    found = await uploads.describe(
         services(),
         viewer.account_id,
         parse_id(media_id, "media"),

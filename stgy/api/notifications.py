@@ -8,12 +8,12 @@ from pydantic import Field
 from quart import Blueprint, Response, jsonify
 
 from stgy.api import schemas
-from stgy.api.context import require_viewer, services
 from stgy.api.serializers import account_json, iso, post_json
-from stgy.api.validation import QueryModel, json_body, parse_cursor, query, responds
 from stgy.domain import notifications
 from stgy.domain.errors import Invalid
 from stgy.domain.notifications import NotificationView
+from stgy.http.context import require_viewer, services
+from stgy.http.validation import QueryModel, json_body, parse_cursor, query, responds
 
 bp = Blueprint("notifications", __name__, url_prefix="/api")
 

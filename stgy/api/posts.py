@@ -6,12 +6,13 @@ from quart import Blueprint, Response, jsonify, request
 from quart_schema import document_headers
 
 from stgy.api import schemas
-from stgy.api.context import client_ip, maybe_viewer, require_viewer, services
 from stgy.api.serializers import account_json, post_json
-from stgy.api.validation import PageQuery, json_body, parse_cursor, parse_id, query, responds
-from stgy.domain import context_fetch, interactions, posts, resolve
-from stgy.domain.email_confirmation import check_can_post
+from stgy.domain import interactions, posts
 from stgy.domain.errors import Invalid
+from stgy.domain.mail.email_confirmation import check_can_post
+from stgy.domain.remote import context_fetch, resolve
+from stgy.http.context import client_ip, maybe_viewer, require_viewer, services
+from stgy.http.validation import PageQuery, json_body, parse_cursor, parse_id, query, responds
 from storage.posts import PostView
 
 bp = Blueprint("posts", __name__, url_prefix="/api")

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from quart_schema.pydantic import File
 
-from stgy.api.validation import MAX_PAGE, QueryModel, RequestModel
+from stgy.http.validation import MAX_PAGE, QueryModel, RequestModel
 
 Visibility = Literal["public", "unlisted", "followers", "direct", "local"]
 

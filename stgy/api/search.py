@@ -9,10 +9,10 @@ from pydantic import Field
 from quart import Blueprint, Response, jsonify
 
 from stgy.api import schemas
-from stgy.api.context import client_ip, config, maybe_viewer, services
 from stgy.api.serializers import account_json, post_json
-from stgy.api.validation import QueryModel, parse_cursor, query, responds
 from stgy.domain import search
+from stgy.http.context import client_ip, config, maybe_viewer, services
+from stgy.http.validation import QueryModel, parse_cursor, query, responds
 
 bp = Blueprint("search", __name__, url_prefix="/api")
 

@@ -16,11 +16,11 @@ from quart import Blueprint, Quart, Response
 from quart.blueprints import BlueprintSetupState
 from quart_schema import hide
 
-from stgy.api.context import extension, require_viewer, services, token_key
 from stgy.api.notifications import notification_json
 from stgy.api.serializers import post_json
-from stgy.api.validation import QueryModel, query
 from stgy.domain import auth, notifications, streaming
+from stgy.http.context import extension, require_viewer, services, token_key
+from stgy.http.validation import QueryModel, query
 from stgy.services import Services
 from storage.sessions import Viewer
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from quart import Blueprint, Response
 
 from stgy.api import schemas
-from stgy.api.context import maybe_viewer, require_session, services
 from stgy.api.serializers import PAGE_RENDERER
-from stgy.api.validation import parse_cursor, query, responds
 from stgy.domain import timelines
 from stgy.domain.renderings import RenderedPage
+from stgy.http.context import maybe_viewer, require_session, services
+from stgy.http.validation import parse_cursor, query, responds
 
 bp = Blueprint("timelines", __name__, url_prefix="/api/timelines")
 

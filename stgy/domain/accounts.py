@@ -8,10 +8,11 @@ from typing import Any
 
 import asyncpg
 
-from stgy.domain import media, outbox
 from stgy.domain.auth import hash_password, password_matches
 from stgy.domain.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from stgy.domain.jobs import outbox
 from stgy.domain.keys import generate_key_pair
+from stgy.domain.media import uploads
 from stgy.domain.text import render_markdown
 from stgy.services import Services
 from storage import accounts as accounts_sql
@@ -202,7 +203,7 @@ async def update_profile(services: Services, account_id: int, changes: dict[str,
         for which in ("avatar", "header"):
             if f"{which}_media_id" in changes:
                 raw_id = changes[f"{which}_media_id"]
-                await media.set_profile_media(conn, account_id, which, raw_id)
+                await uploads.set_profile_media(conn, account_id, which, raw_id)
         account = await accounts_sql.update_profile(conn, account_id=account_id, changes=columns)
         event = await outbox.record_event(conn, "account.updated", {"account_id": account_id})
     await outbox.enqueue_events(services.jobs, [event])

@@ -7,9 +7,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from stgy.domain import accounts, outbox, renderings
+from stgy.domain import accounts, renderings
 from stgy.domain.auth import hash_password
 from stgy.domain.errors import NotFound
+from stgy.domain.jobs import outbox
 from stgy.domain.keys import generate_key_pair
 from stgy.services import Services
 from storage import accounts as accounts_sql

@@ -1,4 +1,4 @@
-"""Typed errors the domain raises; `stgy/api/errors.py` maps them to HTTP answers."""
+"""Typed errors the domain raises; `stgy/http/errors.py` maps them to HTTP answers."""
 
 from __future__ import annotations
 

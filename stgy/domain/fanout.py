@@ -7,7 +7,7 @@ Each runs in the transaction that marks its event done, with set-based statement
 
 from __future__ import annotations
 
-from stgy.domain import outbox
+from stgy.domain.jobs import outbox
 from stgy.services import Services
 from storage import follows as follows_sql
 from storage import timelines as timelines_sql

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from stgy.domain import outbox
 from stgy.domain.errors import Forbidden, Invalid, NotFound
+from stgy.domain.jobs import outbox
 from stgy.services import Services
 from storage import accounts as accounts_sql
 from storage import deliveries as deliveries_sql

@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from stgy.domain import outbox
 from stgy.domain.errors import Forbidden, Invalid, NotFound
+from stgy.domain.jobs import outbox
 from stgy.services import Services
 from storage import accounts as accounts_sql
 from storage import deliveries as deliveries_sql

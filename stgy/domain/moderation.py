@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from stgy.domain.delivery import forget_instance
 from stgy.domain.errors import Invalid, NotFound
+from stgy.domain.remote.delivery import forget_instance
 from stgy.services import Services
 from storage import inbox as inbox_sql
 from storage import moderation as moderation_sql

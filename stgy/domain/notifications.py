@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stgy.domain import outbox, streaming
+from stgy.domain import streaming
 from stgy.domain.errors import Invalid
+from stgy.domain.jobs import outbox
 from stgy.services import Services
 from storage import accounts as accounts_sql
 from storage import notifications as notifications_sql

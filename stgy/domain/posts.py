@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from stgy.domain import media, outbox
 from stgy.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from stgy.domain.jobs import outbox
+from stgy.domain.media import uploads
 from stgy.domain.text import (
     Mention,
     check_storable,
@@ -168,7 +169,7 @@ async def _compose(
         text,
         mention_url=mention_url,
         tags_url=instance.base_url + "/tags",
-        image_url=media.attached_image_url(attached or []),
+        image_url=uploads.attached_image_url(attached or []),
     )
     mention_ids = list(dict.fromkeys(by_key[k].id for k in keys if k in by_key))
     return _Composed(html, _merge_tags(tags, extra_tags), mention_ids)
@@ -213,7 +214,7 @@ async def create_post(
                         raise NotFound("no such post to reply to (reply_to)")
                     if not parent.allow_replies and parent.account_id != author_id:
                         raise Forbidden("the author does not accept replies to this post")
-                attached = await media.attachable(conn, author_id, draft.media_ids, post_id=None)
+                attached = await uploads.attachable(conn, author_id, draft.media_ids, post_id=None)
                 composed = await _compose(services, conn, draft.text, extra_tags, attached)
                 post_id = await post_writes.next_post_id(conn)
                 await post_writes.insert_post(
@@ -313,7 +314,7 @@ async def edit_post(
                 _, old_parsed = find_mentions_and_tags(old.source)
                 new_tags = [tag for tag in old.tags if tag not in old_parsed]
             if changes.media_ids is not None:
-                attached = await media.attachable(
+                attached = await uploads.attachable(
                     conn, author_id, changes.media_ids, post_id=post_id
                 )
             else:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from stgy.domain import outbox
 from stgy.domain.errors import Invalid
 from stgy.domain.follows import AccountPage, Lister, active_account, known_account, remove_follow
+from stgy.domain.jobs import outbox
 from stgy.services import Services
 from storage import deliveries as deliveries_sql
 from storage import relations as relations_sql

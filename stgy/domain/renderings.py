@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from stgy.domain import outbox
+from stgy.domain.jobs import outbox
 from stgy.page_cache import RenderingCache
 from stgy.services import Services
 from storage import posts as posts_sql

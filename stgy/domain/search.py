@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from stgy.domain import resolve
 from stgy.domain.errors import Invalid, NotFound
+from stgy.domain.remote import resolve
 from stgy.services import Services
 from storage import posts as posts_sql
 from storage import search as search_sql

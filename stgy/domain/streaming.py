@@ -14,7 +14,7 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from stgy.config import Config
-from stgy.domain import outbox
+from stgy.domain.jobs import outbox
 from stgy.services import Services
 from storage import notifications as notifications_sql
 from storage import posts as posts_sql

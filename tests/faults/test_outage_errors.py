@@ -1,5 +1,5 @@
 """What PostgreSQL and Redis going away raises is told apart from bugs, and answered
-503 with Retry-After in one place (stgy/api/errors.py)."""
+503 with Retry-After in one place (stgy/http/errors.py)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from quart import Quart, request
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
-from stgy.api.errors import (
+from stgy.config import Config
+from stgy.domain.errors import NotFound
+from stgy.http.errors import (
     RETRY_AFTER_SECONDS,
     found_dead_connection,
     register_error_handlers,
     unavailable_service,
 )
-from stgy.config import Config
-from stgy.domain.errors import NotFound
 from stgy.services import make_redis
 from storage import db
 from tests.faults.servers import PrivatePostgres, PrivateRedis

@@ -29,7 +29,7 @@ from federation.httpsig import SignatureError
 from stgy.app import create_app
 from stgy.config import Config, load_config
 from stgy.devservices import free_port
-from stgy.domain.activitypub import instance_key
+from stgy.domain.remote.activitypub import instance_key
 from stgy.services import Services
 from tests.conftest import config_env
 from tests.integration.test_inbox import _key_pair

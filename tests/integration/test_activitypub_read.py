@@ -12,7 +12,7 @@ from quart.typing import TestClientProtocol as Client
 from federation import jsonld
 from stgy.app import create_app
 from stgy.config import Config
-from stgy.domain import discovery
+from stgy.domain.remote import discovery
 from stgy.services import Services
 from storage import accounts as accounts_sql
 from tests.conftest import User, make_user

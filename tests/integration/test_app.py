@@ -10,10 +10,10 @@ import pytest
 from quart import Blueprint, Quart, jsonify
 from quart.typing import TestClientProtocol as Client
 
-from stgy.api.body import read_json_object
 from stgy.app import create_app
 from stgy.config import Config
-from stgy.domain.outbox import enqueue_events, record_event
+from stgy.domain.jobs.outbox import enqueue_events, record_event
+from stgy.http.body import read_json_object
 from stgy.runtime import GC_THRESHOLDS
 from stgy.services import Services
 from tests.conftest import serving

@@ -9,7 +9,7 @@ from quart.typing import TestClientProtocol as Client
 
 from stgy.config import Config
 from stgy.devservices import free_port
-from stgy.domain.delivery import DeliveryFailed, probe_unavailable_instances
+from stgy.domain.remote.delivery import DeliveryFailed, probe_unavailable_instances
 from stgy.services import Services
 from storage import deliveries as deliveries_sql
 from tasks.context import JobContext

@@ -7,7 +7,7 @@ from quart.typing import TestClientProtocol as Client
 
 from stgy import metrics
 from stgy.config import Config
-from stgy.domain import durable_jobs
+from stgy.domain.jobs import durable_jobs
 from stgy.jobs import DELIVER_ACTIVITY, SEND_MAIL, delivery_job_key
 from stgy.services import Services
 from tests.conftest import make_user

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from quart.typing import TestClientProtocol as Client
 
-from stgy.domain import backfill, follows, resolve
+from stgy.domain import follows
+from stgy.domain.remote import backfill, resolve
 from stgy.services import Services
 from tests.conftest import make_user
 from tests.integration.fetch_peer import Peer, fed_client, fed_config, fed_services, peer

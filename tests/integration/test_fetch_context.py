@@ -8,7 +8,7 @@ from typing import Any
 
 from quart.typing import TestClientProtocol as Client
 
-from stgy.domain import context_fetch
+from stgy.domain.remote import context_fetch
 from stgy.jobs import FETCH_CONTEXT, fetch_job_key
 from stgy.services import Services
 from tests.conftest import make_user

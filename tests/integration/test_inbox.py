@@ -15,7 +15,8 @@ from quart.typing import TestClientProtocol as Client
 from federation import rfc9421, signatures
 from federation.vocab import PUBLIC
 from stgy.config import Config
-from stgy.domain import inbox, outbox
+from stgy.domain.jobs import outbox
+from stgy.domain.remote import inbox
 from stgy.services import Services
 from storage import follows as follows_sql
 from storage import outbox as outbox_sql

@@ -10,7 +10,7 @@ from quart.typing import TestClientProtocol as Client
 
 from federation.vocab import PUBLIC
 from stgy.config import Config
-from stgy.domain.inbox_apply import visibility_of
+from stgy.domain.remote.inbox_apply import visibility_of
 from stgy.services import Services
 from storage import inbox as inbox_sql
 from tests.conftest import make_user

@@ -13,7 +13,7 @@ import asyncpg
 import httpx
 
 from stgy.devservices import free_port
-from stgy.domain.outbox import enqueue_events, record_event
+from stgy.domain.jobs.outbox import enqueue_events, record_event
 from stgy.services import Services
 from tests.conftest import LiveInstance, config_env, wait_for
 from tests.integration.test_outbox import KIND

@@ -12,7 +12,7 @@ import aiosmtplib
 import pytest
 
 from stgy.config import Config, load_config
-from stgy.domain import mail
+from stgy.domain.mail import messages
 from stgy.mailer import SpoolBackend, make_backend, spool_file_name
 from stgy.services import Services
 from tests.conftest import config_env
@@ -25,8 +25,10 @@ from tests.integration.mail_support import (
 )
 
 
-def reset_mail(config: Config, to: str = "bob@example.com", name: str = "Bob") -> mail.EmailMessage:
-    return mail.compose(
+def reset_mail(
+    config: Config, to: str = "bob@example.com", name: str = "Bob"
+) -> messages.EmailMessage:
+    return messages.compose(
         config,
         to=to,
         template="reset_password",
@@ -64,7 +66,7 @@ def test_message_has_text_and_html_and_the_headers(config: Config) -> None:
 def test_notification_mail_has_one_click_unsubscribe_and_a_fixed_message_id(
     config: Config,
 ) -> None:
-    message = mail.compose(
+    message = messages.compose(
         config,
         to="ann@example.com",
         template="new_follower",
@@ -86,8 +88,8 @@ def test_notification_mail_has_one_click_unsubscribe_and_a_fixed_message_id(
 
 
 def test_subjects_hold_no_line_breaks() -> None:
-    assert mail.one_line("Bob\r\nBcc: everyone@example.com") == "Bob Bcc: everyone@example.com"
-    assert len(mail.one_line("x" * 500)) == 80
+    assert messages.one_line("Bob\r\nBcc: everyone@example.com") == "Bob Bcc: everyone@example.com"
+    assert len(messages.one_line("x" * 500)) == 80
 
 
 async def test_spool_writes_one_eml_file_per_message(config: Config, tmp_path: Path) -> None:
@@ -107,7 +109,7 @@ async def test_the_default_backend_is_the_configured_spool(
 ) -> None:
     assert make_backend(config).name == "spool"
     message = reset_mail(config, to="spooled@example.com")
-    assert await mail.send(services, message) == "sent"
+    assert await messages.send(services, message) == "sent"
     spooled = [
         m for m in read_spool(config.path(config.mail.spool_path)) if m["To"] == message["To"]
     ]
@@ -161,14 +163,14 @@ async def test_a_refused_recipient_is_not_retried_and_an_absent_server_is(
         config = smtp_config(database_url, tmp_path, server.env())
         smtp_services = dataclasses.replace(services, config=config)
         refused = reset_mail(config, to="gone@example.com")
-        assert await mail.send(smtp_services, refused) == "refused"
+        assert await messages.send(smtp_services, refused) == "refused"
         assert server.inbox.count() == 0
         port = server.port
     # The server is gone: the attempt raises, so SAQ retries the job with backoff.
     config = smtp_config(database_url, tmp_path, {**server.env(), "STGY_MAIL_SMTP_PORT": str(port)})
     smtp_services = dataclasses.replace(services, config=config)
     with pytest.raises((OSError, aiosmtplib.SMTPException)):
-        await mail.send(smtp_services, reset_mail(config))
+        await messages.send(smtp_services, reset_mail(config))
 
 
 def test_mail_config_keys_default_and_override() -> None:

@@ -13,9 +13,9 @@ import pytest
 from quart.typing import TestClientProtocol as Client
 from saq import Worker
 
-from stgy.api.context import SERVICES_KEY
 from stgy.app import create_app
 from stgy.config import Config, load_config
+from stgy.http.context import SERVICES_KEY
 from stgy.services import Services
 from tasks.context import JobContext
 from tasks.worker import make_worker

@@ -7,7 +7,7 @@ from typing import Any
 from quart.typing import TestClientProtocol as Client
 
 from stgy.config import Config
-from stgy.domain import media_cleanup
+from stgy.domain.media import media_cleanup
 from stgy.services import Services
 from tests.conftest import User, make_user
 from tests.integration.media_support import photo, upload, uploaded

@@ -15,7 +15,7 @@ from quart import Quart
 from stgy.app import create_app
 from stgy.config import Config
 from stgy.devservices import free_port
-from stgy.domain import media_cleanup
+from stgy.domain.media import media_cleanup
 from stgy.services import Services
 from storage.blobs import S3BlobStore
 from tests.conftest import RUN_ID, make_user

@@ -6,7 +6,7 @@ from typing import Any
 
 from quart.typing import TestClientProtocol as Client
 
-from stgy.domain import outbox
+from stgy.domain.jobs import outbox
 from stgy.services import Services
 from tests.conftest import User, make_user
 from tests.integration.test_outbox import drain

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from saq import Worker
 
-from stgy.domain import outbox
+from stgy.domain.jobs import outbox
 from stgy.jobs import HANDLE_OUTBOX_EVENT, outbox_job_key
 from stgy.services import Services
 from storage import durable_jobs as durable_sql

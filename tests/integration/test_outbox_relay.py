@@ -7,8 +7,8 @@ import asyncio
 from quart.typing import TestClientProtocol as Client
 
 from stgy.config import Config
-from stgy.domain import remote_keys
-from stgy.domain.relay import OutboxRelay
+from stgy.domain.jobs.relay import OutboxRelay
+from stgy.domain.remote import remote_keys
 from stgy.services import Services
 from storage import inbox as inbox_sql
 from storage import outbox as outbox_sql

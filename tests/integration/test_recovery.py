@@ -9,7 +9,7 @@ import orjson
 import pytest
 from saq.job import Status
 
-from stgy.domain import outbox
+from stgy.domain.jobs import outbox
 from stgy.jobs import outbox_job_key
 from stgy.services import Services
 from tasks.recovery import AbandonedJobs, RecoveryLoop, alive_key, beat

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from quart.typing import TestClientProtocol as Client
 
-from stgy.domain import outbox
+from stgy.domain.jobs import outbox
 from stgy.services import Services
 from storage import timelines as timelines_sql
 from tests.conftest import User

@@ -18,7 +18,7 @@ import pytest
 
 from federation.deliver import deliver
 from federation.fetch import FetchError, Signer, fetch_json
-from stgy.domain.activitypub import InstanceKey, instance_key
+from stgy.domain.remote.activitypub import InstanceKey, instance_key
 from stgy.services import Services
 from tests.conftest import LiveInstance
 from tests.interop.conftest import register

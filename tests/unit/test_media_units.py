@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from federation.attachments import Attachment, attachment_object, parse_attachments
-from stgy.domain import blurhash, images
 from stgy.domain.errors import Invalid
-from stgy.domain.media import parse_focus
+from stgy.domain.media import blurhash, images
+from stgy.domain.media.uploads import parse_focus
 from tests.integration.media_support import GPS_IFD, animated_gif, huge_png, photo
 
 SIZES = images.Sizes(large=1280, small=400, avatar=400, jpeg_quality=85)

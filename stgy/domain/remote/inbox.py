@@ -1,0 +1,162 @@
+"""The inbox: take signed activities in (check, store, answer 202) and apply them in a job.
+
+Taking in: the claimed actor's instance must not be blocked, the HTTP signature must
+verify with a key of that actor, the activity's id (and for Create/Update the object's
+id and author) must be on the actor's host, and an activity id seen before is dropped.
+The raw activity and an `inbox.received` event are written in one transaction.
+
+Applying (the `inbox.received` handler) runs in the event's transaction. Events it
+causes (`follow.accepted`, `post.created`, ...) are recorded and applied right there,
+with their handlers, so fan-out and notifications happen exactly once with the change.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from federation import signatures
+from federation.httpsig import SignatureError, lowercase_headers
+from federation.values import id_of, ids_of
+from stgy.domain.errors import Forbidden, Invalid, Unauthorized
+from stgy.domain.jobs import outbox
+from stgy.domain.remote.authorized_fetch import claimed_key_id
+from stgy.domain.remote.inbox_apply import Ignored, Incoming
+from stgy.domain.remote.inbox_social import APPLIERS
+from stgy.domain.remote.remote_keys import SenderKeys, domains_of, host_of
+from stgy.logs import quote
+from stgy.services import Services
+from storage import inbox as inbox_sql
+from storage import remote_accounts as remote_sql
+from storage.db import Conn
+from storage.outbox import OutboxEvent
+
+log = logging.getLogger("stgy.inbox")
+
+# Types whose embedded object is authored by the actor (a Create of someone else's
+# note is a forgery, whatever the signature).
+AUTHORED_OBJECT_TYPES = ("Create", "Update")
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    method: str
+    path_with_query: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    scheme: str
+
+
+def _required(activity: dict[str, Any], name: str) -> str:
+    value = id_of(activity.get(name)) if name == "actor" else activity.get(name)
+    if not isinstance(value, str) or not value:
+        raise Invalid(name, f"an activity needs {name!r}")
+    return value
+
+
+def _check_hosts(
+    activity: dict[str, Any], activity_type: str, actor_host: str, id_host: str
+) -> None:
+    if id_host != actor_host:
+        raise Forbidden("activity id spoofs another host")
+    if activity_type not in AUTHORED_OBJECT_TYPES:
+        return
+    obj = activity.get("object")
+    object_id = id_of(obj)
+    if object_id is None or host_of(object_id) != actor_host:
+        raise Forbidden("object id spoofs another host")
+    authors = ids_of(obj.get("attributedTo")) if isinstance(obj, dict) else []
+    if any(host_of(author) != actor_host for author in authors):
+        raise Forbidden("object id spoofs another host")
+
+
+async def receive(
+    services: Services, activity: dict[str, Any], request: SignedRequest, *, now: datetime
+) -> bool:
+    """Check and store an incoming activity; True when stored, False when a duplicate.
+
+    Raises Invalid (400), Forbidden (403) or Unauthorized (401) when refused.
+    """
+    activity_id = _required(activity, "id")
+    activity_type = _required(activity, "type")
+    actor_id = _required(activity, "actor")
+    actor_host = host_of(actor_id)
+    id_host = host_of(activity_id)
+    if actor_host is None or id_host is None:
+        raise Invalid("actor", "actor and id must be http(s) URLs")
+    lowered = lowercase_headers(request.headers)
+    sender = await SenderKeys.look_up(services, actor_host, claimed_key_id(lowered))
+    if sender.blocked:
+        raise Forbidden("this instance is blocked")
+    try:
+        verified = await signatures.verify_request(
+            request.method,
+            request.path_with_query,
+            lowered,
+            request.body,
+            sender.resolve,
+            now=now,
+            scheme=request.scheme,
+        )
+    except SignatureError as exc:
+        raise Unauthorized(exc.reason) from None
+    owner = await sender.owner(verified.key_id)
+    if owner is None or owner.ap_id != actor_id:
+        raise Unauthorized("the signing key does not belong to the activity's actor")
+    _check_hosts(activity, activity_type, actor_host, id_host)
+    async with services.pool.acquire() as conn:
+        # Block check, activity and its event in one statement: atomic, one round trip.
+        # (A sender whose key was cached was not asked about blocks before.)
+        taken = await inbox_sql.take_activity(
+            conn,
+            ap_id=activity_id,
+            actor_id=actor_id,
+            type=activity_type,
+            raw_json=request.body.decode(),
+            domains=domains_of(actor_host),
+        )
+    if taken.blocked:
+        raise Forbidden("this instance is blocked")
+    if taken.activity_id is None:
+        return False
+    # No enqueue here: a worker's relay enqueues the event on its NOTIFY (relay.py).
+    log.debug(
+        "inbox_received activity=%s type=%s id=%d",
+        quote(activity_id),
+        quote(activity_type),
+        taken.activity_id,
+    )
+    return True
+
+
+async def _ignore(incoming: Incoming) -> None:
+    raise Ignored(f"unsupported activity type {incoming.activity.type!r}")
+
+
+@outbox.handles("inbox.received")
+async def apply_activity(conn: Conn, event: OutboxEvent, services: Services) -> None:
+    """Apply a stored activity once; unknown types and refusals are marked, not raised."""
+    activity_id = int(event.payload["inbox_activity_id"])
+    activity = await inbox_sql.get_activity(conn, activity_id=activity_id)
+    if activity is None or activity.processed_at is not None:
+        return
+    error: str | None = None
+    actor = await remote_sql.find_by_ap_id(conn, ap_id=activity.actor_id)
+    if actor is None or actor.is_local or actor.deleted_at is not None:
+        error = "the actor is not a known remote account"
+    else:
+        apply: Callable[[Incoming], Awaitable[None]] = APPLIERS.get(activity.type, _ignore)
+        try:
+            await apply(Incoming(conn, services, activity, actor))
+        except Ignored as exc:
+            error = exc.reason
+    await inbox_sql.mark_processed(conn, activity_id=activity_id, error=error)
+    log.info(
+        "inbox_applied activity=%s type=%s%s",
+        quote(activity.ap_id),
+        quote(activity.type),
+        f" ignored={quote(error)}" if error else "",
+    )

@@ -1,0 +1,218 @@
+"""Public keys of remote actors for signature checks: cached on the account row, fetched
+from the actor document when unknown or when a signature fails with the cached key.
+
+A key id names an actor's key (`https://host/users/a#main-key`); its owner is the remote
+account whose `public_key_id` it is, or whose actor id is the key id without its fragment.
+A fetched actor must list that very key id as its `publicKey`, on the key id's host.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urldefrag, urlsplit
+
+from federation import fetch
+from federation.httpsig import KeyResolver
+from stgy.domain.remote.activitypub import instance_key
+from stgy.domain.text import sanitize_html
+from stgy.services import Services
+from storage import inbox as inbox_sql
+from storage import remote_accounts as remote_sql
+from storage.remote_accounts import KnownKey, RemoteActorRow
+
+log = logging.getLogger("stgy.inbox")
+
+# Senders' keys as read from their account rows, per process: key id -> (when read,
+# key). Trusted for KEY_TTL seconds; a signature that fails with a cached key still
+# refetches the actor (rotation), which drops the entry. Blocks are not cached: the
+# statement that stores an activity checks them (storage.inbox.take_activity).
+KEY_TTL = 300.0
+KEY_CACHE_SIZE = 10_000
+_KEYS: dict[str, tuple[float, KnownKey]] = {}
+
+
+def _cached_key(key_id: str) -> KnownKey | None:
+    cached = _KEYS.get(key_id)
+    if cached is None:
+        return None
+    if time.monotonic() - cached[0] >= KEY_TTL:
+        _KEYS.pop(key_id, None)
+        return None
+    return cached[1]
+
+
+def _cache_key(key_id: str, known: KnownKey) -> None:
+    if known.public_key_id != key_id or not known.public_key_pem:
+        return
+    if len(_KEYS) >= KEY_CACHE_SIZE:
+        _KEYS.pop(next(iter(_KEYS)))  # the oldest entry
+    _KEYS[key_id] = (time.monotonic(), known)
+
+
+def forget_cached_keys() -> None:
+    _KEYS.clear()
+
+
+@dataclass(frozen=True)
+class KeyOwner:
+    account_id: int
+    ap_id: str
+
+
+def actor_id_of_key(key_id: str) -> str:
+    return urldefrag(key_id).url
+
+
+def host_of(url: str) -> str | None:
+    """The lowercased host of an http(s) URL, with its port when one is given; else None."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return parts.hostname.lower() + (f":{port}" if port is not None else "")
+
+
+def domains_of(host: str) -> list[str]:
+    """The host and the domains above it: blocking example.com blocks a.example.com too."""
+    name, _, port = host.partition(":")
+    labels = name.split(".")
+    return ([host] if port else []) + [".".join(labels[i:]) for i in range(len(labels))]
+
+
+async def is_blocked(services: Services, host: str) -> bool:
+    async with services.pool.acquire() as conn:
+        return await inbox_sql.any_blocked(conn, domains=domains_of(host))
+
+
+async def _known(services: Services, key_id: str) -> KnownKey | None:
+    async with services.pool.acquire() as conn:
+        return await remote_sql.find_known_key(
+            conn, key_id=key_id, actor_id=actor_id_of_key(key_id)
+        )
+
+
+def actor_row(actor: fetch.RemoteActor, domain: str) -> RemoteActorRow:
+    """What to store of a fetched actor on `domain` (its summary sanitised)."""
+    return RemoteActorRow(
+        ap_id=actor.id,
+        domain=domain,
+        handle=actor.preferred_username,
+        display_name=actor.name or "",
+        bio_html=sanitize_html(actor.summary or ""),
+        url=actor.url,
+        inbox_url=actor.inbox,
+        shared_inbox_url=actor.shared_inbox,
+        outbox_url=actor.outbox,
+        followers_url=actor.followers,
+        following_url=actor.following,
+        featured_url=actor.featured,
+        public_key_id=actor.public_key_id,
+        public_key_pem=actor.public_key_pem,
+        locked=actor.manually_approves_followers,
+        bot=actor.type in ("Service", "Application"),
+        fetched_at=datetime.now(UTC),
+    )
+
+
+async def refresh_actor(services: Services, key_id: str) -> str | None:
+    """Fetch the actor a key id names and store it; its PEM, or None when that fails."""
+    actor_url = actor_id_of_key(key_id)
+    host = host_of(actor_url)
+    if host is None or await is_blocked(services, host):
+        return None
+    key = await instance_key(services)
+    try:
+        actor = await fetch.fetch_actor(
+            services.http,
+            actor_url,
+            signer=fetch.Signer(key.key_id, key.private_pem),
+            allow_private=services.config.address_scope,
+        )
+    except fetch.FetchError as exc:
+        log.info("actor_fetch_failed key=%s reason=%r", key_id, exc.reason)
+        return None
+    # The document must claim this key, and live on the key's host (redirects may move it).
+    if actor.public_key_id != key_id or host_of(actor.id) != host:
+        log.info("actor_fetch_key_mismatch key=%s actor=%s", key_id, actor.id)
+        return None
+    async with services.pool.acquire() as conn:
+        stored = await remote_sql.upsert_remote_account(conn, actor_row(actor, host))
+    return actor.public_key_pem if stored is not None else None
+
+
+def key_resolver(services: Services) -> KeyResolver:
+    """`(key_id, refresh) -> PEM | None`: the cached key, else (or on refresh) a fetched one."""
+
+    async def resolve(key_id: str, refresh: bool) -> str | None:
+        known = await _known(services, key_id)
+        if known is not None and known.public_key_pem and not refresh:
+            return known.public_key_pem
+        fetched = await refresh_actor(services, key_id)
+        if fetched is not None:
+            return fetched
+        return known.public_key_pem if known is not None else None
+
+    return resolve
+
+
+async def key_owner(services: Services, key_id: str) -> KeyOwner | None:
+    """The remote account a verified key id belongs to."""
+    known = await _known(services, key_id)
+    return KeyOwner(known.account_id, known.ap_id) if known else None
+
+
+class SenderKeys:
+    """What one signed request needs to know of its sender: the key it claims, when we
+    have it (from this process's cache, else from the database in the same query that
+    asks whether the sender's instance is blocked). Resolves that key without asking
+    again; any other key, or a refresh, goes the usual way."""
+
+    def __init__(
+        self, services: Services, key_id: str | None, blocked: bool, known: KnownKey | None
+    ):
+        self.services = services
+        self.key_id = key_id
+        # True when found blocked; False also when not asked (the key was cached).
+        self.blocked = blocked
+        self.known = known
+        self.fetched = False
+
+    @classmethod
+    async def look_up(cls, services: Services, host: str, key_id: str | None) -> SenderKeys:
+        """`host`: the instance that must not be blocked; `key_id`: the key claimed."""
+        if key_id:
+            cached = _cached_key(key_id)
+            if cached is not None:
+                return cls(services, key_id, False, cached)
+        async with services.pool.acquire() as conn:
+            blocked, known = await remote_sql.check_sender(
+                conn,
+                domains=domains_of(host),
+                key_id=key_id or "",
+                actor_id=actor_id_of_key(key_id) if key_id else "",
+            )
+        if key_id and known is not None and not blocked:
+            _cache_key(key_id, known)
+        return cls(services, key_id, blocked, known)
+
+    async def resolve(self, key_id: str, refresh: bool) -> str | None:
+        """A KeyResolver (see federation.httpsig)."""
+        known = self.known
+        if not refresh and key_id == self.key_id and known is not None and known.public_key_pem:
+            return known.public_key_pem
+        self.fetched = True
+        _KEYS.pop(key_id, None)
+        return await key_resolver(self.services)(key_id, refresh)
+
+    async def owner(self, key_id: str) -> KeyOwner | None:
+        """The remote account a verified key id belongs to."""
+        known = self.known
+        if not self.fetched and key_id == self.key_id and known is not None:
+            return KeyOwner(known.account_id, known.ap_id)
+        return await key_owner(self.services, key_id)
