@@ -44,7 +44,20 @@ class OutboxRelay:
         self._task: asyncio.Task[None] | None = None
 
     async def relay_waiting(self) -> int:
-        """Enqueue every event and durable job waiting for the relay; how many."""
+        """Enqueue every event and durable job waiting for the relay; how many.
+
+        What a look has taken (stamped as enqueued) it always enqueues, even when the
+        relay is stopped meanwhile: stopping between the two would leave rows that
+        look enqueued with no job, until the recovery loop's next sweep."""
+        look = asyncio.ensure_future(self._relay_all())
+        try:
+            return await asyncio.shield(look)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await look
+            raise
+
+    async def _relay_all(self) -> int:
         total = 0
         while True:
             async with self.services.pool.acquire() as conn:
