@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from quart import Blueprint, Quart, Response, request
+from quart_schema import hide
 
 from stgy.domain.errors import DomainError
 from stgy.logs import quote
@@ -59,6 +60,9 @@ def register(app: Quart) -> None:
     i18n.install(app)
     app.register_blueprint(bp)
     app.register_blueprint(assets.bp)
+    for endpoint, view in app.view_functions.items():
+        if endpoint.startswith((f"{bp.name}.", f"{assets.bp.name}.")):
+            hide(view)  # pages, not API: kept out of /api/openapi.json
     missing = assets.vendor_missing()
     if missing:
         log.warning(
