@@ -7,9 +7,10 @@ import logging
 from quart import Blueprint, Quart, Response, request
 from quart_schema import hide
 
-from stgy.domain.errors import DomainError
+from stgy.domain import ratelimit
+from stgy.domain.errors import DomainError, RateLimited
 from stgy.logs import quote
-from stgy.web import assets, auth_pages, i18n, pages, security
+from stgy.web import assets, auth_pages, context, i18n, pages, security
 from stgy.web.rendering import is_htmx, render_page
 
 log = logging.getLogger("stgy.web")
@@ -27,10 +28,12 @@ async def guard_request() -> Response | None:
     if request.method in security.SAFE_METHODS:
         return None
     failure = await security.csrf_failure()
-    if failure is None:
-        return None
-    log.info("csrf_refused path=%s why=%s", quote(request.path), quote(failure))
-    return await _csrf_refused()
+    if failure is not None:
+        log.info("csrf_refused path=%s why=%s", quote(request.path), quote(failure))
+        return await _csrf_refused()
+    # Forms write as the API does: the same per-address limit on writes.
+    await ratelimit.count_write(context.services(), context.client_ip())
+    return None
 
 
 async def _csrf_refused() -> Response:
@@ -52,7 +55,10 @@ async def finish_response(response: Response) -> Response:
 @bp.errorhandler(DomainError)
 async def domain_error(exc: DomainError) -> Response:
     """A domain error no form caught (a missing account...): an HTML page, its status."""
-    return await render_page("pages/error.html", status=exc.status, error=exc.error)
+    response = await render_page("pages/error.html", status=exc.status, error=exc.error)
+    if isinstance(exc, RateLimited) and isinstance(exc.detail, dict):
+        response.headers["Retry-After"] = str(exc.detail.get("retry_after", 60))
+    return response
 
 
 def register(app: Quart) -> None:

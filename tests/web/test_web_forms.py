@@ -235,3 +235,31 @@ async def test_closed_signup_says_so(closed_app: Quart) -> None:
     assert 'href="/auth/signup"' not in index
     status, text, _ = await sign_up(client, unique_handle("no"))
     assert status == 403 and "does not accept new accounts" in text
+
+
+async def test_form_writes_count_against_the_write_limit(database_url: str, tmp_root: Path) -> None:
+    environ = config_env(
+        database_url, tmp_root, queue="web-limit", STGY_LIMITS_RATE_LIMIT_REQUESTS_PER_MINUTE="2"
+    )
+    async with serving(load_config(environ=environ)) as application:
+        client = application.test_client()
+        token = await csrf_of(client)
+        form = {"csrf_token": token, "login": "nobody", "password": PASSWORD}
+        statuses = [(await post_form(client, "/auth/login", form))[0] for _ in range(3)]
+        assert statuses == [401, 401, 429]
+        _, text, response = await post_form(client, "/auth/login", form)
+        assert "Too many requests" in text and "<html" in text
+        assert int(response.headers["Retry-After"]) > 0  # type: ignore[attr-defined]
+
+
+async def test_pages_work_without_the_npm_files(
+    client: Client, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from stgy.web import assets
+
+    monkeypatch.setattr(assets, "NODE_MODULES", tmp_path)
+    text = await (await client.get("/auth/signup")).get_data(as_text=True)
+    assert "htmx" not in text.replace("htmx-config", "") and 'name="handle"' in text
+    assert "/static/stgy.js?v=" in text
+    response = await client.get("/static/vendor/htmx.min.js")
+    assert response.status_code == 404
