@@ -26,11 +26,20 @@ UV_STAMP := $(TOOLS_VENV)/.uv-$(UV_VERSION)
 UV_COMPILE := $(TOOLS_VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 \
   --generate-hashes --custom-compile-command 'make lock' $(if $(UPGRADE),--upgrade) \
   $(addprefix --upgrade-package ,$(UPGRADE_PACKAGE))
+# The web UI's front-end files (htmx, axe-core for the browser tests, swagger-ui) come from
+# package-lock.json by `npm ci` into node_modules/; its stamp is named by the lock's hash.
+NPM_LOCK := package-lock.json
+NPM_STAMP := node_modules/.installed-$(call lock_digest,$(NPM_LOCK))
+# The browser tests drive Debian's Chromium (there is no browser download here), with
+# fonts-noto-cjk so that screenshots show Japanese.
+CHROMIUM := /usr/bin/chromium
+CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 SERVICES_ENV := .var/services.env
 # Load the found DATABASE_URL / REDIS_URL into a recipe's shell.
 WITH_SERVICES := set -a && . ./$(SERVICES_ENV) && set +a &&
 
-.PHONY: run test lint typecheck pytest bench services stop install pasture lock upgrade clean
+.PHONY: run test lint typecheck pytest bench services stop install assets browser messages \
+  pasture lock upgrade clean
 
 # $(1): the venv, $(2): its lock. The lock pins pip and setuptools too.
 define venv_from_lock
@@ -51,7 +60,38 @@ $(VENV)/.project: $(VENV_STAMP) pyproject.toml
 	  echo "install: $(DEV_LOCK) does not satisfy pyproject.toml: run make lock" >&2; exit 1; }
 	@touch $@
 
-install: $(VENV)/.project
+install: $(VENV)/.project assets
+
+# Without npm the site still works, without its in-place behaviour (one line says so).
+# --ignore-scripts: no package runs code at install (swagger-ui-dist's would phone home).
+$(NPM_STAMP): $(NPM_LOCK) package.json
+	@if command -v npm >/dev/null; then \
+	  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "assets: npm is not installed, so the web UI runs without htmx (no in-place" \
+	  "updates) and the browser tests cannot run: apt-get install npm"; fi
+
+assets: $(NPM_STAMP)
+
+# Installed when missing if we may (root with apt-get); else the browser tests fail and
+# say how to install it.
+browser:
+	@if [ ! -x $(CHROMIUM) ] || [ ! -f $(CJK_FONT) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "browser: installing chromium and fonts-noto-cjk for the browser tests"; \
+	    apt-get install -y -qq chromium fonts-noto-cjk >/dev/null \
+	      || { apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }; \
+	  else echo "browser: $(CHROMIUM) or $(CJK_FONT) is missing: the browser tests will fail;" \
+	    "install them with: sudo apt-get install chromium fonts-noto-cjk"; fi; \
+	fi
+
+# Gathers the web UI's strings into its catalogs (then translate the new ones in
+# stgy/web/translations/ja/LC_MESSAGES/messages.po).
+messages: install
+	@mkdir -p .var
+	$(VENV)/bin/pybabel -q extract -F stgy/web/babel.cfg --sort-by-file --add-location=file \
+	  --no-wrap -c TRANSLATORS: --project stgy -o .var/messages.pot stgy/web
+	$(VENV)/bin/pybabel -q update -i .var/messages.pot -d stgy/web/translations \
+	  --no-wrap --no-fuzzy-matching --ignore-obsolete
 
 $(PASTURE_STAMP):
 	$(call venv_from_lock,$(PASTURE_VENV),$(PASTURE_LOCK))
@@ -95,7 +135,7 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy stgy federation storage tasks
 
-pytest: services pasture
+pytest: services pasture browser
 	@$(WITH_SERVICES) $(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
 bench: services
@@ -109,4 +149,4 @@ stop:
 	@test -x $(STGY) && $(STGY) services down || true
 
 clean: stop
-	rm -rf .var $(VENV) $(PASTURE_VENV) $(TOOLS_VENV)
+	rm -rf .var $(VENV) $(PASTURE_VENV) $(TOOLS_VENV) node_modules

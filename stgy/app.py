@@ -10,7 +10,7 @@ from quart import Quart, Request, Response, g, request
 from quart_schema import QuartSchema
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from stgy import __version__, metrics
+from stgy import __version__, metrics, web
 from stgy.activitypub import inbox, objects, wellknown
 from stgy.api import (
     accounts,
@@ -59,7 +59,7 @@ def request_class(config: Config) -> type[Request]:
 
 def create_app(config: Config | None = None) -> Quart:
     config = config or load_config()
-    app = Quart("stgy", static_folder="web/static")
+    app = Quart("stgy", static_folder=None)  # stgy/web/assets.py serves /static/
     app.request_class = request_class(config)
     app.config["MAX_CONTENT_LENGTH"] = config.limits.request_body_bytes
     app.config["JSON_SORT_KEYS"] = False
@@ -92,6 +92,7 @@ def create_app(config: Config | None = None) -> Quart:
     app.register_blueprint(inbox.bp)
     app.register_blueprint(media.bp)
     app.register_blueprint(media.files_bp)
+    web.register(app)
 
     @app.before_serving
     async def start_services() -> None:

@@ -155,16 +155,18 @@ async def insert_user(
     private_key_pem: str,
     approved: bool,
     role: str = "user",
+    registration_reason: str = "",
 ) -> None:
     await conn.execute(
-        "INSERT INTO users (account_id, email, password_hash, private_key_pem, approved, role)"
-        " VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO users (account_id, email, password_hash, private_key_pem, approved, role,"
+        " registration_reason) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         account_id,
         email,
         password_hash,
         private_key_pem,
         approved,
         role,
+        registration_reason,
     )
 
 

@@ -51,6 +51,7 @@ MAX_DISPLAY_NAME = 100
 MAX_BIO = 2000
 MAX_FIELDS = 4
 MAX_FIELD_TEXT = 255
+MAX_REGISTRATION_REASON = 1000
 
 
 @dataclass(frozen=True)
@@ -82,8 +83,16 @@ def check_email(email: str) -> None:
 
 
 async def register(
-    services: Services, *, handle: str, display_name: str, password: str, email: str
+    services: Services,
+    *,
+    handle: str,
+    display_name: str,
+    password: str,
+    email: str,
+    reason: str = "",
 ) -> Registration:
+    """A new local account; `reason` is what the person tells the moderators when
+    registrations need approval (kept with the account for them to read)."""
     mode = services.config.instance.registrations
     if mode == "closed":
         raise Forbidden("registrations are closed on this instance")
@@ -92,6 +101,8 @@ async def register(
     check_password(password, handle=handle, email=email)
     if len(display_name) > MAX_DISPLAY_NAME:
         raise Invalid("display_name", f"at most {MAX_DISPLAY_NAME} characters")
+    if len(reason) > MAX_REGISTRATION_REASON:
+        raise Invalid("reason", f"at most {MAX_REGISTRATION_REASON} characters")
     password_hash = await hash_password(services.config.auth, password)
     keys = await generate_key_pair()
     async with services.pool.acquire() as conn:
@@ -115,6 +126,7 @@ async def register(
                     password_hash=password_hash,
                     private_key_pem=keys.private_pem,
                     approved=mode == "open",
+                    registration_reason=reason if mode == "approval" else "",
                 )
                 event = await outbox.record_event(
                     conn, "account.created", {"account_id": account.id}

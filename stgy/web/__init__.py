@@ -1,0 +1,76 @@
+"""The web face: server-rendered pages for the instance's people (Jinja2, htmx, our CSS)."""
+
+from __future__ import annotations
+
+import logging
+
+from quart import Blueprint, Quart, Response, request
+from quart_schema import hide
+
+from stgy.domain import ratelimit
+from stgy.domain.errors import DomainError, RateLimited
+from stgy.logs import quote
+from stgy.web import assets, auth_pages, context, i18n, pages, security
+from stgy.web.rendering import is_htmx, render_page
+
+log = logging.getLogger("stgy.web")
+
+# The parent of every web blueprint: its hooks (language, CSRF, headers) apply to them all
+# and to nothing else, so the API and the inboxes keep their own rules.
+bp = Blueprint("web", __name__, template_folder="templates")
+bp.register_blueprint(pages.bp)
+bp.register_blueprint(auth_pages.bp)
+
+
+@bp.before_request
+async def guard_request() -> Response | None:
+    i18n.choose_language()
+    if request.method in security.SAFE_METHODS:
+        return None
+    failure = await security.csrf_failure()
+    if failure is not None:
+        log.info("csrf_refused path=%s why=%s", quote(request.path), quote(failure))
+        return await _csrf_refused()
+    # Forms write as the API does: the same per-address limit on writes.
+    await ratelimit.count_write(context.services(), context.client_ip())
+    return None
+
+
+async def _csrf_refused() -> Response:
+    response = await render_page(
+        "pages/error.html", partial="partials/error_message.html", status=403, error="csrf"
+    )
+    if is_htmx():
+        # Shown in the page's alert area, not in place of the form that was sent.
+        response.headers["HX-Retarget"] = "#flash"
+        response.headers["HX-Reswap"] = "innerHTML"
+    return response
+
+
+@bp.after_request
+async def finish_response(response: Response) -> Response:
+    return security.finish_response(response)
+
+
+@bp.errorhandler(DomainError)
+async def domain_error(exc: DomainError) -> Response:
+    """A domain error no form caught (a missing account...): an HTML page, its status."""
+    response = await render_page("pages/error.html", status=exc.status, error=exc.error)
+    if isinstance(exc, RateLimited) and isinstance(exc.detail, dict):
+        response.headers["Retry-After"] = str(exc.detail.get("retry_after", 60))
+    return response
+
+
+def register(app: Quart) -> None:
+    """Mount the web face on `app`."""
+    i18n.install(app)
+    app.register_blueprint(bp)
+    app.register_blueprint(assets.bp)
+    for endpoint, view in app.view_functions.items():
+        if endpoint.startswith((f"{bp.name}.", f"{assets.bp.name}.")):
+            hide(view)  # pages, not API: kept out of /api/openapi.json
+    missing = assets.vendor_missing()
+    if missing:
+        log.warning(
+            "web_assets_missing=%s hint=run_npm_ci_for_in-place_behaviour", ",".join(missing)
+        )

@@ -1,0 +1,80 @@
+"""What web routes know of the request: services, config, the browser's session and CSRF token.
+
+The only module of the web face that imports the shared request helpers, so that moving
+them (to stgy/http/) touches one import line here.
+"""
+
+from __future__ import annotations
+
+from quart import g, request
+
+from stgy.config import Config
+from stgy.domain import browser_sessions
+from stgy.http.context import client_ip, config, services, token_key
+from stgy.services import Services
+from storage.sessions import Viewer
+
+__all__ = [
+    "CSRF_COOKIE",
+    "SESSION_COOKIE",
+    "Config",
+    "Services",
+    "client_ip",
+    "config",
+    "csrf_secret",
+    "csrf_token",
+    "maybe_viewer",
+    "set_viewer",
+    "services",
+    "token_key",
+]
+
+SESSION_COOKIE = "stgy_session"
+CSRF_COOKIE = "stgy_csrf"
+_VIEWER = "web_viewer"
+_CSRF_SECRET = "web_csrf_secret"  # noqa: S105 - the name of a g slot
+
+
+async def maybe_viewer() -> Viewer | None:
+    """The logged-in viewer of this browser (by its session cookie), or None."""
+    if _VIEWER in g:
+        cached: Viewer | None = g.get(_VIEWER)
+        return cached
+    cookie = request.cookies.get(SESSION_COOKIE)
+    viewer = None
+    if cookie:
+        viewer = await browser_sessions.viewer_of(services(), token_key(), cookie)
+    setattr(g, _VIEWER, viewer)
+    return viewer
+
+
+def set_viewer(viewer: Viewer | None) -> None:
+    """Set who the rest of this request renders for (after a login or a logout)."""
+    setattr(g, _VIEWER, viewer)
+
+
+def csrf_secret() -> str:
+    """The browser's CSRF cookie value; a new one (set on the answer) when it has none."""
+    secret: str | None = g.get(_CSRF_SECRET)
+    if secret is None:
+        secret = request.cookies.get(CSRF_COOKIE) or ""
+        if not _plausible(secret):
+            secret = browser_sessions.new_csrf_secret()
+            g.web_new_csrf_secret = secret
+        setattr(g, _CSRF_SECRET, secret)
+    return secret
+
+
+def _plausible(secret: str) -> bool:
+    return 16 <= len(secret) <= 64 and secret.replace("-", "").replace("_", "").isalnum()
+
+
+def new_csrf_secret() -> str | None:
+    """The CSRF secret made during this request, to be set as a cookie, if any."""
+    made: str | None = g.get("web_new_csrf_secret")
+    return made
+
+
+def csrf_token(viewer: Viewer | None) -> str:
+    session_id = viewer.session_id if viewer is not None else None
+    return browser_sessions.csrf_token(token_key(), csrf_secret(), session_id)

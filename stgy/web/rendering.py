@@ -1,0 +1,79 @@
+"""Turning templates into answers: a whole page, or its partial for htmx, and redirects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from quart import Response, render_template, request
+
+from stgy.web import context
+from stgy.web.assets import asset_url
+from stgy.web.i18n import current_language
+
+# htmx 2 under our CSP: no inline indicator style, no eval, no scripts from answers;
+# form errors (4xx) are swapped in like any answer, so the fields show them in place.
+HTMX_CONFIG = orjson.dumps(
+    {
+        "includeIndicatorStyles": False,
+        "allowEval": False,
+        "allowScriptTags": False,
+        "selfRequestsOnly": True,
+        "historyCacheSize": 0,
+        "responseHandling": [
+            {"code": "204", "swap": False},
+            {"code": "[23]..", "swap": True},
+            {"code": "4..", "swap": True},
+            {"code": "...", "swap": False, "error": True},
+        ],
+    }
+).decode()
+
+
+def is_htmx() -> bool:
+    """A request htmx made in place (not a boosted or history-restore page load)."""
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+async def render_page(
+    template: str, *, partial: str | None = None, status: int = 200, **values: Any
+) -> Response:
+    """The page `template`, or `partial` alone when htmx asks for it in place."""
+    viewer = await context.maybe_viewer()
+    name = partial if partial is not None and is_htmx() else template
+    body = await render_template(
+        name,
+        viewer=viewer,
+        csrf_token=context.csrf_token(viewer),
+        lang=current_language(),
+        instance=context.config().instance,
+        asset_url=asset_url,
+        htmx_config=HTMX_CONFIG,
+        **values,
+    )
+    return Response(body, status=status, mimetype="text/html")
+
+
+def go_to(location: str) -> Response:
+    """After a form succeeded: 303 for a browser, HX-Redirect for htmx (which would
+    otherwise follow the redirect itself and swap the next page into the form)."""
+    if is_htmx():
+        response = Response("", status=200, mimetype="text/html")
+        response.headers["HX-Redirect"] = location
+        return response
+    response = Response("", status=303)
+    response.headers["Location"] = location
+    return response
+
+
+def local_path(target: str | None, default: str = "/") -> str:
+    """`target` when it is a path on this site (no scheme, no host, no `//`), else
+    `default`: a `next=` parameter must not send people elsewhere."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return default
+    if any(ord(c) < 0x20 for c in target):
+        return default
+    return target
