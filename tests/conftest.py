@@ -225,6 +225,34 @@ def unique_handle(prefix: str = "u") -> str:
     return f"{prefix}_{secrets.token_hex(5)}"
 
 
+@dataclass(frozen=True)
+class Registered:
+    """An account registered and logged in through a live instance's HTTP API."""
+
+    id: str
+    handle: str
+    token: str
+
+
+async def register_over_http(http: httpx.AsyncClient, prefix: str = "u") -> Registered:
+    """Register and log in through the API of the live instance `http` talks to."""
+    handle = unique_handle(prefix)
+    password = f"{secrets.token_hex(8)} battery staple"
+    created = await http.post(
+        "/api/accounts",
+        json={
+            "handle": handle,
+            "display_name": handle.title(),
+            "password": password,
+            "email": f"{handle}@example.com",
+        },
+    )
+    assert created.status_code == 201, created.text
+    login = await http.post("/api/auth/login", json={"handle": handle, "password": password})
+    assert login.status_code == 200, login.text
+    return Registered(created.json()["id"], handle, login.json()["token"])
+
+
 async def make_user(client: Client, handle: str | None = None, **fields: object) -> User:
     """Register and log in a user through the API."""
     handle = handle or unique_handle()

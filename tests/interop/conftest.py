@@ -8,7 +8,6 @@ knows `localhost` but not its subdomains.
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import sys
 import time
@@ -29,8 +28,8 @@ from tests.conftest import (
     LiveInstance,
     config_env,
     create_migrated_database,
+    register_over_http,
     stop_processes,
-    unique_handle,
 )
 from tests.interop.mastodon_peer import MastodonPeer, running_peer
 
@@ -100,27 +99,9 @@ class LiveUser:
 
 async def register(instance: LiveInstance, **fields: Any) -> LiveUser:
     """An account on the live instance, registered and logged in through its API."""
-    handle = unique_handle("i")
-    password = f"interop {secrets.token_hex(8)} password"
     async with httpx.AsyncClient(base_url=instance.url) as client:
-        created = await client.post(
-            "/api/accounts",
-            json={
-                "handle": handle,
-                "display_name": handle.title(),
-                "password": password,
-                "email": f"{handle}@example.com",
-            },
-        )
-        assert created.status_code == 201, created.text
-        login = await client.post("/api/auth/login", json={"handle": handle, "password": password})
-        assert login.status_code == 200, login.text
-        user = LiveUser(
-            created.json()["id"],
-            handle,
-            login.json()["token"],
-            f"{instance.url}/users/{handle}",
-        )
+        made = await register_over_http(client, "i")
+        user = LiveUser(made.id, made.handle, made.token, f"{instance.url}/users/{made.handle}")
         if fields:
             changed = await client.patch("/api/accounts/me", json=fields, headers=user.auth)
             assert changed.status_code == 200, changed.text

@@ -3,7 +3,6 @@ its own database, queue, server and worker, talking ActivityPub to each other.""
 
 from __future__ import annotations
 
-import secrets
 import subprocess
 import sys
 import time
@@ -22,9 +21,9 @@ from tests.conftest import (
     RUN_ID,
     LiveInstance,
     create_migrated_database,
+    register_over_http,
     start_live_instance,
     stop_processes,
-    unique_handle,
 )
 
 # Retries come after a second here (60 s by default), so a test can watch one happen.
@@ -76,24 +75,8 @@ class Peer:
         return self.live.config.instance.base_url
 
     async def register(self, prefix: str = "u", **profile: Any) -> Person:
-        handle = unique_handle(prefix)
-        password = f"{secrets.token_hex(8)} battery staple"
-        response = await self.http.post(
-            "/api/accounts",
-            json={
-                "handle": handle,
-                "display_name": handle.title(),
-                "password": password,
-                "email": f"{handle}@example.com",
-            },
-        )
-        assert response.status_code == 201, response.text
-        account_id = response.json()["id"]
-        response = await self.http.post(
-            "/api/auth/login", json={"handle": handle, "password": password}
-        )
-        assert response.status_code == 200, response.text
-        person = Person(self, account_id, handle, response.json()["token"])
+        made = await register_over_http(self.http, prefix)
+        person = Person(self, made.id, made.handle, made.token)
         if profile:
             assert (await person.call("PATCH", "/api/accounts/me", json=profile)).is_success
         return person

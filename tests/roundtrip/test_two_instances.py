@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import shutil
 import subprocess
 import sys
@@ -33,7 +32,7 @@ from stgy.config import DEFAULT_CONFIG, Config, load_config
 from stgy.devservices import free_port, start_private_redis, stop_private
 from stgy.namespace_claim import database_identity, owner_key
 from storage import db
-from tests.conftest import RUN_ID, create_migrated_database, stop_processes, unique_handle
+from tests.conftest import RUN_ID, create_migrated_database, register_over_http, stop_processes
 from tests.roundtrip.conftest import eventually
 
 # What the environment may not bring in: the test proves the defaults, not a setting.
@@ -84,27 +83,8 @@ class Instance:
             time.sleep(0.1)
 
     async def register(self, prefix: str) -> dict[str, str]:
-        handle = unique_handle(prefix)
-        password = f"{secrets.token_hex(8)} battery staple"
-        created = await self.http.post(
-            "/api/accounts",
-            json={
-                "handle": handle,
-                "display_name": handle.title(),
-                "password": password,
-                "email": f"{handle}@example.com",
-            },
-        )
-        assert created.status_code == 201, created.text
-        login = await self.http.post(
-            "/api/auth/login", json={"handle": handle, "password": password}
-        )
-        assert login.status_code == 200, login.text
-        return {
-            "id": created.json()["id"],
-            "handle": handle,
-            "Authorization": f"Bearer {login.json()['token']}",
-        }
+        made = await register_over_http(self.http, prefix)
+        return {"id": made.id, "handle": made.handle, "Authorization": f"Bearer {made.token}"}
 
     def worker_event_ids(self) -> list[int]:
         """The outbox events this instance's worker ran a job for, as its log says."""
