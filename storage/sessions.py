@@ -16,6 +16,18 @@ class Viewer:
     session_id: int
     role: str
     confirmed: bool = True  # the account's email address is confirmed
+    language: str | None = None  # the UI language the account chose, if any
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """A live login of an account, as its owner sees it in their settings."""
+
+    id: int
+    created_at: datetime
+    expires_at: datetime
+    user_agent: str
+    ip: str
 
 
 async def get_or_create_secret(conn: Conn, *, name: str, new_value: str) -> str:
@@ -58,11 +70,43 @@ def live_session(session: str, account: str) -> str:
 async def active_viewer(conn: Conn, *, session_id: int, account_id: int) -> Viewer | None:
     """The viewer when the session is live and its account active and approved."""
     row = await conn.fetchrow(
-        "SELECT s.account_id, s.id, u.role, u.confirmed_at IS NOT NULL" + live_session("$1", "$2"),
+        "SELECT s.account_id, s.id, u.role, u.confirmed_at IS NOT NULL, u.language"
+        + live_session("$1", "$2"),
         session_id,
         account_id,
     )
-    return Viewer(row[0], row[1], row[2], row[3]) if row else None
+    return Viewer(row[0], row[1], row[2], row[3], row[4]) if row else None
+
+
+async def list_sessions(conn: Conn, *, account_id: int) -> list[SessionInfo]:
+    """The account's live sessions, newest first."""
+    rows = await conn.fetch(
+        "SELECT id, created_at, expires_at, user_agent, ip FROM sessions"
+        " WHERE account_id = $1 AND revoked_at IS NULL AND expires_at > now()"
+        " ORDER BY id DESC LIMIT 100",
+        account_id,
+    )
+    return [SessionInfo(*row) for row in rows]
+
+
+async def revoke_own_session(conn: Conn, *, account_id: int, session_id: int) -> bool:
+    """End one session of the account; False when it has no such live session."""
+    done: str = await conn.execute(
+        "UPDATE sessions SET revoked_at = now()"
+        " WHERE id = $1 AND account_id = $2 AND revoked_at IS NULL",
+        session_id,
+        account_id,
+    )
+    return done.endswith(" 1")
+
+
+async def revoke_other_sessions(conn: Conn, *, account_id: int, keep_session_id: int) -> None:
+    await conn.execute(
+        "UPDATE sessions SET revoked_at = now()"
+        " WHERE account_id = $1 AND id <> $2 AND revoked_at IS NULL",
+        account_id,
+        keep_session_id,
+    )
 
 
 async def revoke_session(conn: Conn, *, session_id: int) -> None:

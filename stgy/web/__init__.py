@@ -10,7 +10,15 @@ from quart_schema import hide
 from stgy.domain import ratelimit
 from stgy.domain.errors import DomainError, RateLimited
 from stgy.logs import quote
-from stgy.web import assets, auth_pages, context, i18n, pages, security
+from stgy.web import (
+    assets,
+    auth_pages,
+    context,
+    i18n,
+    mail_pages,
+    pages,
+    security,
+)
 from stgy.web.rendering import is_htmx, render_page
 
 log = logging.getLogger("stgy.web")
@@ -20,11 +28,14 @@ log = logging.getLogger("stgy.web")
 bp = Blueprint("web", __name__, template_folder="templates")
 bp.register_blueprint(pages.bp)
 bp.register_blueprint(auth_pages.bp)
+bp.register_blueprint(mail_pages.bp)
 
 
 @bp.before_request
 async def guard_request() -> Response | None:
-    i18n.choose_language()
+    # The viewer is read once per request anyway (every page renders for it).
+    viewer = await context.maybe_viewer()
+    i18n.choose_language(viewer.language if viewer is not None else None)
     if request.method in security.SAFE_METHODS:
         return None
     failure = await security.csrf_failure()

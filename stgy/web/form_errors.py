@@ -60,6 +60,14 @@ def _reasons() -> dict[str, Callable[[], str]]:
         "this account is waiting for approval by a moderator": lambda: _(
             "This account is waiting for a moderator's approval."
         ),
+        "unknown, used or expired token": lambda: _(
+            "This link has expired, was already used, or is not one of ours."
+        ),
+        "required: the account's email address or handle": lambda: _("Fill this in."),
+        "wrong password": lambda: _("Wrong password."),
+        "that is the current address": lambda: _("This is already your address."),
+        "already confirmed": lambda: _("This address is already confirmed."),
+        "too many mails asked for": lambda: _("Too many mails were sent. Try again later."),
         "too many failed logins": lambda: _(
             "Too many failed attempts. Wait a minute and try again."
         ),

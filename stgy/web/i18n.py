@@ -56,9 +56,10 @@ def current_language() -> str:
     return language
 
 
-def choose_language() -> str:
-    """Pick this request's language (from its Accept-Language) and remember it."""
-    language = pick_language(request.accept_languages)
+def choose_language(account_language: str | None = None) -> str:
+    """Pick this request's language (the account's choice, else its Accept-Language) and
+    remember it."""
+    language = pick_language(request.accept_languages, account_language)
     set_language(language)
     return language
 

@@ -200,3 +200,12 @@ def log_in(page: Page, handle: str, password: str = PASSWORD) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("main").get_by_role("button", name="Log in").click()
     page.wait_for_url("**/")
+
+
+# Each page is shot in these (size name, viewport, color scheme).
+SIZES_AND_SCHEMES = [
+    ("phone", PHONE, "light"),
+    ("phone", PHONE, "dark"),
+    ("desktop", DESKTOP, "light"),
+    ("desktop", DESKTOP, "dark"),
+]

@@ -29,6 +29,8 @@ from storage.outbox import OutboxEvent
 
 KINDS = ("follow", "mention")
 UNSUBSCRIBE_PATH = "/api/mail/unsubscribe"
+# The page a person opens from the mail body (the header's link is for one-click POSTs).
+UNSUBSCRIBE_PAGE = "/mail/unsubscribe"
 BAD_UNSUBSCRIBE = "not a valid unsubscribe token"
 SETTINGS_PATH = "/settings/notifications"
 EXCERPT = 500
@@ -144,6 +146,8 @@ async def _send(
             "handle": user.handle,
             "display_name": user.display_name,
             "settings_link": f"{config.instance.base_url}{SETTINGS_PATH}",
+            "unsubscribe_link": f"{config.instance.base_url}{UNSUBSCRIBE_PAGE}"
+            f"?token={url_quote(token)}",
             **context,
         },
         unsubscribe_url=f"{config.instance.base_url}{UNSUBSCRIBE_PATH}?token={url_quote(token)}",
