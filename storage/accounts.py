@@ -246,6 +246,10 @@ async def get_credentials(conn: Conn, *, account_id: int) -> Credentials | None:
     )
 
 
+async def set_language(conn: Conn, *, account_id: int, language: str | None) -> None:
+    await conn.execute("UPDATE users SET language = $2 WHERE account_id = $1", account_id, language)
+
+
 async def set_password_hash(conn: Conn, *, account_id: int, password_hash: str) -> None:
     await conn.execute(
         "UPDATE users SET password_hash = $2 WHERE account_id = $1", account_id, password_hash
@@ -254,7 +258,7 @@ async def set_password_hash(conn: Conn, *, account_id: int, password_hash: str) 
 
 async def update_profile(conn: Conn, *, account_id: int, changes: dict[str, Any]) -> Account:
     """Update the given profile columns (a fixed set; others are refused)."""
-    allowed = ("display_name", "bio_source", "bio_html", "fields", "locked", "handle")
+    allowed = ("display_name", "bio_source", "bio_html", "fields", "locked", "handle", "bot")
     unknown = set(changes) - set(allowed)
     if unknown:
         raise ValueError(f"not profile columns: {sorted(unknown)}")
@@ -267,6 +271,7 @@ async def update_profile(conn: Conn, *, account_id: int, changes: dict[str, Any]
         " fields = CASE WHEN $7 THEN $8::jsonb ELSE fields END,"
         " locked = CASE WHEN $9 THEN $10 ELSE locked END,"
         " handle = CASE WHEN $11 THEN $12 ELSE handle END,"
+        " bot = CASE WHEN $13 THEN $14 ELSE bot END,"
         " updated_at = now()"
         " WHERE a.id = $1 RETURNING " + ACCOUNT_COLUMNS,
         account_id,
@@ -281,6 +286,8 @@ async def update_profile(conn: Conn, *, account_id: int, changes: dict[str, Any]
         bool(changes.get("locked", False)),
         "handle" in changes,
         changes.get("handle", ""),
+        "bot" in changes,
+        bool(changes.get("bot", False)),
     )
     assert row is not None  # noqa: S101
     return account_from(row)

@@ -73,6 +73,7 @@ class ProfileIn(RequestModel):
     bio: str | None = Field(default=None, description="Markdown")
     handle: str | None = None
     locked: bool | None = None
+    bot: bool | None = Field(default=None, description="an automated account")
     fields: list[ProfileField] | None = None
     avatar_media_id: str | None = Field(
         default=None, description="a ready upload of purpose avatar; null removes the avatar"

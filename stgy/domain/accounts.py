@@ -17,7 +17,7 @@ from stgy.domain.text import render_markdown
 from stgy.services import Services
 from storage import accounts as accounts_sql
 from storage import sessions as sessions_sql
-from storage.accounts import Account
+from storage.accounts import Account as Account  # re-exported: the web face types with it
 from storage.db import Conn
 from storage.outbox import OutboxEvent
 
@@ -196,8 +196,9 @@ async def update_profile(services: Services, account_id: int, changes: dict[str,
         columns["bio_html"] = render_markdown(changes["bio"])
     if "fields" in changes:
         columns["fields"] = _check_fields(changes["fields"])
-    if "locked" in changes:
-        columns["locked"] = changes["locked"]
+    for flag in ("locked", "bot"):
+        if flag in changes:
+            columns[flag] = bool(changes[flag])
     async with services.pool.acquire() as conn, conn.transaction():
         current = await accounts_sql.get_account(conn, account_id=account_id)
         if current is None or not current.active:

@@ -18,6 +18,8 @@ from stgy.web import (
     mail_pages,
     pages,
     security,
+    settings_account_pages,
+    settings_pages,
 )
 from stgy.web.rendering import is_htmx, render_page
 
@@ -29,6 +31,8 @@ bp = Blueprint("web", __name__, template_folder="templates")
 bp.register_blueprint(pages.bp)
 bp.register_blueprint(auth_pages.bp)
 bp.register_blueprint(mail_pages.bp)
+bp.register_blueprint(settings_pages.bp)
+bp.register_blueprint(settings_account_pages.bp)
 
 
 @bp.before_request
