@@ -16,6 +16,7 @@ from stgy.web import (
     context,
     i18n,
     mail_pages,
+    notification_pages,
     pages,
     security,
     settings_account_pages,
@@ -33,6 +34,9 @@ bp.register_blueprint(auth_pages.bp)
 bp.register_blueprint(mail_pages.bp)
 bp.register_blueprint(settings_pages.bp)
 bp.register_blueprint(settings_account_pages.bp)
+bp.register_blueprint(notification_pages.bp)
+# Every page of a member shows their unread count in the header.
+bp.context_processor(notification_pages.unread_badge)
 
 
 @bp.before_request
