@@ -68,7 +68,7 @@ def create_app(config: Config | None = None) -> Quart:
     QuartSchema(
         app,
         openapi_path="/api/openapi.json",
-        swagger_ui_path="/api/docs",
+        swagger_ui_path=None,  # stgy/web/api_docs.py serves it from our own files
         redoc_ui_path=None,
         scalar_ui_path=None,
         info={"title": f"stgy API ({config.instance.domain})", "version": __version__},

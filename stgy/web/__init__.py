@@ -11,6 +11,7 @@ from stgy.domain import ratelimit
 from stgy.domain.errors import DomainError, RateLimited
 from stgy.logs import quote
 from stgy.web import (
+    api_docs,
     assets,
     auth_pages,
     context,
@@ -35,6 +36,7 @@ bp.register_blueprint(mail_pages.bp)
 bp.register_blueprint(settings_pages.bp)
 bp.register_blueprint(settings_account_pages.bp)
 bp.register_blueprint(notification_pages.bp)
+bp.register_blueprint(api_docs.bp)
 # Every page of a member shows their unread count in the header.
 bp.context_processor(notification_pages.unread_badge)
 

@@ -63,7 +63,7 @@ def test_nothing_third_party_is_committed() -> None:
     gitignore = (ROOT / ".gitignore").read_text().split()
     assert "node_modules/" in gitignore
     ours = {path.name for path in (WEB / "static").iterdir()}
-    assert ours == {"stgy.css", "stgy.js", "favicon.svg"}
+    assert ours == {"stgy.css", "stgy.js", "favicon.svg", "api-docs.css", "api-docs.js"}
 
 
 def test_the_image_copies_every_vendor_file() -> None:
