@@ -1,4 +1,5 @@
-"""One place that turns errors into JSON answers `{"error": ..., "detail": ...}`."""
+"""One place that turns errors into answers: `{"error": ..., "detail": ...}` JSON, or the
+web face's HTML page for a browser asking for a page (same status, same headers)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import errno
 import logging
 import socket
 import traceback
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -87,15 +89,48 @@ def found_dead_connection(exc: BaseException) -> bool:
     return False
 
 
+# A face that serves pages (stgy/web) installs how an error looks as a page: a browser
+# asking for HTML outside the machine paths gets it, with the same status and headers.
+# The mapping of errors to statuses stays here, once.
+HtmlErrorPage = Callable[[int, str], Awaitable[Response]]
+_HTML_ERROR_PAGE = "stgy.html_error_page"
+# Paths that answer programs (JSON, JSON-LD, XRD, metrics), whatever their Accept says.
+_MACHINE_PATHS = ("/api/", "/.well-known/", "/nodeinfo/", "/healthz", "/metrics")
+
+
+def install_html_error_page(app: Quart, page: HtmlErrorPage) -> None:
+    app.extensions[_HTML_ERROR_PAGE] = page
+
+
+def _html_error_page() -> HtmlErrorPage | None:
+    """The installed page maker when this request is a browser's asking for a page."""
+    page: HtmlErrorPage | None = current_app.extensions.get(_HTML_ERROR_PAGE)
+    if page is None or request.path.startswith(_MACHINE_PATHS):
+        return None
+    # "*/*" alone (curl, most clients) picks JSON; a browser lists text/html first.
+    best = request.accept_mimetypes.best_match(
+        ("application/json", "application/activity+json", "text/html")
+    )
+    return page if best == "text/html" else None
+
+
+async def answer_error(status: int, error: str, detail: Any = None) -> Response:
+    """The error as JSON, or as a page to a browser (see install_html_error_page)."""
+    page = _html_error_page()
+    if page is not None:
+        return await page(status, error)
+    return error_response(status, error, detail)
+
+
 def error_response(status: int, error: str, detail: Any = None) -> Response:
     response = jsonify({"error": error, "detail": detail})
     response.status_code = status
     return response
 
 
-def outage_response(service: str) -> Response:
+async def outage_response(service: str) -> Response:
     error, detail = OUTAGES[service]
-    response = error_response(503, error, detail)
+    response = await answer_error(503, error, detail)
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
@@ -149,12 +184,12 @@ def _slug(name: str) -> str:
 def register_error_handlers(app: Quart) -> None:
     @app.errorhandler(DomainError)
     async def domain_error(exc: DomainError) -> Response:
-        return error_response(exc.status, exc.error, exc.detail)
+        return await answer_error(exc.status, exc.error, exc.detail)
 
     @app.errorhandler(HTTPException)
     async def http_error(exc: HTTPException) -> Response:
         status = exc.code or 500
-        response = error_response(status, _slug(exc.name), exc.description)
+        response = await answer_error(status, _slug(exc.name), exc.description)
         if status == 405 and exc.get_headers():
             for name, value in exc.get_headers():
                 if name.lower() == "allow":
@@ -180,7 +215,7 @@ def register_error_handlers(app: Quart) -> None:
         if service is not None:
             # An outage, not a bug: one line, no traceback; /healthz says the same.
             log.warning("unavailable=%s error=%s", service, quote(f"{type(exc).__name__}: {exc}"))
-            return outage_response(service)
+            return await outage_response(service)
         # Logged with its traceback; the client learns nothing about internals.
         log.exception("unhandled_error=%s", type(exc).__name__)
-        return error_response(500, "internal_error", "the server failed; this was logged")
+        return await answer_error(500, "internal_error", "the server failed; this was logged")

@@ -15,6 +15,7 @@ from stgy.web import (
     assets,
     auth_pages,
     context,
+    error_pages,
     i18n,
     mail_pages,
     notification_pages,
@@ -85,6 +86,7 @@ async def domain_error(exc: DomainError) -> Response:
 def register(app: Quart) -> None:
     """Mount the web face on `app`."""
     i18n.install(app)
+    context.install_html_error_page(app, error_pages.error_page)
     app.register_blueprint(bp)
     app.register_blueprint(assets.bp)
     for endpoint, view in app.view_functions.items():

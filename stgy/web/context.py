@@ -11,6 +11,7 @@ from quart import g, request
 from stgy.config import Config
 from stgy.domain import browser_sessions
 from stgy.http.context import client_ip, config, services, token_key
+from stgy.http.errors import install_html_error_page
 from stgy.services import Services
 from storage.sessions import Viewer
 
@@ -23,6 +24,7 @@ __all__ = [
     "config",
     "csrf_secret",
     "csrf_token",
+    "install_html_error_page",
     "maybe_viewer",
     "set_viewer",
     "services",
