@@ -55,7 +55,8 @@ def test_form_errors_come_in_place_with_htmx(page: Watched) -> None:
     error.wait_for()
     assert error.inner_text() == "Use at least 8 characters."
     assert page.page.evaluate("() => window.samePage") is True  # no page load
-    assert page.page.evaluate("() => document.activeElement.id") == "f-password"
+    # Focus moves on htmx:afterSettle, a moment after the swap that showed the error.
+    page.page.wait_for_function("() => document.activeElement.id === 'f-password'")
     assert page.page.locator("#f-password").get_attribute("aria-invalid") == "true"
     assert sent and sent[-1].headers.get("hx-request") == "true"
     token = page.page.locator('meta[name="csrf-token"]').get_attribute("content")
