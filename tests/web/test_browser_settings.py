@@ -16,6 +16,7 @@ from stgy.web.security import CONTENT_SECURITY_POLICY
 from tests.conftest import LiveInstance, unique_handle
 from tests.web.conftest import (
     PASSWORD,
+    PHONE,
     SIZES_AND_SCHEMES,
     Watched,
     axe_violations,
@@ -53,7 +54,7 @@ def member(browser: Browser, base_url: str) -> Iterator[dict[str, Any]]:
 
 def _member_context(browser: Browser, base_url: str, member: dict[str, Any], **kw: Any) -> Any:
     return browser.new_context(
-        base_url=base_url, storage_state=member["state"], locale="en-US", **kw
+        base_url=base_url, storage_state=member["state"], **{"locale": "en-US", **kw}
     )
 
 
@@ -260,5 +261,28 @@ def test_notifications_and_the_unread_count(
         page.page.reload()
         assert page.page.locator(".notification.unread").count() == 0
         assert nav.get_by_role("link", name="Notifications", exact=True).count() == 1
+    finally:
+        context.close()
+
+
+def test_settings_in_japanese_on_a_phone(
+    browser: Browser, base_url: str, axe_source: str, member: dict[str, Any]
+) -> None:
+    context = _member_context(
+        browser,
+        base_url,
+        member,
+        viewport=PHONE,
+        locale="ja-JP",
+        extra_http_headers={"Accept-Language": "ja"},
+    )
+    try:
+        page = watch(context.new_page())
+        for section in ("profile", "email", "sessions"):
+            page.page.goto(f"/settings/{section}")
+            assert page.page.locator("html").get_attribute("lang") == "ja"
+            _check(page, axe_source, f"settings-{section}-phone-light-ja")
+        page.page.goto("/notifications")
+        _check(page, axe_source, "notifications-page-phone-light-ja")
     finally:
         context.close()
