@@ -209,3 +209,28 @@ SIZES_AND_SCHEMES = [
     ("desktop", DESKTOP, "light"),
     ("desktop", DESKTOP, "dark"),
 ]
+
+
+def api_follow(instance: LiveInstance, handle: str) -> None:
+    """A new account follows `handle` through the JSON API (the web face has no follow
+    button yet on this branch)."""
+    import httpx  # here, so this helper stays one block at the end of the file
+
+    from tests.conftest import unique_handle
+
+    with httpx.Client(base_url=instance.url) as http:
+        follower = unique_handle("fan")
+        password = "fan password 12345"
+        made = http.post(
+            "/api/accounts",
+            json={"handle": follower, "password": password, "email": f"{follower}@example.com"},
+        )
+        assert made.status_code == 201, made.text
+        token = http.post(
+            "/api/auth/login", json={"handle": follower, "password": password}
+        ).json()["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        target = http.get(f"/api/accounts/@{handle}", headers=headers)
+        assert target.status_code == 200, target.text
+        done = http.put(f"/api/accounts/{target.json()['id']}/follow", headers=headers)
+        assert done.status_code in (200, 201, 204), done.text

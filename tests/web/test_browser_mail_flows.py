@@ -15,6 +15,7 @@ from tests.integration.mail_support import read_spool
 from tests.web.conftest import (
     SIZES_AND_SCHEMES,
     Watched,
+    api_follow,
     axe_violations,
     log_in,
     new_context,
@@ -151,3 +152,32 @@ def test_mail_pages_in_every_size_and_scheme(
             check(page, axe_source, f"unsubscribe-bad-{size}-{scheme}")
         finally:
             context.close()
+
+
+def test_stop_follower_mails_from_the_mail(
+    browser: Browser, base_url: str, web_instance: LiveInstance, axe_source: str
+) -> None:
+    handle = unique_handle("unsub")
+    context = new_context(browser, base_url)
+    try:
+        page = watch(context.new_page())
+        sign_up(page.page, handle)
+        page.page.goto("/settings/notifications")
+        page.page.get_by_label("someone follows me").check()
+        page.page.get_by_role("button", name="Save").click()
+        page.page.get_by_text("Saved.").wait_for()
+        api_follow(web_instance, handle)
+        message = wait_for_mail(web_instance, f"{handle}@example.com", "now follows you")
+        assert "/api/mail/unsubscribe?token=" in str(message["List-Unsubscribe"])
+        link = link_in(message, "/mail/unsubscribe?token=")
+        assert "/api/" not in link
+        page.page.goto(link)
+        page.page.get_by_text("Stop the mails about new followers?").wait_for()
+        check(page, axe_source, "unsubscribe-desktop-light")
+        page.page.get_by_role("button", name="Stop these mails").click()
+        page.page.get_by_text("You will no longer get mails about new followers.").wait_for()
+        check(page, axe_source, "unsubscribe-done-desktop-light")
+        page.page.goto("/settings/notifications")
+        assert not page.page.get_by_label("someone follows me").is_checked()
+    finally:
+        context.close()

@@ -7,7 +7,6 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 from PIL import Image
 from playwright.sync_api import Browser, BrowserContext
@@ -19,6 +18,7 @@ from tests.web.conftest import (
     PHONE,
     SIZES_AND_SCHEMES,
     Watched,
+    api_follow,
     axe_violations,
     log_in,
     new_context,
@@ -217,26 +217,6 @@ def test_delete_the_account(browser: Browser, base_url: str) -> None:
         context.close()
 
 
-def _api_follow(instance: LiveInstance, handle: str) -> None:
-    """Someone follows `handle` through the JSON API."""
-    with httpx.Client(base_url=instance.url) as http:
-        follower = unique_handle("fan")
-        password = "fan password 12345"
-        made = http.post(
-            "/api/accounts",
-            json={"handle": follower, "password": password, "email": f"{follower}@example.com"},
-        )
-        assert made.status_code == 201, made.text
-        token = http.post(
-            "/api/auth/login", json={"handle": follower, "password": password}
-        ).json()["token"]
-        headers = {"Authorization": f"Bearer {token}"}
-        target = http.get(f"/api/accounts/@{handle}", headers=headers)
-        assert target.status_code == 200, target.text
-        done = http.put(f"/api/accounts/{target.json()['id']}/follow", headers=headers)
-        assert done.status_code in (200, 201, 204), done.text
-
-
 def test_notifications_and_the_unread_count(
     browser: Browser, base_url: str, web_instance: LiveInstance, axe_source: str
 ) -> None:
@@ -245,7 +225,7 @@ def test_notifications_and_the_unread_count(
         page = watch(context.new_page())
         handle = unique_handle("notified")
         sign_up(page.page, handle)
-        _api_follow(web_instance, handle)
+        api_follow(web_instance, handle)
         nav = page.page.get_by_role("navigation", name="Site")
         deadline = time.monotonic() + 20
         while nav.get_by_role("link", name="Notifications 1 unread").count() == 0:
