@@ -77,6 +77,7 @@ def test_notification_mail_has_one_click_unsubscribe_and_a_fixed_message_id(
             "follower_acct": "bob",
             "follower_link": "http://localhost:8000/@bob",
             "settings_link": "http://localhost:8000/settings/notifications",
+            "unsubscribe_link": "http://localhost:8000/mail/unsubscribe?token=t",
         },
         unsubscribe_url="http://localhost:8000/api/mail/unsubscribe?token=t",
         message_id="<notification.1@localhost>",
@@ -85,6 +86,9 @@ def test_notification_mail_has_one_click_unsubscribe_and_a_fixed_message_id(
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert message["Message-ID"] == "<notification.1@localhost>"
     assert message["Subject"] == "Bob now follows you on stgy"
+    # The body links the page a person opens; the header, the one-click endpoint.
+    for part in message.iter_parts():
+        assert "http://localhost:8000/mail/unsubscribe?token=t" in part.get_content()
 
 
 def test_subjects_hold_no_line_breaks() -> None:
