@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, Response, jsonify
+from urllib.parse import quote as url_quote
+
+from quart import Blueprint, Response, jsonify, request
 
 from stgy.api import schemas
 from stgy.domain.errors import Invalid
@@ -121,7 +123,14 @@ async def update_settings(body: schemas.MailSettingsIn) -> Response:
 @responds(schemas.Error, 400)
 @responds(schemas.Error, 404)
 async def check_unsubscribe(query: schemas.UnsubscribeQuery) -> Response:
-    """What the List-Unsubscribe link would turn off; changes nothing (link scanners GET)."""
+    """What the List-Unsubscribe link would turn off; changes nothing (link scanners GET).
+    A browser (a mail client that opens the link rather than posting to it) is sent to
+    the page with the button instead."""
+    if request.accept_mimetypes.best_match(("application/json", "text/html")) == "text/html":
+        page = f"{mail_notifications.UNSUBSCRIBE_PAGE}?token={url_quote(query.token)}"
+        moved = Response("", status=303)
+        moved.headers["Location"] = page
+        return moved
     found, enabled = await mail_notifications.check_unsubscribe(services(), query.token)
     return jsonify({"kind": found.kind, "enabled": enabled})
 

@@ -64,3 +64,18 @@ async def test_the_account_language_wins_over_the_browser(client: Client) -> Non
         client, "/settings/language", {"csrf_token": csrf, "language": "fr"}
     )
     assert status == 400 and "one of en, ja" in text
+
+
+async def test_the_list_unsubscribe_link_opened_in_a_browser_goes_to_the_page(
+    client: Client, services: Services
+) -> None:
+    user = await make_user(client)
+    token = await mail_notifications.unsubscribe_token(services, int(user.id), "follow")
+    browser = await client.get(
+        f"/api/mail/unsubscribe?token={token}",
+        headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"},
+    )
+    assert browser.status_code == 303
+    assert browser.headers["Location"] == f"/mail/unsubscribe?token={token}"
+    program = await client.get(f"/api/mail/unsubscribe?token={token}")
+    assert program.status_code == 200 and (await program.get_json())["kind"] == "follow"
