@@ -10,7 +10,18 @@ from quart_schema import hide
 from stgy.domain import ratelimit
 from stgy.domain.errors import DomainError, RateLimited
 from stgy.logs import quote
-from stgy.web import assets, auth_pages, context, i18n, pages, security
+from stgy.web import (
+    assets,
+    auth_pages,
+    compose_pages,
+    context,
+    i18n,
+    pages,
+    post_cards,
+    post_pages,
+    security,
+    timeline_pages,
+)
 from stgy.web.rendering import is_htmx, render_page
 
 log = logging.getLogger("stgy.web")
@@ -20,6 +31,9 @@ log = logging.getLogger("stgy.web")
 bp = Blueprint("web", __name__, template_folder="templates")
 bp.register_blueprint(pages.bp)
 bp.register_blueprint(auth_pages.bp)
+bp.register_blueprint(timeline_pages.bp)
+bp.register_blueprint(post_pages.bp)
+bp.register_blueprint(compose_pages.bp)
 
 
 @bp.before_request
@@ -64,6 +78,7 @@ async def domain_error(exc: DomainError) -> Response:
 def register(app: Quart) -> None:
     """Mount the web face on `app`."""
     i18n.install(app)
+    app.jinja_env.filters["post_time"] = post_cards.post_time
     app.register_blueprint(bp)
     app.register_blueprint(assets.bp)
     for endpoint, view in app.view_functions.items():

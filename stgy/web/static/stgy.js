@@ -46,4 +46,60 @@
       });
     }
   });
+  // The composer's counter: characters as the server counts them (code points, line
+  // breaks as one), so what it allows is what the server accepts.
+  function countCharacters(text) {
+    return Array.from(text.replace(/\r\n/g, "\n")).length;
+  }
+
+  function updateCounter(textarea) {
+    var counter = document.getElementById(textarea.id + "-count");
+    var max = parseInt(textarea.getAttribute("data-max-length"), 10);
+    if (!counter || !max) {
+      return;
+    }
+    var left = max - countCharacters(textarea.value);
+    counter.textContent = counter.getAttribute(left < 0 ? "data-over" : "data-left")
+      .replace("{n}", String(Math.abs(left)));
+    counter.classList.toggle("over", left < 0);
+  }
+
+  document.addEventListener("input", function (event) {
+    var target = event.target;
+    if (target && target.matches && target.matches("textarea[data-max-length]")) {
+      updateCounter(target);
+    }
+  });
+
+  // Ctrl/Cmd+Enter sends the composer; a plain Enter is a line break, and the Enter that
+  // confirms an IME conversion (isComposing, or keyCode 229 in some browsers) never sends.
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (
+      event.key !== "Enter" ||
+      !(event.ctrlKey || event.metaKey) ||
+      event.isComposing ||
+      event.keyCode === 229 ||
+      !target ||
+      !target.matches ||
+      !target.matches("textarea[data-max-length]") ||
+      !target.form
+    ) {
+      return;
+    }
+    event.preventDefault();
+    target.form.requestSubmit();
+  });
+
+  function initCounters(root) {
+    root.querySelectorAll("textarea[data-max-length]").forEach(updateCounter);
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    initCounters(document);
+  });
+  document.addEventListener("htmx:load", function (event) {
+    if (event.detail && event.detail.elt && event.detail.elt.querySelectorAll) {
+      initCounters(event.detail.elt);
+    }
+  });
 })();

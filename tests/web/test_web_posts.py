@@ -1,0 +1,157 @@
+"""Timelines, the composer, a post's page and the actions on a post, in process."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from PIL import Image
+from quart import Quart
+from quart.typing import TestClientProtocol as Client
+from werkzeug.datastructures import FileStorage
+
+from stgy.web.security import CONTENT_SECURITY_POLICY
+from tests.conftest import User, make_user
+from tests.web.test_web_forms import csrf_of, post_form
+
+_ACTIONS = re.compile(r'<div class="post-actions" id="actions-(\d+)">')
+
+
+async def web_login(client: Client, user: User) -> str:
+    token = await csrf_of(client)
+    status, _, _ = await post_form(
+        client,
+        "/auth/login",
+        {"csrf_token": token, "login": user.handle, "password": user.password},
+    )
+    assert status == 303
+    return await csrf_of(client, "/")
+
+
+def png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 80, 40)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+async def test_home_shows_a_followed_post_and_actions_work_with_and_without_htmx(
+    app: Quart, client: Client
+) -> None:
+    reader = await make_user(client, display_name="Reader")
+    author = await make_user(client, display_name="Author")
+    followed = await client.put(f"/api/accounts/{author.id}/follow", headers=reader.auth)
+    assert followed.status_code in (200, 201, 204), await followed.get_data(as_text=True)
+
+    writer = app.test_client()
+    token = await web_login(writer, author)
+    upload = {
+        "image1": FileStorage(io.BytesIO(png()), filename="red.png", content_type="image/png")
+    }
+    response = await writer.post(
+        "/compose",
+        form={
+            "csrf_token": token,
+            "text": "Hello\r\n#webtest *world*",
+            "alt1": "A red rectangle",
+            "visibility": "public",
+            "allow_likes": "1",
+            "allow_replies": "1",
+            "next": "/",
+        },
+        files=upload,
+        headers={"Sec-Fetch-Site": "same-origin"},
+    )
+    assert response.status_code == 303, await response.get_data(as_text=True)
+
+    token = await web_login(client, reader)
+    home = await client.get("/")
+    assert home.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    text = await home.get_data(as_text=True)
+    assert "<em>world</em>" in text and 'alt="A red rectangle"' in text
+    assert f'href="/@{author.handle}"' in text and "<time datetime=" in text
+    post_id = _ACTIONS.search(text).group(1)  # type: ignore[union-attr]
+    assert 'name="text"' in text  # the composer on home
+
+    # Like without JavaScript: a form post, 303 back to the post.
+    status, _, answer = await post_form(
+        client, f"/posts/{post_id}/like", {"csrf_token": token, "next": "/"}
+    )
+    assert status == 303
+    assert answer.headers["Location"] == f"/#post-{post_id}"  # type: ignore[attr-defined]
+    page = await (await client.get(f"/@{author.handle}/{post_id}")).get_data(as_text=True)
+    assert 'aria-pressed="true"' in page and f'action="/posts/{post_id}/unlike"' in page
+
+    # With htmx: the action bar alone, the count down again.
+    status, bar, _ = await post_form(
+        client,
+        f"/posts/{post_id}/unlike",
+        {"next": "/"},
+        **{"HX-Request": "true", "X-CSRF-Token": token},
+    )
+    assert status == 200 and bar.strip().startswith('<div class="post-actions"')
+    assert "<html" not in bar and f'/posts/{post_id}/like"' in bar
+
+    # The tag page and the local timeline show it; logged out too.
+    for path in ("/tags/webtest", "/timelines/local", "/timelines/public"):
+        shown = await app.test_client().get(path)
+        assert shown.status_code == 200, path
+        assert f'id="post-{post_id}"' in await shown.get_data(as_text=True), path
+
+    # A reply through /compose?in_reply_to=, shown in the thread.
+    form = await (await client.get(f"/compose?in_reply_to={post_id}")).get_data(as_text=True)
+    assert f'name="in_reply_to" value="{post_id}"' in form
+    status, _, _ = await post_form(
+        client,
+        "/compose",
+        {
+            "csrf_token": token,
+            "text": "A reply",
+            "in_reply_to": post_id,
+            "visibility": "public",
+            "allow_likes": "1",
+            "allow_replies": "1",
+            "next": f"/@{author.handle}/{post_id}",
+        },
+    )
+    assert status == 303
+    thread = await (await client.get(f"/@{author.handle}/{post_id}")).get_data(as_text=True)
+    assert "A reply" in thread
+
+    # The author deletes it: a confirmation page, then the post is gone.
+    confirm = await writer.get(f"/posts/{post_id}/delete?next=/")
+    assert confirm.status_code == 200
+    status, _, _ = await post_form(
+        writer, f"/posts/{post_id}/delete", {"csrf_token": await csrf_of(writer, "/"), "next": "/"}
+    )
+    assert status == 303
+    gone = await client.get(f"/@{author.handle}/{post_id}")
+    assert gone.status_code == 404
+
+
+async def test_composer_errors_and_paging(app: Quart, client: Client) -> None:
+    user = await make_user(client)
+    token = await web_login(client, user)
+    status, text, _ = await post_form(
+        client,
+        "/compose",
+        {"csrf_token": token, "text": "   ", "visibility": "public"},
+        **{"HX-Request": "true"},
+    )
+    assert status == 400 and 'aria-invalid="true"' in text and "<html" not in text
+    for n in range(22):
+        created = await client.post("/api/posts", json={"text": f"post {n}"}, headers=user.auth)
+        assert created.status_code == 201
+    home = await (await client.get("/")).get_data(as_text=True)
+    older = re.search(r'class="older" href="/\?max_id=(\d+)"', home)
+    assert older is not None and 'hx-swap="outerHTML"' in home
+    more = await client.get(f"/?max_id={older.group(1)}", headers={"HX-Request": "true"})
+    rest = await more.get_data(as_text=True)
+    assert "<html" not in rest and "post 0" in rest and "post 21" not in rest
+    assert (await client.get("/?max_id=nope")).status_code == 400
+
+
+async def test_actions_need_a_login(client: Client) -> None:
+    token = await csrf_of(client, "/timelines/local")
+    status, _, response = await post_form(client, "/posts/1/like", {"csrf_token": token})
+    assert status == 303
+    assert response.headers["Location"].startswith("/auth/login")  # type: ignore[attr-defined]
