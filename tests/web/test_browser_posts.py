@@ -1,0 +1,165 @@
+"""Posts in Chromium: a follower sees an image post on home, likes it in place (htmx) and
+by a plain form post, replies; the author deletes it; each page checked with axe-core,
+the CSP and screenshots."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import httpx
+from PIL import Image
+from playwright.sync_api import Browser, Page, expect
+
+from tests.conftest import LiveInstance, unique_handle
+from tests.web.conftest import PASSWORD, new_context, screenshot, sign_up, watch
+from tests.web.test_browser_pages import VARIANTS, _check_page
+
+_POST_ID = re.compile(r"post-(\d+)")
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (320, 200), (40, 120, 200)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _api_token(base_url: str, handle: str) -> str:
+    answer = httpx.post(f"{base_url}/api/auth/login", json={"handle": handle, "password": PASSWORD})
+    assert answer.status_code == 200, answer.text
+    token: str = answer.json()["token"]
+    return token
+
+
+def _follow(base_url: str, follower: str, followee: str) -> None:
+    """A follows B (through the API until the profile page has its button)."""
+    followee_id = httpx.get(
+        f"{base_url}/api/accounts/me",
+        headers={"Authorization": f"Bearer {_api_token(base_url, followee)}"},
+    ).json()["id"]
+    answer = httpx.put(
+        f"{base_url}/api/accounts/{followee_id}/follow",
+        headers={"Authorization": f"Bearer {_api_token(base_url, follower)}"},
+    )
+    assert answer.status_code in (200, 204), answer.text
+
+
+def _write_post(page: Page, text: str, alt: str) -> str:
+    """Write on home with an image; sends with Ctrl+Enter. The post's id."""
+    box = page.get_by_label("New post")
+    box.fill(text)
+    expect(page.locator("#f-text-count")).to_contain_text("characters left")
+    # The Enter that confirms an IME conversion does not send.
+    box.evaluate(
+        "el => el.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', ctrlKey: true,"
+        " isComposing: true, bubbles: true, cancelable: true}))"
+    )
+    page.wait_for_timeout(300)
+    assert box.input_value() == text
+    page.get_by_text("Add images").click()
+    page.locator("#f-image1").set_input_files(
+        files=[{"name": "blue.png", "mimeType": "image/png", "buffer": _png()}]
+    )
+    page.locator("#f-alt1").fill(alt)
+    box.focus()
+    with page.expect_navigation():
+        page.keyboard.press("Control+Enter")
+    article = page.locator("article.post", has_text=text).first
+    expect(article).to_be_visible()
+    found = _POST_ID.fullmatch(article.get_attribute("id") or "")
+    assert found is not None
+    return found.group(1)
+
+
+def test_follow_post_like_reply_delete(
+    browser: Browser, base_url: str, axe_source: str, web_instance: LiveInstance
+) -> None:
+    author, reader = unique_handle("author"), unique_handle("reader")
+    author_context = new_context(browser, base_url)
+    reader_context = new_context(browser, base_url)
+    try:
+        writer = watch(author_context.new_page())
+        sign_up(writer.page, author)
+        me = watch(reader_context.new_page())
+        sign_up(me.page, reader)
+        _follow(web_instance.url, reader, author)
+
+        post_id = _write_post(writer.page, "Sunset over the bay #webflow", "A blue rectangle")
+
+        # The reader sees it on home with its image and alt text.
+        me.page.goto("/")
+        article = me.page.locator(f"#post-{post_id}")
+        expect(article).to_contain_text("Sunset over the bay")
+        expect(article.get_by_role("img", name="A blue rectangle")).to_be_visible()
+
+        # Like in place: the count changes, the page is not loaded again.
+        me.page.evaluate("() => { window.stillHere = true; }")
+        article.get_by_role("button", name=re.compile("^Like")).click()
+        expect(article.get_by_role("button", name="Like 1")).to_have_attribute(
+            "aria-pressed", "true"
+        )
+        assert me.page.evaluate("() => window.stillHere === true")
+        screenshot(me.page, "home-liked-desktop-light")
+
+        # Without JavaScript: a form post and a page load, the like undone.
+        state: Any = reader_context.storage_state()
+        plain = browser.new_context(
+            base_url=base_url, java_script_enabled=False, storage_state=state
+        )
+        try:
+            page = plain.new_page()
+            page.goto("/")
+            page.locator(f"#post-{post_id}").get_by_role("button", name="Like 1").click()
+            page.wait_for_load_state()
+            expect(
+                page.locator(f"#post-{post_id}").get_by_role("button", name="Like 0")
+            ).to_be_visible()
+        finally:
+            plain.close()
+
+        # A reply from the post's own page.
+        me.page.goto(f"/@{author}/{post_id}")
+        me.page.locator(f"#post-{post_id}").get_by_role("link", name=re.compile("^Reply")).click()
+        me.page.get_by_label("Your reply").fill("Lovely colours")
+        me.page.get_by_role("button", name="Reply", exact=True).click()
+        me.page.wait_for_url("**/")
+        me.page.goto(f"/@{author}/{post_id}")
+        expect(me.page.locator(".replies")).to_contain_text("Lovely colours")
+
+        # Every page of posts: axe, CSP, screenshots in each size and scheme.
+        pages = {
+            "home-timeline": "/",
+            "local": "/timelines/local",
+            "federated": "/timelines/public",
+            "tag": "/tags/webflow",
+            "post": f"/@{author}/{post_id}",
+            "compose": f"/compose?in_reply_to={post_id}",
+        }
+        for name, path in pages.items():
+            for size, viewport, scheme in VARIANTS:
+                context = browser.new_context(
+                    base_url=base_url,
+                    viewport=viewport,  # type: ignore[arg-type]
+                    color_scheme=scheme,  # type: ignore[arg-type]
+                    storage_state=state,
+                )
+                try:
+                    _check_page(context.new_page(), path, axe_source, f"{name}-{size}-{scheme}")
+                finally:
+                    context.close()
+
+        # The author deletes the post: a confirmation page, then it is gone.
+        writer.page.goto("/")
+        writer.page.locator(f"#post-{post_id}").get_by_role("link", name="Delete").click()
+        expect(writer.page.locator("main h1")).to_have_text("Delete this post?")
+        assert writer.page.evaluate("() => document.documentElement.scrollWidth <= innerWidth")
+        screenshot(writer.page, "delete-post-desktop-light")
+        writer.page.get_by_role("button", name="Delete").click()
+        writer.page.wait_for_url("**/")
+        expect(writer.page.locator(f"#post-{post_id}")).to_have_count(0)
+        assert writer.violations == [] and writer.errors == [], writer.errors
+        assert me.violations == [] and me.errors == [], me.errors
+    finally:
+        author_context.close()
+        reader_context.close()
