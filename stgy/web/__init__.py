@@ -19,6 +19,7 @@ from stgy.web import (
     pages,
     post_cards,
     post_pages,
+    profile_pages,
     security,
     timeline_pages,
 )
@@ -34,6 +35,7 @@ bp.register_blueprint(auth_pages.bp)
 bp.register_blueprint(timeline_pages.bp)
 bp.register_blueprint(post_pages.bp)
 bp.register_blueprint(compose_pages.bp)
+bp.register_blueprint(profile_pages.bp)
 
 
 @bp.before_request

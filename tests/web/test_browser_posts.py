@@ -1,6 +1,6 @@
-"""Posts in Chromium: a follower sees an image post on home, likes it in place (htmx) and
-by a plain form post, replies; the author deletes it; each page checked with axe-core,
-the CSP and screenshots."""
+"""Posts and profiles in Chromium: a reader follows an author from the profile page,
+sees an image post on home, likes it in place (htmx) and by a plain form post, replies;
+the author deletes it. Each page checked with axe-core, the CSP and screenshots."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ import io
 import re
 from typing import Any
 
-import httpx
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
-from tests.conftest import LiveInstance, unique_handle
-from tests.web.conftest import PASSWORD, new_context, screenshot, sign_up, watch
+from tests.conftest import unique_handle
+from tests.web.conftest import new_context, screenshot, sign_up, watch
 from tests.web.test_browser_pages import VARIANTS, _check_page
 
 _POST_ID = re.compile(r"post-(\d+)")
@@ -23,26 +22,6 @@ def _png() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (320, 200), (40, 120, 200)).save(buffer, format="PNG")
     return buffer.getvalue()
-
-
-def _api_token(base_url: str, handle: str) -> str:
-    answer = httpx.post(f"{base_url}/api/auth/login", json={"handle": handle, "password": PASSWORD})
-    assert answer.status_code == 200, answer.text
-    token: str = answer.json()["token"]
-    return token
-
-
-def _follow(base_url: str, follower: str, followee: str) -> None:
-    """A follows B (through the API until the profile page has its button)."""
-    followee_id = httpx.get(
-        f"{base_url}/api/accounts/me",
-        headers={"Authorization": f"Bearer {_api_token(base_url, followee)}"},
-    ).json()["id"]
-    answer = httpx.put(
-        f"{base_url}/api/accounts/{followee_id}/follow",
-        headers={"Authorization": f"Bearer {_api_token(base_url, follower)}"},
-    )
-    assert answer.status_code in (200, 204), answer.text
 
 
 def _write_post(page: Page, text: str, alt: str) -> str:
@@ -72,9 +51,7 @@ def _write_post(page: Page, text: str, alt: str) -> str:
     return found.group(1)
 
 
-def test_follow_post_like_reply_delete(
-    browser: Browser, base_url: str, axe_source: str, web_instance: LiveInstance
-) -> None:
+def test_follow_post_like_reply_delete(browser: Browser, base_url: str, axe_source: str) -> None:
     author, reader = unique_handle("author"), unique_handle("reader")
     author_context = new_context(browser, base_url)
     reader_context = new_context(browser, base_url)
@@ -83,7 +60,12 @@ def test_follow_post_like_reply_delete(
         sign_up(writer.page, author)
         me = watch(reader_context.new_page())
         sign_up(me.page, reader)
-        _follow(web_instance.url, reader, author)
+        # Follow from the author's profile, in place.
+        me.page.goto(f"/@{author}")
+        me.page.evaluate("() => { window.stillHere = true; }")
+        me.page.get_by_role("button", name="Follow", exact=True).click()
+        expect(me.page.locator(".profile-actions")).to_contain_text("You follow this account.")
+        assert me.page.evaluate("() => window.stillHere === true")
 
         post_id = _write_post(writer.page, "Sunset over the bay #webflow", "A blue rectangle")
 
@@ -135,6 +117,8 @@ def test_follow_post_like_reply_delete(
             "tag": "/tags/webflow",
             "post": f"/@{author}/{post_id}",
             "compose": f"/compose?in_reply_to={post_id}",
+            "profile": f"/@{author}",
+            "followers": f"/@{author}/followers",
         }
         for name, path in pages.items():
             for size, viewport, scheme in VARIANTS:

@@ -155,3 +155,47 @@ async def test_actions_need_a_login(client: Client) -> None:
     status, _, response = await post_form(client, "/posts/1/like", {"csrf_token": token})
     assert status == 303
     assert response.headers["Location"].startswith("/auth/login")  # type: ignore[attr-defined]
+
+
+async def test_profile_follow_block_mute_and_lists(app: Quart, client: Client) -> None:
+    viewer = await make_user(client, display_name="Viewer")
+    other = await make_user(client, display_name="Other Person", bio="Hello *there*")
+    created = await client.post("/api/posts", json={"text": "my first post"}, headers=other.auth)
+    assert created.status_code == 201
+    token = await web_login(client, viewer)
+
+    page = await client.get(f"/@{other.handle}")
+    assert page.status_code == 200
+    text = await page.get_data(as_text=True)
+    assert "Other Person" in text and "my first post" in text
+    assert f'action="/accounts/{other.id}/follow"' in text
+
+    # Follow with htmx: the actions alone come back, now saying so.
+    status, bar, _ = await post_form(
+        client,
+        f"/accounts/{other.id}/follow",
+        {"next": f"/@{other.handle}"},
+        **{"HX-Request": "true", "X-CSRF-Token": token},
+    )
+    assert status == 200 and "<html" not in bar and "You follow this account." in bar
+    followers = await (await client.get(f"/@{other.handle}/followers")).get_data(as_text=True)
+    assert f'href="/@{viewer.handle}"' in followers
+    following = await (await client.get(f"/@{viewer.handle}/following")).get_data(as_text=True)
+    assert f'href="/@{other.handle}"' in following
+
+    # Mute and block without JavaScript: 303 back to the profile.
+    for change in ("mute", "unfollow", "block"):
+        status, _, answer = await post_form(
+            client,
+            f"/accounts/{other.id}/{change}",
+            {"csrf_token": token, "next": f"/@{other.handle}"},
+        )
+        assert status == 303, change
+        assert answer.headers["Location"] == f"/@{other.handle}"  # type: ignore[attr-defined]
+    text = await (await client.get(f"/@{other.handle}")).get_data(as_text=True)
+    assert "You block this account." in text and "/unblock" in text
+
+    assert (await client.get("/@nobody_here_at_all")).status_code == 404
+    # Post pages still answer under /@handle/<id>.
+    post_id = (await created.get_json())["id"]
+    assert (await client.get(f"/@{other.handle}/{post_id}")).status_code in (200, 404)
