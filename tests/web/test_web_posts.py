@@ -6,10 +6,11 @@ import io
 import re
 
 from PIL import Image
-from quart import Quart
+from quart import Quart, render_template
 from quart.typing import TestClientProtocol as Client
 from werkzeug.datastructures import FileStorage
 
+from stgy.web.i18n import choose_language
 from stgy.web.security import CONTENT_SECURITY_POLICY
 from tests.conftest import User, make_user
 from tests.web.test_web_forms import csrf_of, post_form
@@ -199,3 +200,74 @@ async def test_profile_follow_block_mute_and_lists(app: Quart, client: Client) -
     # Post pages still answer under /@handle/<id>.
     post_id = (await created.get_json())["id"]
     assert (await client.get(f"/@{other.handle}/{post_id}")).status_code in (200, 404)
+
+
+def _remote_post() -> dict[str, object]:
+    account = {
+        "id": "7",
+        "handle": "bob",
+        "acct": "bob@remote.example",
+        "domain": "remote.example",
+        "local": False,
+        "display_name": "Bob",
+        "avatar_url": None,
+    }
+    return {
+        "id": "42",
+        "html": '<p>see <a href="https://x.example/" rel="nofollow noopener noreferrer ugc">'
+        "x</a></p>",
+        "summary": "",
+        "sensitive": True,
+        "language": "ja",
+        "visibility": "public",
+        "allow_likes": True,
+        "media": [
+            {"url": "https://remote.example/a.png", "preview_url": None, "description": "A cat"}
+        ],
+        "created_at": "2026-12-07T04:26:53.123Z",
+        "account": account,
+        "share_of": None,
+        "replies_count": 0,
+        "likes_count": 2,
+        "shares_count": 0,
+        "liked": None,
+        "shared": None,
+        "bookmarked": None,
+    }
+
+
+async def test_remote_content_is_marked_for_htmx_to_ignore(app: Quart) -> None:
+    async with app.test_request_context("/"):
+        choose_language()
+        html = await render_template(
+            "partials/post.html",
+            post=_remote_post(),
+            viewer=None,
+            csrf_token="t",
+            instance=app.extensions["stgy.config"].instance,
+            page_path="/",
+        )
+    assert '<div class="post-content" lang="ja" hx-disable>' in html
+    assert 'rel="nofollow noopener noreferrer ugc"' in html
+    assert 'href="/@bob@remote.example"' in html and 'href="/@bob@remote.example/42"' in html
+    # Sensitive images wait behind a <details>, their alt text kept.
+    assert '<details class="sensitive-media">' in html and 'alt="A cat"' in html
+    assert '<time datetime="2026-12-07T04:26:53.123Z">2026-12-07 04:26</time>' in html
+
+
+async def test_a_post_id_answers_html_to_browsers_and_json_ld_to_servers(
+    client: Client,
+) -> None:
+    user = await make_user(client)
+    created = await client.post("/api/posts", json={"text": "negotiated"}, headers=user.auth)
+    post = await created.get_json()
+    path = post["ap_id"].split("//", 1)[1].split("/", 1)[1]
+    browser = await client.get("/" + path, headers={"Accept": "text/html"})
+    assert browser.status_code in (301, 302, 303)
+    page_url = browser.headers["Location"]
+    assert page_url.endswith(f"/@{user.handle}/{post['id']}")
+    page = await client.get("/" + page_url.split("//", 1)[1].split("/", 1)[1])
+    assert page.status_code == 200 and "negotiated" in await page.get_data(as_text=True)
+    server = await client.get("/" + path, headers={"Accept": "application/activity+json"})
+    assert server.status_code == 200
+    assert (await server.get_json())["type"] == "Note"
