@@ -24,7 +24,7 @@ def _png() -> bytes:
     return buffer.getvalue()
 
 
-def _write_post(page: Page, text: str, alt: str) -> str:
+def _write_post(page: Page, text: str, alt: str, *, sensitive: bool = False) -> str:
     """Write on home with an image; sends with Ctrl+Enter. The post's id."""
     box = page.get_by_label("New post")
     box.fill(text)
@@ -41,6 +41,8 @@ def _write_post(page: Page, text: str, alt: str) -> str:
         files=[{"name": "blue.png", "mimeType": "image/png", "buffer": _png()}]
     )
     page.locator("#f-alt1").fill(alt)
+    if sensitive:
+        page.get_by_label("Mark images as sensitive").check()
     box.focus()
     with page.expect_navigation():
         page.keyboard.press("Control+Enter")
@@ -108,6 +110,16 @@ def test_follow_post_like_reply_delete(browser: Browser, base_url: str, axe_sour
         me.page.wait_for_url("**/")
         me.page.goto(f"/@{author}/{post_id}")
         expect(me.page.locator(".replies")).to_contain_text("Lovely colours")
+
+        # A sensitive image waits behind its BlurHash until asked for.
+        hidden_id = _write_post(writer.page, "Spoiler ahead", "A hidden picture", sensitive=True)
+        me.page.goto("/")
+        hidden = me.page.locator(f"#post-{hidden_id}")
+        expect(hidden.locator(".media-placeholder canvas")).to_have_count(1)
+        expect(hidden.get_by_role("img", name="A hidden picture")).not_to_be_visible()
+        screenshot(me.page, "home-sensitive-desktop-light")
+        hidden.get_by_text("Sensitive image: show").click()
+        expect(hidden.get_by_role("img", name="A hidden picture")).to_be_visible()
 
         # Every page of posts: axe, CSP, screenshots in each size and scheme.
         pages = {
