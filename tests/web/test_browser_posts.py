@@ -145,6 +145,25 @@ def test_follow_post_like_reply_delete(browser: Browser, base_url: str, axe_sour
                 finally:
                     context.close()
 
+        # In Japanese: the same pages, the UI in Japanese (fonts-noto-cjk for the shots).
+        for size, viewport, _ in VARIANTS[::2]:
+            context = browser.new_context(
+                base_url=base_url,
+                viewport=viewport,  # type: ignore[arg-type]
+                locale="ja-JP",
+                extra_http_headers={"Accept-Language": "ja"},
+                storage_state=state,
+            )
+            try:
+                page = context.new_page()
+                for name in ("home-timeline", "profile"):
+                    _check_page(page, pages[name], axe_source, f"{name}-{size}-light-ja")
+                    assert page.locator("html").get_attribute("lang") == "ja"
+                page.goto("/")
+                assert page.get_by_role("button", name="投稿").count() == 1
+            finally:
+                context.close()
+
         # The author deletes the post: a confirmation page, then it is gone.
         writer.page.goto("/")
         writer.page.locator(f"#post-{post_id}").get_by_role("link", name="Delete").click()
