@@ -8,11 +8,13 @@ import io
 import re
 from typing import Any
 
+import httpx
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
-from tests.conftest import unique_handle
-from tests.web.conftest import new_context, screenshot, sign_up, watch
+from stgy.web.post_cards import PAGE_SIZE
+from tests.conftest import LiveInstance, unique_handle
+from tests.web.conftest import PASSWORD, PHONE, new_context, screenshot, sign_up, watch
 from tests.web.test_browser_pages import VARIANTS, _check_page
 
 _POST_ID = re.compile(r"post-(\d+)")
@@ -178,3 +180,31 @@ def test_follow_post_like_reply_delete(browser: Browser, base_url: str, axe_sour
     finally:
         author_context.close()
         reader_context.close()
+
+
+def test_older_posts_load_in_place(
+    browser: Browser, base_url: str, web_instance: LiveInstance
+) -> None:
+    handle = unique_handle("many")
+    context = new_context(browser, base_url, viewport=PHONE)
+    try:
+        watched = watch(context.new_page())
+        sign_up(watched.page, handle)
+        login = httpx.post(
+            f"{web_instance.url}/api/auth/login", json={"handle": handle, "password": PASSWORD}
+        )
+        auth = {"Authorization": f"Bearer {login.json()['token']}"}
+        for n in range(PAGE_SIZE + 3):
+            made = httpx.post(f"{web_instance.url}/api/posts", json={"text": f"n{n}"}, headers=auth)
+            assert made.status_code == 201, made.text
+        page = watched.page
+        page.goto(f"/@{handle}")
+        expect(page.locator("article.post")).to_have_count(PAGE_SIZE)
+        page.evaluate("() => { window.stillHere = true; }")
+        page.get_by_role("link", name="Older posts").click()
+        expect(page.locator("article.post")).to_have_count(PAGE_SIZE + 3)
+        assert page.evaluate("() => window.stillHere === true")
+        expect(page.get_by_role("link", name="Older posts")).to_have_count(0)
+        assert watched.violations == [] and watched.errors == [], watched.errors
+    finally:
+        context.close()

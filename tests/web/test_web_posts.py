@@ -271,3 +271,19 @@ async def test_a_post_id_answers_html_to_browsers_and_json_ld_to_servers(
     server = await client.get("/" + path, headers={"Accept": "application/activity+json"})
     assert server.status_code == 200
     assert (await server.get_json())["type"] == "Note"
+
+
+async def test_following_a_locked_account_shows_the_pending_request(client: Client) -> None:
+    viewer = await make_user(client)
+    locked = await make_user(client, locked=True)
+    token = await web_login(client, viewer)
+    status, bar, _ = await post_form(
+        client,
+        f"/accounts/{locked.id}/follow",
+        {"next": f"/@{locked.handle}"},
+        **{"HX-Request": "true", "X-CSRF-Token": token},
+    )
+    assert status == 200 and "Follow request sent: waiting for approval." in bar
+    assert f"/accounts/{locked.id}/unfollow" in bar  # withdraw
+    page = await (await client.get(f"/@{locked.handle}")).get_data(as_text=True)
+    assert "Approves followers" in page and "Withdraw request" in page
