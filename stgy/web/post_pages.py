@@ -72,7 +72,10 @@ async def post_page(acct: str, post_id: str) -> Response:
 
 @bp.post("/posts/<post_id>/<action>")
 async def act(post_id: str, action: str) -> Response:
-    run = ACTIONS.get(action)
+    """`/posts/<id>/like` and the like, or `/posts/<id>/actions` with the action in `do`
+    (the value of the action bar's button that was pressed)."""
+    form = await request.form
+    run = ACTIONS.get(form.get("do", "") if action == "actions" else action)
     if run is None:
         raise NotFound("no such action")
     viewer = await viewer_or_login()
@@ -80,7 +83,6 @@ async def act(post_id: str, action: str) -> Response:
         return viewer
     number = parse_id(post_id, "post")
     await run(context.services(), viewer.account_id, number)
-    form = await request.form
     back = local_path(form.get("next"))
     if not is_htmx():
         return go_to(f"{back}#post-{number}")

@@ -15,7 +15,7 @@ from stgy.web.security import CONTENT_SECURITY_POLICY
 from tests.conftest import User, make_user
 from tests.web.test_web_forms import csrf_of, post_form
 
-_ACTIONS = re.compile(r'<div class="post-actions" id="actions-(\d+)">')
+_POST = re.compile(r'<article class="post" id="post-(\d+)"')
 
 
 async def web_login(client: Client, user: User) -> str:
@@ -70,7 +70,7 @@ async def test_home_shows_a_followed_post_and_actions_work_with_and_without_htmx
     text = await home.get_data(as_text=True)
     assert "<em>world</em>" in text and 'alt="A red rectangle"' in text
     assert f'href="/@{author.handle}"' in text and "<time datetime=" in text
-    post_id = _ACTIONS.search(text).group(1)  # type: ignore[union-attr]
+    post_id = _POST.search(text).group(1)  # type: ignore[union-attr]
     assert 'name="text"' in text  # the composer on home
 
     # Like without JavaScript: a form post, 303 back to the post.
@@ -80,17 +80,18 @@ async def test_home_shows_a_followed_post_and_actions_work_with_and_without_htmx
     assert status == 303
     assert answer.headers["Location"] == f"/#post-{post_id}"  # type: ignore[attr-defined]
     page = await (await client.get(f"/@{author.handle}/{post_id}")).get_data(as_text=True)
-    assert 'aria-pressed="true"' in page and f'action="/posts/{post_id}/unlike"' in page
+    assert 'aria-pressed="true"' in page and 'value="unlike"' in page
+    assert f'action="/posts/{post_id}/actions"' in page
 
     # With htmx: the action bar alone, the count down again.
     status, bar, _ = await post_form(
         client,
-        f"/posts/{post_id}/unlike",
-        {"next": "/"},
+        f"/posts/{post_id}/actions",
+        {"do": "unlike", "next": "/"},
         **{"HX-Request": "true", "X-CSRF-Token": token},
     )
     assert status == 200 and bar.strip().startswith('<div class="post-actions"')
-    assert "<html" not in bar and f'/posts/{post_id}/like"' in bar
+    assert "<html" not in bar and 'name="do" value="like"' in bar
 
     # The tag page and the local timeline show it; logged out too.
     for path in ("/tags/webtest", "/timelines/local", "/timelines/public"):

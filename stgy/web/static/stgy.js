@@ -33,7 +33,7 @@
   document.addEventListener("htmx:beforeRequest", function (event) {
     var form = event.detail.elt;
     if (form && form.tagName === "FORM") {
-      form.querySelectorAll('button[type="submit"]').forEach(function (button) {
+      form.querySelectorAll('button:not([type]), button[type="submit"]').forEach(function (button) {
         button.disabled = true;
       });
     }
@@ -41,7 +41,7 @@
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = event.detail.elt;
     if (form && form.tagName === "FORM" && form.isConnected) {
-      form.querySelectorAll('button[type="submit"]').forEach(function (button) {
+      form.querySelectorAll('button:not([type]), button[type="submit"]').forEach(function (button) {
         button.disabled = false;
       });
     }
