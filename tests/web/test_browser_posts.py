@@ -38,6 +38,11 @@ def _write_post(page: Page, text: str, alt: str, *, sensitive: bool = False) -> 
     )
     page.wait_for_timeout(300)
     assert box.input_value() == text
+    # The preview comes in place (the composer is drawn again with it).
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator(".preview")).to_contain_text(text.split(" #")[0])
+    box = page.get_by_label("New post")
+    assert box.input_value() == text
     page.get_by_text("Add images").click()
     page.locator("#f-image1").set_input_files(
         files=[{"name": "blue.png", "mimeType": "image/png", "buffer": _png()}]

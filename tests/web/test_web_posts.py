@@ -140,6 +140,20 @@ async def test_composer_errors_and_paging(app: Quart, client: Client) -> None:
         **{"HX-Request": "true"},
     )
     assert status == 400 and 'aria-invalid="true"' in text and "<html" not in text
+    # A preview renders the Markdown and sends nothing.
+    status, text, _ = await post_form(
+        client,
+        "/compose",
+        {
+            "csrf_token": token,
+            "text": "**bold** and #tagged",
+            "preview": "1",
+            "visibility": "public",
+        },
+    )
+    assert status == 200 and "<strong>bold</strong>" in text and "/tags/tagged" in text
+    assert "**bold** and #tagged</textarea>" in text
+    assert "No posts here yet." in await (await client.get("/")).get_data(as_text=True)
     for n in range(22):
         created = await client.post("/api/posts", json={"text": f"post {n}"}, headers=user.auth)
         assert created.status_code == 201
