@@ -93,6 +93,18 @@ async def test_home_shows_a_followed_post_and_actions_work_with_and_without_htmx
     assert status == 200 and bar.strip().startswith('<div class="post-actions"')
     assert "<html" not in bar and 'name="do" value="like"' in bar
 
+    # A share shows on the sharer's home with who shared it; undone again.
+    status, _, _ = await post_form(
+        client, f"/posts/{post_id}/actions", {"csrf_token": token, "do": "share", "next": "/"}
+    )
+    assert status == 303
+    shared = await (await client.get("/")).get_data(as_text=True)
+    assert "Shared by Reader" in shared and 'value="unshare"' in shared
+    status, _, _ = await post_form(
+        client, f"/posts/{post_id}/actions", {"csrf_token": token, "do": "unshare", "next": "/"}
+    )
+    assert status == 303
+
     # The tag page and the local timeline show it; logged out too.
     for path in ("/tags/webtest", "/timelines/local", "/timelines/public"):
         shown = await app.test_client().get(path)
