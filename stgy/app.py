@@ -20,6 +20,7 @@ from stgy.api import (
     notifications,
     posts,
     search,
+    serializers,
     streaming,
     timelines,
 )
@@ -27,7 +28,7 @@ from stgy.api.openapi import StgyOpenAPIProvider
 from stgy.config import Config, load_config
 from stgy.domain import auth, events, ratelimit  # noqa: F401 - registers the outbox handlers
 from stgy.http import health
-from stgy.http.context import CONFIG_KEY, SERVICES_KEY, TOKEN_KEY, client_ip
+from stgy.http.context import CONFIG_KEY, PAGE_RENDERER_KEY, SERVICES_KEY, TOKEN_KEY, client_ip
 from stgy.http.errors import error_response, register_error_handlers
 from stgy.http.jsonprovider import OrjsonProvider
 from stgy.logs import quote
@@ -64,6 +65,7 @@ def create_app(config: Config | None = None) -> Quart:
     app.config["MAX_CONTENT_LENGTH"] = config.limits.request_body_bytes
     app.config["JSON_SORT_KEYS"] = False
     app.extensions[CONFIG_KEY] = config
+    app.extensions[PAGE_RENDERER_KEY] = serializers.PAGE_RENDERER
     register_error_handlers(app)
     QuartSchema(
         app,

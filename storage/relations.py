@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from storage.accounts import ACCOUNT_COLUMNS, Account, account_from
 from storage.db import Conn
 
@@ -84,3 +86,27 @@ async def list_muted(
         limit,
     )
     return [account_from(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class Relationship:
+    """What an account has to do with another, as its profile page shows it."""
+
+    following: str | None  # "pending" | "accepted" | None
+    followed_by: bool
+    blocking: bool
+    muting: bool
+
+
+async def relationship(conn: Conn, *, account_id: int, target_id: int) -> Relationship:
+    row = await conn.fetchrow(
+        "SELECT (SELECT state FROM follows WHERE follower_id = $1 AND followee_id = $2),"
+        " EXISTS (SELECT 1 FROM follows WHERE follower_id = $2 AND followee_id = $1"
+        " AND state = 'accepted'),"
+        " EXISTS (SELECT 1 FROM blocks WHERE account_id = $1 AND target_id = $2),"
+        " EXISTS (SELECT 1 FROM mutes WHERE account_id = $1 AND target_id = $2)",
+        account_id,
+        target_id,
+    )
+    assert row is not None  # noqa: S101 - a SELECT without FROM always has its one row
+    return Relationship(row[0], row[1], row[2], row[3])

@@ -93,3 +93,12 @@ async def muted(
     services: Services, account_id: int, *, until: int | None, limit: int
 ) -> AccountPage:
     return await _page(services, relations_sql.list_muted, account_id, until, limit)
+
+
+async def relationship(
+    services: Services, account_id: int, target_id: int
+) -> relations_sql.Relationship:
+    """Whether `account_id` follows (or asked to follow), blocks or mutes `target_id`,
+    and whether it is followed back."""
+    async with services.pool.acquire() as conn:
+        return await relations_sql.relationship(conn, account_id=account_id, target_id=target_id)

@@ -300,3 +300,12 @@ async def drop_deleted_account(conn: Conn, event: OutboxEvent, services: Service
 async def drop_all(services: Services) -> int:
     async with services.pool.acquire() as conn:
         return await renderings_sql.drop_all(conn)
+
+
+async def posts_page(
+    services: Services, renderer: PageRenderer, post_ids: list[int], viewer_id: int | None
+) -> RenderedPage:
+    """These posts' JSON in this order, as a timeline page assembles them (a thread or a
+    profile's posts shown with the same renderings as the timelines)."""
+    async with services.pool.acquire() as conn:
+        return await render_page(conn, services.renderings, renderer, post_ids, viewer_id)

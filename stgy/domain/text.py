@@ -86,7 +86,8 @@ ALLOWED_ATTRIBUTES = {
     "td": {"align"},
 }
 URL_SCHEMES = {"http", "https", "mailto"}
-LINK_REL = "nofollow noopener noreferrer"
+# ugc: links in what people write, local or remote (a hint to search engines).
+LINK_REL = "nofollow noopener noreferrer ugc"
 MAX_TAG_LENGTH = 100
 
 # nh3 either forces one rel on every link or lets rel through as written; we want

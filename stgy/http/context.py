@@ -9,12 +9,16 @@ from quart import current_app, g, request
 from stgy.config import Config
 from stgy.domain import auth
 from stgy.domain.errors import Unauthorized
+from stgy.domain.renderings import PageRenderer
 from stgy.services import Services
 from storage.sessions import Viewer
 
 SERVICES_KEY = "stgy.services"
 CONFIG_KEY = "stgy.config"
 TOKEN_KEY = "stgy.token_key"  # noqa: S105 - the name of an extension slot
+# How pages of posts are rendered (the native API's renderer): the app factory sets it,
+# so every face assembles its pages from the same renderings without importing the API.
+PAGE_RENDERER_KEY = "stgy.page_renderer"
 
 
 def services() -> Services:
@@ -30,6 +34,11 @@ def config() -> Config:
 def extension(key: str) -> Any:
     """A per-app object another API module keeps (e.g. the open streams)."""
     return current_app.extensions[key]
+
+
+def page_renderer() -> PageRenderer:
+    found: PageRenderer = current_app.extensions[PAGE_RENDERER_KEY]
+    return found
 
 
 def token_key() -> str:

@@ -14,15 +14,20 @@ from stgy.web import (
     api_docs,
     assets,
     auth_pages,
+    compose_pages,
     context,
     error_pages,
     i18n,
     mail_pages,
     notification_pages,
     pages,
+    post_cards,
+    post_pages,
+    profile_pages,
     security,
     settings_account_pages,
     settings_pages,
+    timeline_pages,
 )
 from stgy.web.rendering import is_htmx, render_page
 
@@ -40,6 +45,10 @@ bp.register_blueprint(notification_pages.bp)
 bp.register_blueprint(api_docs.bp)
 # Every page of a member shows their unread count in the header.
 bp.context_processor(notification_pages.unread_badge)
+bp.register_blueprint(timeline_pages.bp)
+bp.register_blueprint(post_pages.bp)
+bp.register_blueprint(compose_pages.bp)
+bp.register_blueprint(profile_pages.bp)
 
 
 @bp.before_request
@@ -87,6 +96,7 @@ def register(app: Quart) -> None:
     """Mount the web face on `app`."""
     i18n.install(app)
     context.install_html_error_page(app, error_pages.error_page)
+    app.jinja_env.filters["post_time"] = post_cards.post_time
     app.register_blueprint(bp)
     app.register_blueprint(assets.bp)
     for endpoint, view in app.view_functions.items():

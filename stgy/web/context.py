@@ -10,7 +10,7 @@ from quart import g, request
 
 from stgy.config import Config
 from stgy.domain import browser_sessions
-from stgy.http.context import client_ip, config, services, token_key
+from stgy.http.context import client_ip, config, page_renderer, services, token_key
 from stgy.http.errors import install_html_error_page
 from stgy.services import Services
 from storage.sessions import Viewer
@@ -26,6 +26,7 @@ __all__ = [
     "csrf_token",
     "install_html_error_page",
     "maybe_viewer",
+    "page_renderer",
     "set_viewer",
     "services",
     "token_key",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from quart import Blueprint, Response
 
-from stgy.domain import accounts, instance_info
-from stgy.web import context
+from stgy.domain import instance_info
+from stgy.web import context, timeline_pages
 from stgy.web.rendering import render_page
 
 bp = Blueprint("pages", __name__)
@@ -17,8 +17,7 @@ async def index() -> Response:
     if viewer is None:
         about = await instance_info.about(context.services())
         return await render_page("pages/index.html", about=about)
-    account = await accounts.get_account(context.services(), viewer.account_id)
-    return await render_page("pages/home.html", account=account)
+    return await timeline_pages.home_page(viewer.account_id, viewer.session_id)
 
 
 @bp.get("/about")

@@ -187,7 +187,7 @@ async def test_profile_update_and_handle_change(client: Client) -> None:
     body = await response.get_json()
     assert body["handle"] == new_handle and body["locked"] is True
     assert "<em>like</em>" in body["bio_html"] and "<script" not in body["bio_html"]
-    assert 'rel="nofollow noopener noreferrer"' in body["bio_html"]
+    assert 'rel="nofollow noopener noreferrer ugc"' in body["bio_html"]
     # The old handle still finds the account, and nobody else can take it.
     old = await client.get(f"/api/accounts/@{user.handle}")
     assert (await old.get_json())["id"] == user.id

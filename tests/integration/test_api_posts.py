@@ -65,12 +65,12 @@ async def test_create_post_renders_links_and_records(client: Client, services: S
     assert "<script" not in html and "&lt;script&gt;" in html and 'href="javascript' not in html
     assert (
         f'<span class="h-card"><a href="{BASE}/@{alice.handle}" class="u-url mention"'
-        f' rel="nofollow noopener noreferrer">@<span>{alice.handle}</span></a></span>'
+        f' rel="nofollow noopener noreferrer ugc">@<span>{alice.handle}</span></a></span>'
     ) in html
     assert "@nobody_known_here" in html and "nobody_known_here</a>" not in html
     assert f"<code>@{alice.handle}</code>" in html
     assert f'href="{BASE}/tags/stgy" class="mention hashtag"' in html
-    assert 'rel="nofollow noopener noreferrer tag"' in html and "#123" in html
+    assert 'rel="nofollow noopener noreferrer ugc tag"' in html and "#123" in html
     assert body["tags"] == ["stgy", "日本語", "extra"]
     assert [m["id"] for m in body["mentions"]] == [alice.id]
     assert body["mentions"][0]["acct"] == alice.handle

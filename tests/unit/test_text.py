@@ -97,7 +97,7 @@ def test_known_mentions_are_linked_unknown_stay_text() -> None:
     html = render("hi @alice, @Bob@remote.example and @carol")
     assert (
         '<span class="h-card"><a href="https://social.example/@alice" class="u-url mention"'
-        ' rel="nofollow noopener noreferrer">@<span>alice</span></a></span>'
+        ' rel="nofollow noopener noreferrer ugc">@<span>alice</span></a></span>'
     ) in html
     assert 'href="https://remote.example/@bob"' in html and "@<span>Bob</span>" in html
     assert html.endswith(" and @carol</p>")
@@ -107,7 +107,7 @@ def test_hashtags_are_linked() -> None:
     html = render("#Stgy and #日本語")
     assert (
         '<a href="https://social.example/tags/stgy" class="mention hashtag"'
-        ' rel="nofollow noopener noreferrer tag">#<span>Stgy</span></a>'
+        ' rel="nofollow noopener noreferrer ugc tag">#<span>Stgy</span></a>'
     ) in html
     assert "/tags/%E6%97%A5%E6%9C%AC%E8%AA%9E" in html
 
@@ -117,7 +117,7 @@ def test_markdown_around_links_survives() -> None:
     assert '<strong><span class="h-card">' in html
     assert "<code>@alice</code>" in html
     assert "*not em*" in html and "©" in html
-    assert '<a href="https://x.example" rel="nofollow noopener noreferrer">#x</a>' in html
+    assert '<a href="https://x.example" rel="nofollow noopener noreferrer ugc">#x</a>' in html
 
 
 def test_sanitising() -> None:
@@ -130,11 +130,11 @@ def test_sanitising() -> None:
     )
     clean = sanitize_html(dirty)
     assert clean == (
-        '<p>a</p><a href="http://a" rel="nofollow noopener noreferrer">b</a>'
-        '<a href="http://b" title=" rel=" rel="nofollow noopener noreferrer">c</a>'
+        '<p>a</p><a href="http://a" rel="nofollow noopener noreferrer ugc">b</a>'
+        '<a href="http://b" title=" rel=" rel="nofollow noopener noreferrer ugc">c</a>'
     )
     assert sanitize_html(clean) == clean
-    assert 'rel="nofollow noopener noreferrer"' in render_markdown("[a](https://a.example)")
+    assert 'rel="nofollow noopener noreferrer ugc"' in render_markdown("[a](https://a.example)")
 
 
 def test_check_storable() -> None:

@@ -3,7 +3,7 @@ CSRF and cross-site refusals as a browser meets them."""
 
 from __future__ import annotations
 
-from playwright.sync_api import Browser, Request
+from playwright.sync_api import Browser, Request, expect
 
 from tests.conftest import LiveInstance, unique_handle
 from tests.web.conftest import (
@@ -55,8 +55,8 @@ def test_form_errors_come_in_place_with_htmx(page: Watched) -> None:
     error.wait_for()
     assert error.inner_text() == "Use at least 8 characters."
     assert page.page.evaluate("() => window.samePage") is True  # no page load
-    # Focus moves on htmx:afterSettle, a moment after the swap that showed the error.
-    page.page.wait_for_function("() => document.activeElement.id === 'f-password'")
+    # Focus moves once htmx has settled the swap (a moment after the error shows).
+    expect(page.page.locator("#f-password")).to_be_focused()
     assert page.page.locator("#f-password").get_attribute("aria-invalid") == "true"
     assert sent and sent[-1].headers.get("hx-request") == "true"
     token = page.page.locator('meta[name="csrf-token"]').get_attribute("content")

@@ -1,0 +1,85 @@
+"""Timelines as pages: home (the logged-in `/`), local, public (federated) and tags."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Blueprint, Response
+
+from stgy.domain import accounts, timelines
+from stgy.domain.renderings import RenderedPage
+from stgy.web import compose_pages, context
+from stgy.web.post_cards import PAGE_SIZE, cards, max_id, older_than
+from stgy.web.rendering import render_page
+
+bp = Blueprint("timelines", __name__)
+
+
+async def _timeline(template: str, page: RenderedPage, path: str, **values: Any) -> Response:
+    posts = cards(page)
+    return await render_page(
+        template,
+        partial="partials/timeline_page.html",
+        posts=posts,
+        older=older_than(page, len(posts)),
+        page_path=path,
+        **values,
+    )
+
+
+async def home_page(account_id: int, session_id: int) -> Response:
+    """The logged-in `/`: the composer, then the home timeline (the API's domain call)."""
+    page = await timelines.home(
+        context.services(),
+        context.page_renderer(),
+        account_id,
+        session_id,
+        since=None,
+        until=max_id(),
+        limit=PAGE_SIZE,
+    )
+    account = await accounts.get_account(context.services(), account_id)
+    return await _timeline(
+        "pages/home.html", page, "/", account=account, **compose_pages.composer_values()
+    )
+
+
+@bp.get("/timelines/local")
+async def local() -> Response:
+    return await _public(local_only=True)
+
+
+@bp.get("/timelines/public")
+async def public() -> Response:
+    return await _public(local_only=False)
+
+
+async def _public(*, local_only: bool) -> Response:
+    viewer = await context.maybe_viewer()
+    page = await timelines.public(
+        context.services(),
+        context.page_renderer(),
+        viewer.account_id if viewer else None,
+        local_only=local_only,
+        since=None,
+        until=max_id(),
+        limit=PAGE_SIZE,
+    )
+    path = "/timelines/local" if local_only else "/timelines/public"
+    return await _timeline("pages/timeline.html", page, path, local_only=local_only)
+
+
+@bp.get("/tags/<tag>")
+async def tag(tag: str) -> Response:
+    viewer = await context.maybe_viewer()
+    page = await timelines.tagged(
+        context.services(),
+        context.page_renderer(),
+        viewer.account_id if viewer else None,
+        tag,
+        since=None,
+        until=max_id(),
+        limit=PAGE_SIZE,
+    )
+    name = tag.removeprefix("#")
+    return await _timeline("pages/tag.html", page, f"/tags/{name}", tag=name)
