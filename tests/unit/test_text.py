@@ -154,3 +154,19 @@ def test_rendering_is_safe_and_stable(source: str) -> None:
     found_mentions, found_tags = find_mentions_and_tags(source)
     assert all(normalise_tag(tag) == tag for tag in found_tags)
     assert len({m.key for m in found_mentions}) == len(found_mentions)
+
+
+def test_no_htmx_attribute_survives_sanitising() -> None:
+    """Remote HTML must not be able to drive htmx in our pages (web UI, issue 13)."""
+    hostile = (
+        '<p hx-get="/settings/delete" hx-trigger="load">a</p>'
+        '<a href="https://example.com/" hx-post="/posts/1/actions" data-hx-post="/x"'
+        ' hx-on:click="alert(1)" data-hx-trigger="load" hx-vals=\'{"do": "like"}\'>b</a>'
+        '<span class="h-card" data-hx-get="/x" hx-boost="true">c</span>'
+        '<img src="https://example.com/i.png" alt="d" hx-get="/x" data-hx-swap="outerHTML">'
+    )
+    cleaned = sanitize_html(hostile)
+    assert "hx-" not in cleaned
+    assert "data-" not in cleaned
+    # What is allowed stays: the text, the link, the image.
+    assert "https://example.com/" in cleaned and 'alt="d"' in cleaned and ">c<" in cleaned
