@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 import redis
 
@@ -27,7 +28,25 @@ from stgy.devservices import (
 from storage.db import with_database
 
 
-class PrivateRedis:
+class _PrivateServer:
+    """A server of one test's own: used in a `with` block, it is closed at its end."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class PrivateRedis(_PrivateServer):
     """A redis-server keeping nothing on disk: after `restart()` it comes back empty.
 
     Started by the constructor; `stop()` / `start()` take it away and bring it back on
@@ -96,19 +115,8 @@ class PrivateRedis:
         shutil.rmtree(self.home, ignore_errors=True)
         atexit.unregister(self.close)
 
-    def __enter__(self) -> PrivateRedis:
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-class PrivatePostgres:
+class PrivatePostgres(_PrivateServer):
     """A PostgreSQL cluster (initdb, trust auth) run with pg_ctl; data survives stop/start.
 
     `url` is the server's (its `postgres` database); make others with `database_url(name)`
@@ -164,14 +172,3 @@ class PrivatePostgres:
             pass  # already gone: nothing to stop
         shutil.rmtree(self.home, ignore_errors=True)
         atexit.unregister(self.close)
-
-    def __enter__(self) -> PrivatePostgres:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -234,3 +234,15 @@ def api_follow(instance: LiveInstance, handle: str) -> None:
         assert target.status_code == 200, target.text
         done = http.put(f"/api/accounts/{target.json()['id']}/follow", headers=headers)
         assert done.status_code in (200, 201, 204), done.text
+
+
+def check_shown(watched: Watched, axe_source: str, shot: str) -> None:
+    """The page now shown: one h1, no serious axe finding, no sideways scroll, no CSP
+    violation or failed request in the console; and its screenshot."""
+    page = watched.page
+    assert page.locator("main h1").count() == 1
+    assert axe_violations(page, axe_source) == [], f"{shot}: axe found problems"
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(page, shot)
+    assert watched.violations == [], watched.violations
+    assert watched.errors == [], watched.errors

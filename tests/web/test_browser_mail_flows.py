@@ -14,12 +14,10 @@ from tests.conftest import LiveInstance, unique_handle
 from tests.integration.mail_support import read_spool
 from tests.web.conftest import (
     SIZES_AND_SCHEMES,
-    Watched,
     api_follow,
-    axe_violations,
+    check_shown,
     log_in,
     new_context,
-    screenshot,
     sign_up,
     watch,
 )
@@ -55,17 +53,6 @@ def link_in(message: EmailMessage, path: str) -> str:
     raise AssertionError(f"no {path} link in the mail")
 
 
-def check(watched: Watched, axe_source: str, shot: str) -> None:
-    """axe, the console and a screenshot of the page now shown."""
-    page = watched.page
-    assert page.locator("main h1").count() == 1
-    assert axe_violations(page, axe_source) == [], f"{shot}: axe found problems"
-    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
-    screenshot(page, shot)
-    assert watched.violations == [], watched.violations
-    assert watched.errors == [], watched.errors
-
-
 def test_sign_up_and_confirm_from_the_mail(
     browser: Browser, base_url: str, web_instance: LiveInstance, axe_source: str
 ) -> None:
@@ -80,10 +67,10 @@ def test_sign_up_and_confirm_from_the_mail(
         response = page.page.goto(link.replace(web_instance.config.instance.base_url, ""))
         assert response is not None and response.status == 200
         assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
-        check(page, axe_source, "confirm-email-desktop-light")
+        check_shown(page, axe_source, "confirm-email-desktop-light")
         page.page.get_by_role("button", name="Confirm").click()
         page.page.get_by_text(f"{handle}@example.com is confirmed").wait_for()
-        check(page, axe_source, "confirm-email-done-desktop-light")
+        check_shown(page, axe_source, "confirm-email-done-desktop-light")
         # Used once: the same link again says so.
         page.page.goto(link)
         page.page.get_by_role("button", name="Confirm").click()
@@ -107,14 +94,14 @@ def test_reset_a_forgotten_password(
         page.page.goto("/auth/login")
         page.page.get_by_role("link", name="Forgot your password?").click()
         page.page.wait_for_url("**/auth/reset-password")
-        check(page, axe_source, "password-reset-request-desktop-light")
+        check_shown(page, axe_source, "password-reset-request-desktop-light")
         page.page.get_by_label("User name or email").fill(handle)
         page.page.get_by_role("button", name="Send the link").click()
         page.page.get_by_role("heading", name="Check your mail").wait_for()
-        check(page, axe_source, "password-reset-sent-desktop-light")
+        check_shown(page, axe_source, "password-reset-sent-desktop-light")
         message = wait_for_mail(web_instance, f"{handle}@example.com", "password")
         page.page.goto(link_in(message, "/auth/reset-password?token="))
-        check(page, axe_source, "password-reset-desktop-light")
+        check_shown(page, axe_source, "password-reset-desktop-light")
         # Too short: the error shows next to the field, the form stays.
         page.page.get_by_label("New password").fill("short")
         page.page.get_by_role("button", name="Set the password").click()
@@ -123,7 +110,7 @@ def test_reset_a_forgotten_password(
         page.page.get_by_label("New password").fill(new_password)
         page.page.get_by_role("button", name="Set the password").click()
         page.page.get_by_role("heading", name="Password changed").wait_for()
-        check(page, axe_source, "password-reset-done-desktop-light")
+        check_shown(page, axe_source, "password-reset-done-desktop-light")
         log_in(page.page, handle, new_password)
         nav = page.page.get_by_role("navigation", name="Site")
         assert nav.get_by_role("button", name="Log out").count() == 1
@@ -145,11 +132,11 @@ def test_mail_pages_in_every_size_and_scheme(
             ):
                 response = page.page.goto(path)
                 assert response is not None and response.status == 200
-                check(page, axe_source, f"{name}-{size}-{scheme}")
+                check_shown(page, axe_source, f"{name}-{size}-{scheme}")
             response = page.page.goto("/mail/unsubscribe?token=1.follow.forged")
             assert response is not None and response.status == 400
             page.errors.clear()  # the 400 itself
-            check(page, axe_source, f"unsubscribe-bad-{size}-{scheme}")
+            check_shown(page, axe_source, f"unsubscribe-bad-{size}-{scheme}")
         finally:
             context.close()
 
@@ -173,10 +160,10 @@ def test_stop_follower_mails_from_the_mail(
         assert "/api/" not in link
         page.page.goto(link)
         page.page.get_by_text("Stop the mails about new followers?").wait_for()
-        check(page, axe_source, "unsubscribe-desktop-light")
+        check_shown(page, axe_source, "unsubscribe-desktop-light")
         page.page.get_by_role("button", name="Stop these mails").click()
         page.page.get_by_text("You will no longer get mails about new followers.").wait_for()
-        check(page, axe_source, "unsubscribe-done-desktop-light")
+        check_shown(page, axe_source, "unsubscribe-done-desktop-light")
         page.page.goto("/settings/notifications")
         assert not page.page.get_by_label("someone follows me").is_checked()
     finally:

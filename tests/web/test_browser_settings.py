@@ -19,7 +19,7 @@ from tests.web.conftest import (
     SIZES_AND_SCHEMES,
     Watched,
     api_follow,
-    axe_violations,
+    check_shown,
     log_in,
     new_context,
     screenshot,
@@ -29,16 +29,6 @@ from tests.web.conftest import (
 from tests.web.test_browser_mail_flows import link_in, wait_for_mail
 
 SECTIONS = ("profile", "password", "email", "notifications", "sessions", "language", "delete")
-
-
-def _check(watched: Watched, axe_source: str, shot: str) -> None:
-    page = watched.page
-    assert page.locator("main h1").count() == 1
-    assert axe_violations(page, axe_source) == [], f"{shot}: axe found problems"
-    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
-    screenshot(page, shot)
-    assert watched.violations == [], watched.violations
-    assert watched.errors == [], watched.errors
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +60,7 @@ def test_every_section_in_every_size_and_scheme(
                 assert response is not None and response.status == 200, section
                 assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
                 name = "notifications-page" if section.startswith("..") else f"settings-{section}"
-                _check(page, axe_source, f"{name}-{size}-{scheme}")
+                check_shown(page, axe_source, f"{name}-{size}-{scheme}")
         finally:
             context.close()
 
@@ -236,7 +226,7 @@ def test_notifications_and_the_unread_count(
         page.page.get_by_role("link", name="Notifications 1 unread").click()
         page.page.get_by_text("followed you").wait_for()
         assert page.page.locator(".notification.unread").count() == 1
-        _check(page, axe_source, "notifications-desktop-light")
+        check_shown(page, axe_source, "notifications-desktop-light")
         # Seen: read now, and the header says so.
         page.page.reload()
         assert page.page.locator(".notification.unread").count() == 0
@@ -261,8 +251,8 @@ def test_settings_in_japanese_on_a_phone(
         for section in ("profile", "email", "sessions"):
             page.page.goto(f"/settings/{section}")
             assert page.page.locator("html").get_attribute("lang") == "ja"
-            _check(page, axe_source, f"settings-{section}-phone-light-ja")
+            check_shown(page, axe_source, f"settings-{section}-phone-light-ja")
         page.page.goto("/notifications")
-        _check(page, axe_source, "notifications-page-phone-light-ja")
+        check_shown(page, axe_source, "notifications-page-phone-light-ja")
     finally:
         context.close()
