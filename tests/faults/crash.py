@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -140,22 +141,31 @@ class CrashScenario:
             return set()
         return {json.loads(p)["status"] for p in await redis.mget(ids) if p}
 
-    async def _kill_worker_holding_jobs(self, redis: aioredis.Redis, timeout: float) -> None:
-        """SIGKILL the worker at a moment it runs a job, or failing that one it has taken,
-        when one comes within `timeout` (frozen with SIGSTOP first, so what it holds
-        cannot change before it dies)."""
+    async def _kill_worker_holding_jobs(
+        self, redis: aioredis.Redis, provoke: Callable[[], Awaitable[None]], timeout: float
+    ) -> None:
+        """SIGKILL the worker at a moment it runs a job, or failing that one it has taken
+        (frozen with SIGSTOP first, so what it holds cannot change before it dies). When
+        nothing is caught for a second (the job ran before the first look, or the worker
+        is still starting on a busy machine), `provoke` writes one more post; after
+        `timeout`, it is killed whatever it holds."""
         worker = self._worker
         assert worker is not None
         deadline = time.monotonic() + timeout
         held: set[str] = set()
         while time.monotonic() < deadline:
-            if "active" in await self._held(redis):
-                worker.send_signal(signal.SIGSTOP)
-                held = await self._held(redis)
-                if "active" in held:
-                    break
-                worker.send_signal(signal.SIGCONT)
-            await asyncio.sleep(0.001)
+            provoke_at = time.monotonic() + 1.0
+            while time.monotonic() < provoke_at:
+                if "active" in await self._held(redis):
+                    worker.send_signal(signal.SIGSTOP)
+                    held = await self._held(redis)
+                    if "active" in held:
+                        break
+                    worker.send_signal(signal.SIGCONT)
+                await asyncio.sleep(0.001)
+            if "active" in held:
+                break
+            await provoke()
         else:
             worker.send_signal(signal.SIGSTOP)
             held = await self._held(redis)
@@ -222,15 +232,21 @@ class CrashScenario:
             async with httpx.AsyncClient(
                 base_url=self.url, timeout=30, headers={"Authorization": f"Bearer {token}"}
             ) as http:
-                for n in range(1, self.posts + 1):
+
+                async def post() -> None:
+                    n = len(post_ids) + 1
                     mention = handles[n % len(handles)]
                     response = await http.post(
                         "/api/posts", json={"text": f"post {n} for @{mention}"}
                     )
                     assert response.status_code == 201, response.text
                     post_ids.append(int(response.json()["id"]))
+
+                for n in range(1, self.posts + 1):
+                    await post()
                     if n in kill_after:
-                        await self._chaos(redis, flush=self._kills + 1 == self.flush_at_kill)
+                        flush = self._kills + 1 == self.flush_at_kill
+                        await self._chaos(redis, post, flush=flush)
                     else:
                         await asyncio.sleep(self.post_interval)
             if not self.kills:
@@ -239,8 +255,10 @@ class CrashScenario:
             await redis.aclose()
         return await self._await_outcome(author_id, post_ids, len(handles))
 
-    async def _chaos(self, redis: aioredis.Redis, *, flush: bool) -> None:
-        await self._kill_worker_holding_jobs(redis, timeout=5.0)
+    async def _chaos(
+        self, redis: aioredis.Redis, provoke: Callable[[], Awaitable[None]], *, flush: bool
+    ) -> None:
+        await self._kill_worker_holding_jobs(redis, provoke, timeout=30.0)
         if flush:
             # What a Redis restart without persistence leaves: nothing at all.
             await redis.flushall()
