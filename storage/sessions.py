@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from storage.db import Conn
+from storage.notifications import unread_count_sql
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,16 @@ class Viewer:
     role: str
     confirmed: bool = True  # the account's email address is confirmed
     language: str | None = None  # the UI language the account chose, if any
+
+
+@dataclass(frozen=True)
+class BrowserViewer:
+    """A browser's viewer with what every page's header shows of them."""
+
+    viewer: Viewer
+    handle: str
+    display_name: str
+    unread_notifications: int
 
 
 @dataclass(frozen=True)
@@ -76,6 +87,20 @@ async def active_viewer(conn: Conn, *, session_id: int, account_id: int) -> View
         account_id,
     )
     return Viewer(row[0], row[1], row[2], row[3], row[4]) if row else None
+
+
+async def browser_viewer(conn: Conn, *, session_id: int, account_id: int) -> BrowserViewer | None:
+    """active_viewer, with the account's handle, display name and unread notifications
+    count in the same statement (a page's header needs them all)."""
+    row = await conn.fetchrow(
+        "SELECT s.account_id, s.id, u.role, u.confirmed_at IS NOT NULL, u.language,"
+        " a.handle, a.display_name, " + unread_count_sql("s.account_id") + live_session("$1", "$2"),
+        session_id,
+        account_id,
+    )
+    if row is None:
+        return None
+    return BrowserViewer(Viewer(row[0], row[1], row[2], row[3], row[4]), row[5], row[6], row[7])
 
 
 async def list_sessions(conn: Conn, *, account_id: int) -> list[SessionInfo]:

@@ -11,6 +11,7 @@ from stgy.domain import ratelimit
 from stgy.domain.errors import DomainError, RateLimited
 from stgy.logs import quote
 from stgy.web import (
+    action_bar,
     api_docs,
     assets,
     auth_pages,
@@ -97,6 +98,7 @@ def register(app: Quart) -> None:
     i18n.install(app)
     context.install_html_error_page(app, error_pages.error_page)
     app.jinja_env.filters["post_time"] = post_cards.post_time
+    app.jinja_env.globals["action_bar"] = action_bar.action_bar
     app.register_blueprint(bp)
     app.register_blueprint(assets.bp)
     for endpoint, view in app.view_functions.items():

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import Blueprint, Response, request
+from markupsafe import Markup, escape
+from quart import Blueprint, Response, current_app, request
 from werkzeug.datastructures import FileStorage
 
 from stgy.domain import posts, text
@@ -15,8 +16,9 @@ from stgy.domain.media import uploads
 from stgy.domain.media.uploads import MAX_ATTACHMENTS
 from stgy.domain.posts import VISIBILITIES, PostDraft
 from stgy.http.validation import parse_cursor
-from stgy.web import context
+from stgy.web import context, rendering
 from stgy.web.form_errors import FormErrors, form_errors
+from stgy.web.i18n import current_language
 from stgy.web.post_pages import viewer_or_login
 from stgy.web.rendering import go_to, local_path, render_page
 
@@ -40,6 +42,27 @@ def composer_values(in_reply_to: str | None = None) -> dict[str, Any]:
         "visibilities": VISIBILITIES,
         "slots": SLOTS,
     }
+
+
+_BLANK_KEY = "stgy.web.blank_composer"
+# Stands for the CSRF token in the composer drawn once per language (markupsafe leaves
+# NUL as it is; no token or text of a blank form contains it).
+_TOKEN_SLOT = "\x00csrf\x00"  # noqa: S105 - a placeholder, not a secret
+
+
+def blank_composer(csrf_token: str) -> Markup:
+    """The home page's empty composer: drawn once per language and post length (it is
+    the same for everyone but for the CSRF token, put in here), not for every page."""
+    drawn: dict[tuple[str, int], str] = current_app.extensions.setdefault(_BLANK_KEY, {})
+    values = composer_values()
+    key = (current_language(), values["post_length"])
+    html = drawn.get(key)
+    if html is None:
+        template = rendering.templates().get_template("partials/compose_form.html")
+        html = template.render(csrf_token=_TOKEN_SLOT, **values)
+        drawn[key] = html
+    # The template escaped everything but the slot; the token is escaped here.
+    return Markup(html.replace(_TOKEN_SLOT, str(escape(csrf_token))))  # noqa: S704
 
 
 @bp.get("/compose")

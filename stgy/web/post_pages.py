@@ -15,7 +15,7 @@ from stgy.domain.errors import NotFound
 from stgy.http.validation import parse_id
 from stgy.services import Services
 from stgy.web import context
-from stgy.web.post_cards import cards
+from stgy.web.post_cards import drawn_cards
 from stgy.web.rendering import go_to, is_htmx, local_path, render_page
 from storage.sessions import Viewer
 
@@ -45,7 +45,7 @@ async def _card(post_id: int, viewer_id: int | None) -> dict[str, object]:
     page = await renderings.posts_page(
         context.services(), context.page_renderer(), [post_id], viewer_id
     )
-    found = cards(page)
+    found = await drawn_cards(page)
     if not found:
         raise NotFound("no such post")
     return found[0]
@@ -58,7 +58,7 @@ async def post_page(acct: str, post_id: str) -> Response:
     thread = await posts.get_thread(context.services(), parse_id(post_id, "post"), viewer_id)
     ids = [v.id for v in thread.ancestors] + [thread.post.id] + [v.id for v in thread.replies]
     page = await renderings.posts_page(context.services(), context.page_renderer(), ids, viewer_id)
-    shown = {int(card["id"]): card for card in cards(page)}
+    shown = {int(card["id"]): card for card in await drawn_cards(page)}
     post = shown.get(thread.post.id)
     if post is None:
         raise NotFound("no such post")

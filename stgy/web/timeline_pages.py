@@ -9,14 +9,14 @@ from quart import Blueprint, Response
 from stgy.domain import accounts, timelines
 from stgy.domain.renderings import RenderedPage
 from stgy.web import compose_pages, context
-from stgy.web.post_cards import PAGE_SIZE, cards, max_id, older_than
+from stgy.web.post_cards import PAGE_SIZE, drawn_cards, max_id, older_than
 from stgy.web.rendering import render_page
 
 bp = Blueprint("timelines", __name__)
 
 
 async def _timeline(template: str, page: RenderedPage, path: str, **values: Any) -> Response:
-    posts = cards(page)
+    posts = await drawn_cards(page)
     return await render_page(
         template,
         partial="partials/timeline_page.html",
@@ -38,9 +38,16 @@ async def home_page(account_id: int, session_id: int) -> Response:
         until=max_id(),
         limit=PAGE_SIZE,
     )
-    account = await accounts.get_account(context.services(), account_id)
+    # "Logged in as": read with the session (no statement of its own).
+    account: object = await context.viewer_header()
+    if account is None:
+        account = await accounts.get_account(context.services(), account_id)
     return await _timeline(
-        "pages/home.html", page, "/", account=account, **compose_pages.composer_values()
+        "pages/home.html",
+        page,
+        "/",
+        account=account,
+        composer=compose_pages.blank_composer(context.csrf_token(await context.maybe_viewer())),
     )
 
 
