@@ -10,7 +10,14 @@ from quart import g, request
 
 from stgy.config import Config
 from stgy.domain import browser_sessions
-from stgy.http.context import client_ip, config, page_renderer, services, token_key
+from stgy.http.context import (
+    client_ip,
+    config,
+    note_session_use,
+    page_renderer,
+    services,
+    token_key,
+)
 from stgy.http.errors import install_html_error_page
 from stgy.services import Services
 from storage.sessions import Viewer
@@ -48,6 +55,8 @@ async def maybe_viewer() -> Viewer | None:
     if cookie:
         viewer = await browser_sessions.viewer_of(services(), token_key(), cookie)
     setattr(g, _VIEWER, viewer)
+    if viewer is not None:
+        await note_session_use(viewer.session_id)
     return viewer
 
 
