@@ -9,6 +9,7 @@ import re
 import xml.etree.ElementTree as ET  # noqa: S405 - we write XML here, never parse it
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from quart import Blueprint, Response
@@ -16,8 +17,10 @@ from quart import Blueprint, Response
 from stgy.domain import feeds
 from stgy.web import context
 from stgy.web.i18n import gettext as _
-from storage.accounts import Account
-from storage.posts import PostView
+
+if TYPE_CHECKING:  # the records the domain returns; no storage call from here
+    from storage.accounts import Account
+    from storage.posts import PostView
 
 bp = Blueprint("feeds", __name__)
 
@@ -30,6 +33,8 @@ ATOM_TYPE = "application/atom+xml; charset=utf-8"
 # Characters XML 1.0 does not allow at all, even escaped (most C0 controls, lone
 # surrogates, U+FFFE/U+FFFF): dropped from every text, or the feed would not parse.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Block elements part words; inline ones (links, emphasis) do not.
+_BLOCK_TAG = re.compile(r"</?(?:p|br|div|li|ul|ol|blockquote|pre|h[1-6])\b[^>]*>", re.I)
 _TAG = re.compile(r"<[^>]*>")
 TITLE_CHARACTERS = 80
 
@@ -63,7 +68,7 @@ def _name(account: Account) -> str:
 
 def _plain(markup: str) -> str:
     """A post's HTML as one line of text (for a title where there is no content warning)."""
-    text = " ".join(html.unescape(_TAG.sub(" ", markup)).split())
+    text = " ".join(html.unescape(_TAG.sub("", _BLOCK_TAG.sub(" ", markup))).split())
     if len(text) > TITLE_CHARACTERS:
         text = text[: TITLE_CHARACTERS - 1].rstrip() + "…"
     return text
