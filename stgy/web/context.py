@@ -10,7 +10,14 @@ from quart import g, request
 
 from stgy.config import Config
 from stgy.domain import browser_sessions
-from stgy.http.context import client_ip, config, page_renderer, services, token_key
+from stgy.http.context import (
+    client_ip,
+    config,
+    note_session_use,
+    page_renderer,
+    services,
+    token_key,
+)
 from stgy.http.errors import install_html_error_page
 from stgy.services import Services
 from storage.sessions import BrowserViewer, Viewer
@@ -53,6 +60,8 @@ async def maybe_viewer() -> Viewer | None:
         viewer = found.viewer if found else None
     setattr(g, _VIEWER, viewer)
     setattr(g, _HEADER, found)
+    if viewer is not None:
+        await note_session_use(viewer.session_id)
     return viewer
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import Blueprint, Response
+from quart import Blueprint, Response, request
 
 from stgy.domain import accounts, timelines
 from stgy.domain.renderings import RenderedPage
+from stgy.http.validation import parse_cursor
 from stgy.web import compose_pages, context
 from stgy.web.post_cards import PAGE_SIZE, drawn_cards, max_id, older_than
-from stgy.web.rendering import render_page
+from stgy.web.rendering import is_htmx, render_page
 
 bp = Blueprint("timelines", __name__)
 
@@ -28,16 +29,21 @@ async def _timeline(template: str, page: RenderedPage, path: str, **values: Any)
 
 
 async def home_page(account_id: int, session_id: int) -> Response:
-    """The logged-in `/`: the composer, then the home timeline (the API's domain call)."""
+    """The logged-in `/`: the composer, then the home timeline (the API's domain call).
+    `?since_id=` asks for the posts newer than one shown: the live "new posts" bar loads
+    them (htmx gets `partials/new_posts.html`, put on top of the timeline)."""
+    since = parse_cursor(request.args.get("since_id"), "since_id")
     page = await timelines.home(
         context.services(),
         context.page_renderer(),
         account_id,
         session_id,
-        since=None,
+        since=since,
         until=max_id(),
         limit=PAGE_SIZE,
     )
+    if since is not None and is_htmx():
+        return await render_page("partials/new_posts.html", posts=await drawn_cards(page))
     # "Logged in as": read with the session (no statement of its own).
     account: object = await context.viewer_header()
     if account is None:
@@ -48,6 +54,7 @@ async def home_page(account_id: int, session_id: int) -> Response:
         "/",
         account=account,
         composer=compose_pages.blank_composer(context.csrf_token(await context.maybe_viewer())),
+        page_size=PAGE_SIZE,
     )
 
 
