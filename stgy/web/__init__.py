@@ -22,6 +22,7 @@ from stgy.web import (
     notification_pages,
     pages,
     post_cards,
+    post_edit_pages,
     post_pages,
     profile_pages,
     security,
@@ -47,6 +48,7 @@ bp.register_blueprint(api_docs.bp)
 bp.context_processor(notification_pages.unread_badge)
 bp.register_blueprint(timeline_pages.bp)
 bp.register_blueprint(post_pages.bp)
+bp.register_blueprint(post_edit_pages.bp)
 bp.register_blueprint(compose_pages.bp)
 bp.register_blueprint(profile_pages.bp)
 
