@@ -67,7 +67,7 @@ def test_edit_history_and_bookmarks(browser: Browser, base_url: str, axe_source:
         page = writer.page
 
         # Edit from the post's action bar; the preview comes in place (no page load).
-        page.locator(f"#post-{post_id}").get_by_role("link", name="Edit").click()
+        page.locator(f"#post-{post_id}").get_by_role("link", name="Edit", exact=True).click()
         page.wait_for_url(f"**/posts/{post_id}/edit")
         expect(page.locator("main h1")).to_have_text("Edit post")
         box = page.get_by_label("Text", exact=True)
@@ -128,9 +128,7 @@ def test_edit_history_and_bookmarks(browser: Browser, base_url: str, axe_source:
         me.page.goto(f"/@{author}/{post_id}")
         bar = me.page.locator(f"#post-{post_id} .post-actions")
         bar.get_by_role("button", name="Bookmark").click()
-        expect(bar.get_by_role("button", name="Bookmark")).to_have_attribute(
-            "aria-pressed", "true"
-        )
+        expect(bar.get_by_role("button", name="Bookmark")).to_have_attribute("aria-pressed", "true")
         me.page.goto("/")
         me.page.get_by_role("navigation", name="Timelines").get_by_role(
             "link", name="Bookmarks"
