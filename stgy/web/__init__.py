@@ -26,6 +26,7 @@ from stgy.web import (
     notification_pages,
     pages,
     post_cards,
+    post_edit_pages,
     post_pages,
     profile_pages,
     security,
@@ -51,6 +52,7 @@ bp.register_blueprint(api_docs.bp)
 bp.context_processor(notification_pages.unread_badge)
 bp.register_blueprint(timeline_pages.bp)
 bp.register_blueprint(post_pages.bp)
+bp.register_blueprint(post_edit_pages.bp)
 bp.register_blueprint(compose_pages.bp)
 bp.register_blueprint(live_pages.bp)
 # Before the profiles and tags: /@alice.rss is a feed, not the account "alice.rss".

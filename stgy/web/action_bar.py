@@ -36,6 +36,7 @@ class _Labels:
     like: str
     share: str
     bookmark: str
+    edit: str
     delete: str
     replies: str
     likes: str
@@ -55,6 +56,7 @@ def _labels(language: str) -> _Labels:
         like=word(N_("Like")),
         share=word(N_("Share")),
         bookmark=word(N_("Bookmark")),
+        edit=word(N_("Edit")),
         delete=word(N_("Delete")),
         replies=word(N_("Replies")),
         likes=word(N_("Likes")),
@@ -112,6 +114,8 @@ def action_bar(post: dict[str, Any], viewer: Viewer | None, csrf_token: str, bac
     parts.append(_toggle(bool(target["bookmarked"]), "bookmark", words.bookmark, ""))
     parts.append("</form>")
     if post["account"]["id"] == str(viewer.account_id):
+        if not post["share_of"]:
+            parts.append(f'<a class="action" href="/posts/{target_id}/edit">{words.edit}</a>')
         parts.append(
             f'<a class="action danger" href="/posts/{int(post["id"])}/delete'
             f'?next={escape(quote(back, safe="/"))}">{words.delete}</a>'

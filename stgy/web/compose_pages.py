@@ -10,7 +10,7 @@ from markupsafe import Markup, escape
 from quart import Blueprint, Response, current_app, request
 from werkzeug.datastructures import FileStorage
 
-from stgy.domain import posts, text
+from stgy.domain import posts
 from stgy.domain.errors import DomainError
 from stgy.domain.media import uploads
 from stgy.domain.media.uploads import MAX_ATTACHMENTS
@@ -99,7 +99,7 @@ async def compose() -> Response:
         values[flag] = "1" if form.get(flag) else ""
     services = context.services()
     if form.get("preview"):
-        return await _preview(values)
+        return await _preview(viewer.account_id, values)
     try:
         reply_to = parse_cursor(values["in_reply_to"] or None, "in_reply_to")
         media_ids = []
@@ -143,14 +143,18 @@ async def compose() -> Response:
     return go_to(local_path(values["next"]))
 
 
-async def _preview(values: dict[str, str]) -> Response:
-    """The text as it will show (mentions as plain text: they are looked up on sending);
-    images are chosen again after a preview without JavaScript (a file input cannot be
-    filled in by the server)."""
-    base_url = context.config().instance.base_url
-    html = text.render_post(values["text"], mention_url=lambda _: None, tags_url=f"{base_url}/tags")
+async def _preview(account_id: int, values: dict[str, str]) -> Response:
+    """The text as it will show, mentions of known accounts linked (the domain's
+    rendering for sending); images are chosen again after a preview without JavaScript
+    (a file input cannot be filled in by the server)."""
+    shown: dict[str, Any] = {**composer_values(values["in_reply_to"]), "values": values}
+    status = 200
+    try:
+        shown["preview_html"] = await posts.preview_html(
+            context.services(), account_id, values["text"]
+        )
+    except DomainError as exc:
+        shown["errors"], status = form_errors(exc, FIELDS), exc.status
     return await render_page(
-        "pages/compose.html",
-        partial="partials/compose_form.html",
-        **{**composer_values(values["in_reply_to"]), "values": values, "preview_html": html},
+        "pages/compose.html", partial="partials/compose_form.html", status=status, **shown
     )

@@ -79,8 +79,8 @@ async def drawn_cards(page: RenderedPage) -> list[dict[str, Any]]:
     this process drew the same versions in this language before. Templates then draw
     only the action bars (partials/post.html)."""
     posts = cards(page)
-    if not posts:
-        return posts
+    if not posts or len(page.ids) != len(posts):
+        return posts  # a page made without its versions: drawn whole (partials/post.html)
     cache = card_cache()
     language = current_language()
     template = None

@@ -1,4 +1,5 @@
-"""Timelines as pages: home (the logged-in `/`), local, public (federated) and tags."""
+"""Timelines as pages: home (the logged-in `/`), local, public (federated), tags, and the
+viewer's bookmarks."""
 
 from __future__ import annotations
 
@@ -6,12 +7,12 @@ from typing import Any
 
 from quart import Blueprint, Response, request
 
-from stgy.domain import accounts, timelines
+from stgy.domain import accounts, interactions, renderings, timelines
 from stgy.domain.renderings import RenderedPage
 from stgy.http.validation import parse_cursor
 from stgy.web import compose_pages, context
-from stgy.web.post_cards import PAGE_SIZE, drawn_cards, max_id, older_than
-from stgy.web.rendering import is_htmx, render_page
+from stgy.web.post_cards import PAGE_SIZE, cards, drawn_cards, max_id, older_than
+from stgy.web.rendering import go_to, is_htmx, render_page
 
 bp = Blueprint("timelines", __name__)
 
@@ -97,3 +98,24 @@ async def tag(tag: str) -> Response:
     )
     name = tag.removeprefix("#")
     return await _timeline("pages/tag.html", page, f"/tags/{name}", tag=name)
+
+
+@bp.get("/bookmarks")
+async def bookmarks() -> Response:
+    """The viewer's bookmarks, newest bookmark first (the API's domain call: the posts it
+    loads are drawn as they are); "Older posts" pages by bookmark id."""
+    viewer = await context.maybe_viewer()
+    if viewer is None:
+        return go_to("/auth/login?next=/bookmarks")
+    found = await interactions.bookmarks(
+        context.services(), viewer.account_id, since=None, until=max_id(), limit=PAGE_SIZE
+    )
+    page = renderings.views_page(context.page_renderer(), found.posts)
+    posts = cards(page)
+    return await render_page(
+        "pages/bookmarks.html",
+        partial="partials/timeline_page.html",
+        posts=posts,
+        older=found.oldest if len(found.posts) >= PAGE_SIZE else None,
+        page_path="/bookmarks",
+    )
