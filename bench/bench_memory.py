@@ -14,6 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import httpx  # noqa: E402
+
 from bench.common import (  # noqa: E402 - needs the repo root on sys.path
     REPO_ROOT,
     STGY_SERVE,
@@ -29,6 +31,8 @@ from bench.common import (  # noqa: E402 - needs the repo root on sys.path
 from bench.load import run_load  # noqa: E402
 
 IDLE_SECONDS = 3.0
+# Pages served (English and Japanese) before the second figure.
+PAGES = ("/", "/about", "/auth/login", "/auth/signup", "/timelines/local", "/no-such-page")
 
 
 def rss_mb(pid: int) -> float:
@@ -94,10 +98,26 @@ def main() -> int:
             time.sleep(IDLE_SECONDS)
             figures[side] = (rss_mb(server.pid), rss_mb(worker.pid))
             say(f"{side}: server {figures[side][0]:.1f} MB, worker {figures[side][1]:.1f} MB")
+            if side == "stgy":
+                # The web face's pages compile their templates and catalogs when first
+                # asked for: the same, once the pages a visitor sees have been served.
+                for path in PAGES:
+                    for language in ("en", "ja"):
+                        httpx.get(
+                            bench.base_url + path,
+                            headers={"Accept": "text/html", "Accept-Language": language},
+                        )
+                time.sleep(IDLE_SECONDS)
+                figures["pages"] = (rss_mb(server.pid), rss_mb(worker.pid))
+                say(f"after pages: server {figures['pages'][0]:.1f} MB")
     (stgy_server, stgy_worker), (bare_server, bare_worker) = figures["stgy"], figures["baseline"]
     report("idle_rss_server", stgy_server, "MB", bare_server)
     report("idle_rss_worker", stgy_worker, "MB", bare_worker)
     report("idle_rss_total", stgy_server + stgy_worker, "MB", bare_server + bare_worker)
+    paged_server, paged_worker = figures["pages"]
+    report(
+        "idle_rss_total_after_pages", paged_server + paged_worker, "MB", bare_server + bare_worker
+    )
     return 0
 
 

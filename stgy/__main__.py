@@ -2,6 +2,6 @@
 
 import sys
 
-from stgy.cli import main
+from stgy.entry import main
 
 sys.exit(main())
