@@ -4,12 +4,12 @@
 -- sentence was one token and no word inside it could be found. Now the text is first
 -- normalised (NFKC: full-width letters and digits become ASCII, half-width kana
 -- full-width), and every run of CJK characters (Han, Hiragana, Katakana, Hangul) is
--- replaced by its overlapping two-character pieces ("bigrams"): 天気予報 becomes
--- 天気,気予,予報 (commas, so a query word turns into the phrase of its bigrams);
--- a run of one character stays that character. Words in other scripts are indexed as
--- before. The last character of every longer run is also indexed (without a position)
--- so that a one-character query, which searches the bigrams starting with it, finds
--- it at a run's end too. See docs/api.md, Search.
+-- replaced by its overlapping two-character pieces ("bigrams") and its last character:
+-- 天気予報 becomes 天気,気予,予報,報 (commas, so that a query word turns into the phrase
+-- of its bigrams). The last character lets a one-character query, which looks for the
+-- pieces starting with it, find it at a run's end too; and it keeps two runs apart, so
+-- that 東京。京都 is no phrase match for 東京都. A run of one character stays that
+-- character. Words in other scripts are indexed as before. See docs/api.md, Search.
 --
 -- Replacing the generated column rewrites the posts table and rebuilds its indexes:
 -- docs/operations.md says how long that took on a million posts.
@@ -20,11 +20,10 @@
 -- unified ideographs, Hangul Jamo extended A, syllables and extended B, compatibility
 -- ideographs, and the supplementary ideograph planes.
 --
--- stgy_search_split: the text normalised, its CJK runs replaced by their bigrams
--- (`words`, pieces joined by commas), and the last character of each run of two or more
--- (`run_ends`). PL/pgSQL because it keeps its plans between calls: as a SQL function
--- the same work took ten times as long per post.
-CREATE FUNCTION stgy_search_split(body text, OUT words text, OUT run_ends text[])
+-- The text normalised, its CJK runs replaced by their pieces, joined by commas.
+-- PL/pgSQL because it keeps its plans between calls: as a SQL function the same work
+-- took ten times as long per post.
+CREATE FUNCTION stgy_search_text(body text) RETURNS text
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
 DECLARE
     normalised text := normalize(body, NFKC);
@@ -32,10 +31,8 @@ DECLARE
     chars text[];
     m text[];
 BEGIN
-    run_ends := '{}';
     IF normalised !~ '[\u1100-\u11ff\u3005-\u3007\u3031-\u3035\u3041-\u309f\u30a1-\u30fa\u30fc-\u30ff\u3131-\u318e\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7a3\ud7b0-\ud7ff\uf900-\ufaff\U00020000-\U0003ffff]' THEN
-        words := normalised;
-        RETURN;
+        RETURN normalised;
     END IF;
     FOR m IN SELECT regexp_matches(normalised,
         '([^\u1100-\u11ff\u3005-\u3007\u3031-\u3035\u3041-\u309f\u30a1-\u30fa\u30fc-\u30ff\u3131-\u318e\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7a3\ud7b0-\ud7ff\uf900-\ufaff\U00020000-\U0003ffff]+)|([\u1100-\u11ff\u3005-\u3007\u3031-\u3035\u3041-\u309f\u30a1-\u30fa\u30fc-\u30ff\u3131-\u318e\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7a3\ud7b0-\ud7ff\uf900-\ufaff\U00020000-\U0003ffff]+)',
@@ -45,46 +42,42 @@ BEGIN
             pieces := pieces || m[1];
         ELSE
             chars := string_to_array(m[2], NULL);
-            IF cardinality(chars) = 1 THEN
-                pieces := pieces || chars[1];
-            ELSE
-                FOR i IN 1 .. cardinality(chars) - 1 LOOP
-                    pieces := pieces || (chars[i] || chars[i + 1]);
-                END LOOP;
-                run_ends := run_ends || chars[cardinality(chars)];
-            END IF;
+            FOR i IN 1 .. cardinality(chars) - 1 LOOP
+                pieces := pieces || (chars[i] || chars[i + 1]);
+            END LOOP;
+            pieces := pieces || chars[cardinality(chars)];
         END IF;
     END LOOP;
-    words := array_to_string(pieces, ',');
+    RETURN array_to_string(pieces, ',');
 END
 $$;
 
--- The index entries of a post's text: its words and bigrams with their positions, and
--- the run ends without one. (search_path is fixed so that a restore, which runs with
--- an empty one, finds stgy_search_split.)
+-- The index entries of a post's text. (search_path is fixed so that a restore, which
+-- runs with an empty one, finds stgy_search_text.)
 CREATE FUNCTION stgy_search_vector(body text) RETURNS tsvector
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE SET search_path FROM CURRENT AS $$
-DECLARE
-    split record;
-BEGIN
-    split := stgy_search_split(body);
-    RETURN to_tsvector('simple'::regconfig, split.words) || array_to_tsvector(split.run_ends);
-END
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path FROM CURRENT AS $$
+    SELECT to_tsvector('simple'::regconfig, stgy_search_text(body))
 $$;
 
 -- A web-search style query (as websearch_to_tsquery reads it) turned the same way.
 -- `exact`: each CJK word is the phrase of its bigrams (天気予報: 天気 <-> 気予 <-> 予報);
 -- otherwise its bigrams anywhere in the post (天気 & 気予 & 予報), which finds more and
--- ranks below. A one-character CJK word matches every bigram starting with it (猫:*).
+-- ranks below; a query with a quoted phrase in it finds exact matches only. A
+-- one-character piece matches every piece starting with it (猫:*); the
+-- last character of a word is dropped when nothing follows it in its phrase (天気 is
+-- 天気, not 天気 <-> 気:*, which would ask the same at the cost of many more entries).
 CREATE FUNCTION stgy_search_query(query text, exact boolean) RETURNS tsquery
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path FROM CURRENT AS $$
-    SELECT (CASE WHEN exact THEN q ELSE regexp_replace(q,
+    SELECT (CASE WHEN exact OR strpos(normalize(query, NFKC), '"') > 0 THEN q
+        ELSE regexp_replace(q,
         '([\u1100-\u11ff\u3005-\u3007\u3031-\u3035\u3041-\u309f\u30a1-\u30fa\u30fc-\u30ff\u3131-\u318e\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7a3\ud7b0-\ud7ff\uf900-\ufaff\U00020000-\U0003ffff])'' <-> ''\1',
         '\1'' & ''\1', 'g') END)::tsquery
-    FROM (SELECT regexp_replace(
-        websearch_to_tsquery('simple'::regconfig, (stgy_search_split(query)).words)::text,
+    FROM (SELECT regexp_replace(regexp_replace(
+        websearch_to_tsquery('simple'::regconfig, stgy_search_text(query))::text,
         '''([\u1100-\u11ff\u3005-\u3007\u3031-\u3035\u3041-\u309f\u30a1-\u30fa\u30fc-\u30ff\u3131-\u318e\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7a3\ud7b0-\ud7ff\uf900-\ufaff\U00020000-\U0003ffff])''',
-        '''\1'':*', 'g') AS q) AS made
+        '''\1'':*', 'g'),
+        ' <-> ''[\u1100-\u11ff\u3005-\u3007\u3031-\u3035\u3041-\u309f\u30a1-\u30fa\u30fc-\u30ff\u3131-\u318e\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7a3\ud7b0-\ud7ff\uf900-\ufaff\U00020000-\U0003ffff]'':\*(?=$| [&|)])',
+        '', 'g') AS q) AS made
 $$;
 
 DROP INDEX posts_search_idx;
