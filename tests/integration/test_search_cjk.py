@@ -175,10 +175,11 @@ async def test_queries_turned_into_bigrams(database_url: str) -> None:
             "猫": ("'猫':*", "'猫':*"),
             "ＡＢＣ": ("'abc'", "'abc'"),
             "iPhone買った": ("'iphone' <-> '買っ' <-> 'った'", "'iphone' <-> '買っ' & 'った'"),
-            # A word followed in its phrase keeps its last character (as the text has it).
+            # A word followed in its phrase keeps its last character (as the text has
+            # it); with quotes, only exact matches.
             '"買った iphone"': (
                 "'買っ' <-> 'った' <-> 'た':* <-> 'iphone'",
-                "'買っ' & 'った' & 'た':* <-> 'iphone'",
+                "'買っ' <-> 'った' <-> 'た':* <-> 'iphone'",
             ),
             "-東京都 cat": ("!( '東京' <-> '京都' ) & 'cat'", "!( '東京' & '京都' ) & 'cat'"),
             "!!!": ("", ""),
