@@ -170,7 +170,7 @@ async def seed_posts(url: str, posts: int, base_url: str) -> None:
             " WHERE deleted_at IS NULL AND visibility = 'public'",
             timeout=seed.SEED_TIMEOUT,
         )
-        await conn.execute("VACUUM (ANALYZE) posts", timeout=seed.SEED_TIMEOUT)
+        await conn.execute("VACUUM (ANALYZE)", timeout=seed.SEED_TIMEOUT)
         say(f"seeded and indexed in {time.monotonic() - started:.0f} s")
     finally:
         await conn.close()
@@ -369,7 +369,7 @@ def _load(target: str, connections: int, duration: float) -> Callable[[], Load]:
 async def _analyze(url: str) -> None:
     conn = await asyncpg.connect(url)
     try:
-        await conn.execute("VACUUM (ANALYZE) posts", timeout=seed.SEED_TIMEOUT)
+        await conn.execute("VACUUM (ANALYZE)", timeout=seed.SEED_TIMEOUT)
     finally:
         await conn.close()
 
