@@ -81,45 +81,63 @@ async def post_query(conn: Conn, *, text: str) -> PostQuery:
 async def post_ids_matching(
     conn: Conn, *, query: PostQuery, viewer_id: int | None, until: int | None, limit: int
 ) -> list[int]:
-    """Ids of public, live, original posts matching `query`: exact matches first when
-    the query tells them apart, then newest first.
+    """Ids of public, live, original posts matching `query`, newest first; when the query
+    tells exact matches apart, those first (newest first) and then the others.
 
-    The conditions repeat posts_search_idx's predicate so the GIN index serves it;
-    stgy_can_see drops posts across a block with the viewer. `until` is the id of the
-    last post of the page before; with ranking, the next page goes on in the same order
-    (exact matches older than it, then the rest), so `(exact, id)` is the cursor.
+    `until` is the id of the last post of the page before; with ranking, the next page
+    goes on in the same order: exact matches older than it, then the others from the
+    newest; or, when it was no exact match, the others older than it. Each part is one
+    newest-first query, so PostgreSQL can walk the newest posts for common words
+    instead of ranking every match.
     """
     if query.exact is None:
-        rows = await conn.fetch(
-            "SELECT p.id FROM posts p"
-            " WHERE p.search @@ $1::tsquery"
-            " AND p.deleted_at IS NULL AND p.visibility = 'public' AND p.share_of_id IS NULL"
-            " AND ($3::bigint IS NULL OR p.id < $3)"
-            " AND ($2::bigint IS NULL OR stgy_can_see(p.account_id, p.visibility, p.id, $2))"
-            " AND EXISTS (SELECT 1 FROM accounts a WHERE a.id = p.account_id"
-            "  AND a.suspended_at IS NULL AND a.deleted_at IS NULL)"
-            " ORDER BY p.id DESC LIMIT $4",
-            query.matching,
-            viewer_id,
-            until,
-            limit,
+        return await _matching(conn, query.matching, None, viewer_id, until, limit)
+    ids: list[int] = []
+    if until is None or await _is_match(conn, until, query.exact):
+        ids = await _matching(conn, query.exact, None, viewer_id, until, limit)
+        until = None
+    if len(ids) < limit:
+        ids += await _matching(
+            conn, query.matching, query.exact, viewer_id, until, limit - len(ids)
         )
-        return [row["id"] for row in rows]
-    # A cursor post that is no longer there counts as exact: nothing is skipped.
+    return ids
+
+
+async def _is_match(conn: Conn, post_id: int, tsquery: str) -> bool:
+    """Whether the post matches; a post no longer there counts as one (nothing is lost)."""
+    found = await conn.fetchval(
+        "SELECT search @@ $2::tsquery FROM posts WHERE id = $1", post_id, tsquery
+    )
+    return found is None or bool(found)
+
+
+async def _matching(
+    conn: Conn,
+    tsquery: str,
+    without: str | None,
+    viewer_id: int | None,
+    until: int | None,
+    limit: int,
+) -> list[int]:
+    """Posts matching `tsquery` and not `without`, newest first.
+
+    The conditions repeat posts_search_idx's predicate so the GIN index serves it;
+    stgy_can_see drops posts across a block with the viewer.
+    """
     rows = await conn.fetch(
         "SELECT p.id FROM posts p"
         " WHERE p.search @@ $1::tsquery"
+        " AND ($5::tsquery IS NULL OR NOT p.search @@ $5::tsquery)"
         " AND p.deleted_at IS NULL AND p.visibility = 'public' AND p.share_of_id IS NULL"
-        " AND ($3::bigint IS NULL OR (p.search @@ $5::tsquery, p.id) < (coalesce("
-        "  (SELECT c.search @@ $5::tsquery FROM posts c WHERE c.id = $3), true), $3))"
+        " AND ($3::bigint IS NULL OR p.id < $3)"
         " AND ($2::bigint IS NULL OR stgy_can_see(p.account_id, p.visibility, p.id, $2))"
         " AND EXISTS (SELECT 1 FROM accounts a WHERE a.id = p.account_id"
         "  AND a.suspended_at IS NULL AND a.deleted_at IS NULL)"
-        " ORDER BY p.search @@ $5::tsquery DESC, p.id DESC LIMIT $4",
-        query.matching,
+        " ORDER BY p.id DESC LIMIT $4",
+        tsquery,
         viewer_id,
         until,
         limit,
-        query.exact,
+        without,
     )
     return [row["id"] for row in rows]
