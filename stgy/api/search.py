@@ -20,7 +20,8 @@ bp = Blueprint("search", __name__, url_prefix="/api")
 class SearchQuery(QueryModel):
     q: str | None = Field(
         default=None,
-        description="words for posts; a handle or name prefix, user@host or an actor URL for"
+        description="words for posts (inside Chinese, Japanese and Korean text too, exact"
+        " matches first); a handle or name prefix, user@host or an actor URL for"
         " accounts (an account of another server is looked up there); a tag prefix (with or"
         " without #) for tags",
     )
@@ -28,7 +29,11 @@ class SearchQuery(QueryModel):
         default=None, description="search only this kind (all three when absent)"
     )
     limit: int = Field(default=search.DEFAULT_LIMIT, ge=1, le=search.MAX_LIMIT)
-    until: str | None = Field(default=None, description="only posts older than this id")
+    until: str | None = Field(
+        default=None,
+        description="the id of the last post of the page before: the next page of posts,"
+        " in the same order",
+    )
 
 
 @bp.get("/search")

@@ -67,11 +67,7 @@ async def search(
             if tag and not any(c.isspace() for c in tag):
                 tags = await search_sql.tags_by_prefix(conn, prefix=tag, limit=limit)
         if kind in (None, "posts"):
-            ids = await search_sql.post_ids_matching(
-                conn, query=text, viewer_id=viewer_id, until=until, limit=limit
-            )
-            views = await posts_sql.load_views(conn, post_ids=ids, viewer_id=viewer_id)
-            posts = [views[i] for i in ids if i in views]
+            posts = await _posts(conn, text, viewer_id=viewer_id, until=until, limit=limit)
     return SearchResults(accounts, tags, posts)
 
 
@@ -88,6 +84,22 @@ async def _exact_account(services: Services, text: str, client: str | None) -> l
         return [await resolve.find_account(services, text, client=client)]
     except (NotFound, Invalid):
         return []
+
+
+async def _posts(
+    conn: Conn, text: str, *, viewer_id: int | None, until: int | None, limit: int
+) -> list[PostView]:
+    """Public posts with the words of `text`; words inside Chinese, Japanese and Korean
+    text are found by their bigrams (migration 0018). A query of punctuation alone has no
+    word to look for: no posts."""
+    query = await search_sql.post_query(conn, text=text)
+    if not query.matching:
+        return []
+    ids = await search_sql.post_ids_matching(
+        conn, query=query, viewer_id=viewer_id, until=until, limit=limit
+    )
+    views = await posts_sql.load_views(conn, post_ids=ids, viewer_id=viewer_id)
+    return [views[i] for i in ids if i in views]
 
 
 async def _accounts(conn: Conn, text: str, limit: int) -> list[Account]:
