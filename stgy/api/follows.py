@@ -101,6 +101,7 @@ async def follow_requests(query: schemas.AccountPageQuery) -> Response:
 
 @bp.post("/follow_requests/<account_id>/accept")
 @responds(None, 204)
+@responds(schemas.Error, 400)
 @responds(schemas.Error, 401)
 @responds(schemas.Error, 404)
 async def accept_request(account_id: str) -> tuple[str, int]:
@@ -112,6 +113,7 @@ async def accept_request(account_id: str) -> tuple[str, int]:
 
 @bp.post("/follow_requests/<account_id>/reject")
 @responds(None, 204)
+@responds(schemas.Error, 400)
 @responds(schemas.Error, 401)
 @responds(schemas.Error, 404)
 async def reject_request(account_id: str) -> tuple[str, int]:

@@ -68,9 +68,15 @@ async def test_known_remote_accounts_by_user_at_host(client: Client, services: S
     assert (await client.get(f"/api/accounts/{acct}")).status_code == 200
 
 
-async def test_unknown_and_malformed_handles_are_not_found(client: Client) -> None:
+async def test_unknown_handles_are_not_found_malformed_ones_invalid(client: Client) -> None:
     me = await make_user(client)
-    for ref in ("@nobody_here", "@", "@a@b@c", "@x%00y", "@nobody@unknown.example"):
+    for ref, status, error in (
+        ("@nobody_here", 404, "not_found"),
+        ("@nobody@unknown.example", 404, "not_found"),
+        ("@", 400, "invalid"),
+        ("@a@b@c", 400, "invalid"),
+        ("@x%00y", 400, "invalid"),
+    ):
         for method, path in (
             (client.put, f"/api/accounts/{ref}/follow"),
             (client.delete, f"/api/accounts/{ref}/block"),
@@ -79,8 +85,11 @@ async def test_unknown_and_malformed_handles_are_not_found(client: Client) -> No
             (client.post, f"/api/follow_requests/{ref}/accept"),
         ):
             response = await method(path, headers=me.auth)
-            assert response.status_code == 404, (path, response.status_code)
-            assert (await response.get_json())["error"] == "not_found"
+            assert response.status_code == status, (path, response.status_code)
+            body = await response.get_json()
+            assert body["error"] == error
+            if status == 400:
+                assert body["detail"]["field"] == "acct"
 
 
 async def test_openapi_describes_account_references(client: Client) -> None:
