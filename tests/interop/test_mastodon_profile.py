@@ -25,11 +25,14 @@ async def _account(instance: LiveInstance, acct: str) -> dict[str, Any]:
 
 async def _eventually_processed(instance: LiveInstance, activity_id: str) -> None:
     async with asyncio.timeout(20):
-        while not await fetch_value(
-            instance,
-            "SELECT processed_at IS NOT NULL FROM inbox_activities WHERE ap_id = $1",
-            activity_id,
-        ):
+        while True:
+            done = await fetch_value(
+                instance,
+                "SELECT processed_at IS NOT NULL FROM inbox_activities WHERE ap_id = $1",
+                activity_id,
+            )
+            if done:
+                break
             await asyncio.sleep(0.1)
     error = await fetch_value(
         instance, "SELECT error FROM inbox_activities WHERE ap_id = $1", activity_id
