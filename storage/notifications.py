@@ -166,12 +166,16 @@ async def page(
     return [_notification(row) for row in rows]
 
 
-async def unread_count(conn: Conn, *, account_id: int) -> int:
-    count: int = await conn.fetchval(
-        "SELECT count(*) FROM notifications n WHERE n.account_id = $1 AND n.read_at IS NULL"
-        + _SHOWN,
-        account_id,
+def unread_count_sql(account: str) -> str:
+    """A scalar subquery: the unread notifications shown to `account` (an SQL expression)."""
+    return (
+        "(SELECT count(*) FROM notifications n WHERE n.account_id = " + account + ""
+        " AND n.read_at IS NULL" + _SHOWN + ")"
     )
+
+
+async def unread_count(conn: Conn, *, account_id: int) -> int:
+    count: int = await conn.fetchval("SELECT " + unread_count_sql("$1"), account_id)
     return count
 
 

@@ -47,9 +47,13 @@ async def notifications_page() -> Response:
 
 
 async def unread_badge() -> dict[str, object]:
-    """`unread_notifications` for the header: one indexed count per page of a member."""
+    """`unread_notifications` for the header: counted in the statement that read the
+    session (context.viewer_header); after a log-in in this request, counted alone."""
     viewer = await context.maybe_viewer()
     if viewer is None:
         return {"unread_notifications": 0}
+    header = await context.viewer_header()
+    if header is not None and header.viewer is viewer:
+        return {"unread_notifications": header.unread_notifications}
     count = await notifications.unread_count(context.services(), viewer.account_id)
     return {"unread_notifications": count}
