@@ -18,6 +18,7 @@ import httpx
 
 from federation import signatures
 from federation.ssrf import AllowPrivate, Resolver, UnsafeTarget, check_url
+from federation.vocab import PropertyValue
 
 __all__ = [
     "ACCEPT",
@@ -38,6 +39,11 @@ JSON_CONTENT_TYPES = frozenset(
 )
 ACTOR_TYPES = frozenset({"Person", "Service", "Application", "Group", "Organization"})
 MAX_REDIRECTS = 3
+# Profile fields read from an actor (Mastodon allows 4 by default, some servers more);
+# longer names and values are cut (values are HTML, sanitised by whoever stores them).
+MAX_ACTOR_FIELDS = 16
+MAX_FIELD_NAME = 255
+MAX_FIELD_VALUE = 2048
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _SIGNED_ON_GET = ("(request-target)", "host", "date")
 
@@ -92,6 +98,7 @@ class RemoteActor:
     manually_approves_followers: bool = False
     discoverable: bool | None = None
     published: datetime | None = None
+    fields: tuple[PropertyValue, ...] = ()
 
 
 async def fetch_json(
@@ -325,6 +332,7 @@ def parse_actor(document: dict[str, Any]) -> RemoteActor:
         manually_approves_followers=_flag(document, "manuallyApprovesFollowers") or False,
         discoverable=_flag(document, "discoverable"),
         published=_timestamp(document.get("published")),
+        fields=_property_values(document.get("attachment")),
     )
 
 
@@ -392,6 +400,23 @@ def _image_url(value: object, field: str) -> str | None:
     if isinstance(value, dict):
         return _link(value.get("url"), f"{field}.url")
     return _link(value, field)
+
+
+def _property_values(value: object) -> tuple[PropertyValue, ...]:
+    """The `PropertyValue` entries of an actor's `attachment` (Mastodon's profile fields),
+    in order, at most MAX_ACTOR_FIELDS; other entries, and entries without a string name
+    and value, are left out rather than refusing the actor."""
+    found: list[PropertyValue] = []
+    for item in value if isinstance(value, list) else [value]:
+        if not isinstance(item, dict) or item.get("type") != "PropertyValue":
+            continue
+        name, text = item.get("name"), item.get("value")
+        if not isinstance(name, str) or not isinstance(text, str) or not name.strip():
+            continue
+        found.append(PropertyValue(name.strip()[:MAX_FIELD_NAME], text[:MAX_FIELD_VALUE]))
+        if len(found) == MAX_ACTOR_FIELDS:
+            break
+    return tuple(found)
 
 
 def _flag(document: dict[str, Any], field: str) -> bool | None:

@@ -3,6 +3,7 @@ an `id`, a property holds one value or a list of them, text may be missing."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 
@@ -31,3 +32,13 @@ def ids_of(value: Any) -> list[str]:
 def text_of(value: Any) -> str:
     """A string property, or "" when it is missing or not a string."""
     return value if isinstance(value, str) else ""
+
+
+def type_of(value: Any, known: Collection[str]) -> str | None:
+    """An object's `type`, which AS2 allows to be a list (`["Create", "ex:Thing"]`): the
+    first of them in `known`, else the first string; None when there is none."""
+    names = [item for item in as_list(value) if isinstance(item, str) and item]
+    for name in names:
+        if name in known:
+            return name
+    return names[0] if names else None

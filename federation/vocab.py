@@ -228,11 +228,12 @@ def actor_object(actor: Actor, actor_type: str) -> dict[str, Any]:
         "owner": actor.public_key.owner,
         "publicKeyPem": actor.public_key.pem,
     }
-    obj["tag"] = []
-    obj["attachment"] = [
-        {"type": "PropertyValue", "name": field.name, "value": field.value_html}
-        for field in actor.fields
-    ]
+    # No `tag` yet (custom emoji), and no empty arrays: AS2 Core says to omit them.
+    if actor.fields:
+        obj["attachment"] = [
+            {"type": "PropertyValue", "name": field.name, "value": field.value_html}
+            for field in actor.fields
+        ]
     if actor.shared_inbox is not None:
         obj["endpoints"] = {"sharedInbox": actor.shared_inbox}
     if actor.icon is not None:
@@ -317,10 +318,13 @@ def note_object(note: Note) -> dict[str, Any]:
         obj["contentMap"] = {note.language: note.content_html}
     if note.source is not None:
         obj["source"] = {"content": note.source, "mediaType": "text/markdown"}
-    obj["attachment"] = [attachment_object(a) for a in note.attachments]
-    obj["tag"] = [{"type": "Mention", "href": m.href, "name": m.name} for m in note.mentions] + [
+    if note.attachments:
+        obj["attachment"] = [attachment_object(a) for a in note.attachments]
+    tags = [{"type": "Mention", "href": m.href, "name": m.name} for m in note.mentions] + [
         {"type": "Hashtag", "href": h.href, "name": h.name} for h in note.hashtags
     ]
+    if tags:
+        obj["tag"] = tags
     if note.replies is not None:
         obj["replies"] = note.replies
     obj["interactionPolicy"] = interaction_policy(note)
@@ -394,13 +398,16 @@ def render_ordered_collection(
     last: str | None = None,
     items: Sequence[str | dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """A collection: its size and the URL of its first page, or (small ones) its items."""
+    """A collection: its size and the URL of its first page, or (small ones) its items.
+
+    Empty item lists are left out, never served as `[]` (AS2 Core, section 4.1).
+    """
     obj: dict[str, Any] = {"id": collection_id, "type": "OrderedCollection", "totalItems": total}
     if first is not None:
         obj["first"] = first
     if last is not None:
         obj["last"] = last
-    if items is not None:
+    if items:
         obj["orderedItems"] = list(items)
     return document(obj)
 
@@ -418,5 +425,6 @@ def render_ordered_collection_page(
     if prev is not None:
         obj["prev"] = prev
     obj["partOf"] = part_of
-    obj["orderedItems"] = list(items)
+    if items:
+        obj["orderedItems"] = list(items)
     return document(obj)

@@ -68,6 +68,7 @@ async def insert_fetched_post(
     ap_id: str,
     url: str | None,
     html: str,
+    source: str,
     summary: str,
     sensitive: bool,
     language: str | None,
@@ -82,15 +83,16 @@ async def insert_fetched_post(
     fetched today sorts where it belongs on pages and in home timelines, not on top.
     """
     post_id: int | None = await conn.fetchval(
-        "INSERT INTO posts (id, account_id, ap_id, url, html, summary, sensitive, language,"
+        "INSERT INTO posts (id, account_id, ap_id, url, html, source, summary, sensitive, language,"
         " visibility, in_reply_to_id, in_reply_to_ap_id, local, created_at)"
-        " SELECT stgy_id_at(t.at) | nextval('stgy_id_seq'), $1, $2, $3, $4, $5, $6, $7, $8,"
-        " $9, $10, false, t.at FROM (SELECT least(coalesce($11, now()), now()) AS at) t"
+        " SELECT stgy_id_at(t.at) | nextval('stgy_id_seq'), $1, $2, $3, $4, $5, $6, $7, $8, $9,"
+        " $10, $11, false, t.at FROM (SELECT least(coalesce($12, now()), now()) AS at) t"
         " ON CONFLICT DO NOTHING RETURNING id",
         account_id,
         ap_id,
         url,
         html,
+        source,
         summary,
         sensitive,
         language,

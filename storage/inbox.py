@@ -137,6 +137,7 @@ async def insert_remote_post(
     ap_id: str,
     url: str | None,
     html: str,
+    source: str,
     summary: str,
     sensitive: bool,
     language: str | None,
@@ -147,14 +148,15 @@ async def insert_remote_post(
 ) -> int | None:
     """A post of a remote account; None when a post with this id exists already."""
     post_id: int | None = await conn.fetchval(
-        "INSERT INTO posts (account_id, ap_id, url, html, summary, sensitive, language,"
+        "INSERT INTO posts (account_id, ap_id, url, html, source, summary, sensitive, language,"
         " visibility, in_reply_to_id, in_reply_to_ap_id, local, created_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, false, coalesce($11, now()))"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, false, coalesce($12, now()))"
         " ON CONFLICT (ap_id) DO NOTHING RETURNING id",
         account_id,
         ap_id,
         url,
         html,
+        source,
         summary,
         sensitive,
         language,

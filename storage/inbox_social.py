@@ -42,7 +42,14 @@ async def is_mentioned(conn: Conn, *, post_id: int, account_id: int) -> bool:
 
 
 async def update_remote_post(
-    conn: Conn, *, post_id: int, html: str, summary: str, sensitive: bool, language: str | None
+    conn: Conn,
+    *,
+    post_id: int,
+    html: str,
+    source: str,
+    summary: str,
+    sensitive: bool,
+    language: str | None,
 ) -> None:
     """A remote edit: the old version goes to the history, the new one takes its place."""
     await conn.execute(
@@ -51,10 +58,11 @@ async def update_remote_post(
         post_id,
     )
     await conn.execute(
-        "UPDATE posts SET html = $2, summary = $3, sensitive = $4,"
-        " language = coalesce($5, language), edited_at = now() WHERE id = $1",
+        "UPDATE posts SET html = $2, source = $3, summary = $4, sensitive = $5,"
+        " language = coalesce($6, language), edited_at = now() WHERE id = $1",
         post_id,
         html,
+        source,
         summary,
         sensitive,
         language,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from storage.accounts import ACCOUNT_COLUMNS, Account, account_from
@@ -30,6 +31,10 @@ class RemoteActorRow:
     locked: bool
     bot: bool
     fetched_at: datetime
+    avatar_url: str | None = None
+    header_url: str | None = None
+    # Profile fields: name and value as text, value_html sanitised.
+    fields: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -47,8 +52,9 @@ async def upsert_remote_account(conn: Conn, actor: RemoteActorRow) -> Account | 
     row = await conn.fetchrow(
         "INSERT INTO accounts AS a (ap_id, domain, handle, display_name, bio_html, url,"
         " inbox_url, shared_inbox_url, outbox_url, followers_url, following_url, featured_url,"
-        " public_key_id, public_key_pem, locked, bot, fetched_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+        " public_key_id, public_key_pem, locked, bot, fetched_at, avatar_url, header_url, fields)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,"
+        " $18, $19, $20::jsonb)"
         " ON CONFLICT (ap_id) DO UPDATE SET domain = EXCLUDED.domain, handle = EXCLUDED.handle,"
         " display_name = EXCLUDED.display_name, bio_html = EXCLUDED.bio_html,"
         " url = EXCLUDED.url, inbox_url = EXCLUDED.inbox_url,"
@@ -56,7 +62,9 @@ async def upsert_remote_account(conn: Conn, actor: RemoteActorRow) -> Account | 
         " followers_url = EXCLUDED.followers_url, following_url = EXCLUDED.following_url,"
         " featured_url = EXCLUDED.featured_url, public_key_id = EXCLUDED.public_key_id,"
         " public_key_pem = EXCLUDED.public_key_pem, locked = EXCLUDED.locked,"
-        " bot = EXCLUDED.bot, fetched_at = EXCLUDED.fetched_at, updated_at = now()"
+        " bot = EXCLUDED.bot, fetched_at = EXCLUDED.fetched_at,"
+        " avatar_url = EXCLUDED.avatar_url, header_url = EXCLUDED.header_url,"
+        " fields = EXCLUDED.fields, updated_at = now()"
         " WHERE a.domain IS NOT NULL"
         " RETURNING " + ACCOUNT_COLUMNS,
         actor.ap_id,
@@ -76,6 +84,9 @@ async def upsert_remote_account(conn: Conn, actor: RemoteActorRow) -> Account | 
         actor.locked,
         actor.bot,
         actor.fetched_at,
+        actor.avatar_url,
+        actor.header_url,
+        json.dumps(actor.fields),
     )
     return account_from(row) if row else None
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from quart import Blueprint, Response, jsonify, request
 
 from stgy.api import schemas
+from stgy.api.account_refs import account_id_of
 from stgy.api.serializers import account_json, iso
 from stgy.domain import accounts, auth
 from stgy.domain.errors import Invalid
-from stgy.domain.remote import resolve
 from stgy.http.context import client_ip, require_viewer, services, token_key
-from stgy.http.validation import json_body, parse_id, responds
+from stgy.http.validation import json_body, responds
 
 bp = Blueprint("accounts", __name__, url_prefix="/api")
 
@@ -131,8 +131,5 @@ async def delete_me(body: schemas.PasswordIn) -> tuple[str, int]:
 async def get_account(account_id: str) -> Response:
     """An account by id, or by `@handle` / `@user@host`: a remote account we do not know
     yet is looked up on its server (WebFinger, then its actor document)."""
-    if account_id.startswith("@"):
-        account = await resolve.find_account(services(), account_id, client=client_ip())
-    else:
-        account = await accounts.get_account(services(), parse_id(account_id, "account"))
-    return jsonify(account_json(account))
+    found = await account_id_of(account_id, look_up=True)
+    return jsonify(account_json(await accounts.get_account(services(), found)))

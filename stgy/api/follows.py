@@ -5,11 +5,12 @@ from __future__ import annotations
 from quart import Blueprint, Response, jsonify
 
 from stgy.api import schemas
+from stgy.api.account_refs import account_id_of
 from stgy.api.serializers import account_json
 from stgy.domain import follows, relations
 from stgy.domain.follows import AccountPage
 from stgy.http.context import require_viewer, services
-from stgy.http.validation import parse_cursor, parse_id, query, responds
+from stgy.http.validation import parse_cursor, query, responds
 
 bp = Blueprint("follows", __name__, url_prefix="/api")
 
@@ -33,7 +34,7 @@ def _page_json(page: AccountPage) -> Response:
 async def follow(account_id: str) -> tuple[Response | str, int]:
     """Follow: 204 when following now, 202 `{"state": "pending"}` while awaiting approval."""
     viewer = await require_viewer()
-    state = await follows.follow(services(), viewer.account_id, parse_id(account_id, "account"))
+    state = await follows.follow(services(), viewer.account_id, await account_id_of(account_id))
     if state == follows.PENDING:
         return jsonify({"state": state}), 202
     return "", 204
@@ -47,7 +48,7 @@ async def follow(account_id: str) -> tuple[Response | str, int]:
 async def unfollow(account_id: str) -> tuple[str, int]:
     """Unfollow, or withdraw a pending request."""
     viewer = await require_viewer()
-    await follows.unfollow(services(), viewer.account_id, parse_id(account_id, "account"))
+    await follows.unfollow(services(), viewer.account_id, await account_id_of(account_id))
     return "", 204
 
 
@@ -59,7 +60,7 @@ async def unfollow(account_id: str) -> tuple[str, int]:
 async def following(account_id: str, query: schemas.AccountPageQuery) -> Response:
     page = await follows.following(
         services(),
-        parse_id(account_id, "account"),
+        await account_id_of(account_id),
         until=parse_cursor(query.until, "until"),
         limit=query.limit,
     )
@@ -74,7 +75,7 @@ async def following(account_id: str, query: schemas.AccountPageQuery) -> Respons
 async def followers(account_id: str, query: schemas.AccountPageQuery) -> Response:
     page = await follows.followers(
         services(),
-        parse_id(account_id, "account"),
+        await account_id_of(account_id),
         until=parse_cursor(query.until, "until"),
         limit=query.limit,
     )
@@ -100,22 +101,24 @@ async def follow_requests(query: schemas.AccountPageQuery) -> Response:
 
 @bp.post("/follow_requests/<account_id>/accept")
 @responds(None, 204)
+@responds(schemas.Error, 400)
 @responds(schemas.Error, 401)
 @responds(schemas.Error, 404)
 async def accept_request(account_id: str) -> tuple[str, int]:
     viewer = await require_viewer()
-    follower_id = parse_id(account_id, "follow request")
+    follower_id = await account_id_of(account_id, "follow request")
     await follows.accept_request(services(), viewer.account_id, follower_id)
     return "", 204
 
 
 @bp.post("/follow_requests/<account_id>/reject")
 @responds(None, 204)
+@responds(schemas.Error, 400)
 @responds(schemas.Error, 401)
 @responds(schemas.Error, 404)
 async def reject_request(account_id: str) -> tuple[str, int]:
     viewer = await require_viewer()
-    follower_id = parse_id(account_id, "follow request")
+    follower_id = await account_id_of(account_id, "follow request")
     await follows.reject_request(services(), viewer.account_id, follower_id)
     return "", 204
 
@@ -128,7 +131,7 @@ async def reject_request(account_id: str) -> tuple[str, int]:
 async def block(account_id: str) -> tuple[str, int]:
     """Block: follows both ways end, and neither sees the other's posts."""
     viewer = await require_viewer()
-    await relations.block(services(), viewer.account_id, parse_id(account_id, "account"))
+    await relations.block(services(), viewer.account_id, await account_id_of(account_id))
     return "", 204
 
 
@@ -139,7 +142,7 @@ async def block(account_id: str) -> tuple[str, int]:
 @responds(schemas.Error, 404)
 async def unblock(account_id: str) -> tuple[str, int]:
     viewer = await require_viewer()
-    await relations.unblock(services(), viewer.account_id, parse_id(account_id, "account"))
+    await relations.unblock(services(), viewer.account_id, await account_id_of(account_id))
     return "", 204
 
 
@@ -151,7 +154,7 @@ async def unblock(account_id: str) -> tuple[str, int]:
 async def mute(account_id: str) -> tuple[str, int]:
     """Mute: the account's posts and shares leave my home timeline (not its profile)."""
     viewer = await require_viewer()
-    await relations.mute(services(), viewer.account_id, parse_id(account_id, "account"))
+    await relations.mute(services(), viewer.account_id, await account_id_of(account_id))
     return "", 204
 
 
@@ -162,7 +165,7 @@ async def mute(account_id: str) -> tuple[str, int]:
 @responds(schemas.Error, 404)
 async def unmute(account_id: str) -> tuple[str, int]:
     viewer = await require_viewer()
-    await relations.unmute(services(), viewer.account_id, parse_id(account_id, "account"))
+    await relations.unmute(services(), viewer.account_id, await account_id_of(account_id))
     return "", 204
 
 

@@ -6,12 +6,13 @@ from quart import Blueprint, Response, jsonify, request
 from quart_schema import document_headers
 
 from stgy.api import schemas
+from stgy.api.account_refs import account_id_of
 from stgy.api.serializers import account_json, post_json
 from stgy.domain import interactions, posts
 from stgy.domain.errors import Invalid
 from stgy.domain.mail.email_confirmation import check_can_post
-from stgy.domain.remote import context_fetch, resolve
-from stgy.http.context import client_ip, maybe_viewer, require_viewer, services
+from stgy.domain.remote import context_fetch
+from stgy.http.context import maybe_viewer, require_viewer, services
 from stgy.http.validation import PageQuery, json_body, parse_cursor, parse_id, query, responds
 from storage.posts import PostView
 
@@ -151,10 +152,7 @@ async def account_posts(account_id: str, query: PageQuery) -> Response:
     viewer = await maybe_viewer()
     since = parse_cursor(query.since, "since")
     until = parse_cursor(query.until, "until")
-    if account_id.startswith("@"):
-        found = (await resolve.find_account(services(), account_id, client=client_ip())).id
-    else:
-        found = parse_id(account_id, "account")
+    found = await account_id_of(account_id, look_up=True)
     views = await posts.account_posts(
         services(),
         found,

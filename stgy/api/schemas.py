@@ -22,6 +22,14 @@ class ProfileField(BaseModel):
     value: str
 
 
+class ProfileFieldOut(ProfileField):
+    value: str = Field(description="the value as text")
+    value_html: str = Field(
+        description="the value as sanitised HTML: a remote server's, or for a local account"
+        " the text escaped (a link when it is a URL)"
+    )
+
+
 class AccountOut(BaseModel):
     id: str = Field(description="64-bit id as a decimal string")
     handle: str
@@ -31,7 +39,7 @@ class AccountOut(BaseModel):
     display_name: str
     bio: str = Field(description="Markdown source (empty for remote accounts)")
     bio_html: str
-    fields: list[ProfileField]
+    fields: list[ProfileFieldOut]
     locked: bool
     bot: bool
     url: str | None

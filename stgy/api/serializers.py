@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 from stgy.domain.renderings import PageRenderer
+from stgy.domain.text import field_html
 from storage.accounts import Account
 from storage.media import Media
 from storage.posts import PostView
@@ -44,6 +45,17 @@ def iso(value: datetime) -> str:
     return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def profile_field(stored: dict[str, str]) -> dict[str, str]:
+    """A profile field: its text, and its value as HTML (a remote server's, sanitised;
+    ours made from the text)."""
+    value = stored.get("value", "")
+    return {
+        "name": stored.get("name", ""),
+        "value": value,
+        "value_html": stored.get("value_html") or field_html(value),
+    }
+
+
 def account_fields(account: Account) -> dict[str, Any]:
     """The profile: what changes only with the account row's `updated_at`."""
     return {
@@ -55,7 +67,7 @@ def account_fields(account: Account) -> dict[str, Any]:
         "display_name": account.display_name,
         "bio": account.bio_source,
         "bio_html": account.bio_html,
-        "fields": account.fields,
+        "fields": [profile_field(f) for f in account.fields],
         "locked": account.locked,
         "bot": account.bot,
         "url": account.url,

@@ -13,7 +13,7 @@ from stgy.domain.errors import Conflict, Forbidden, Invalid, NotFound, Unauthori
 from stgy.domain.jobs import outbox
 from stgy.domain.keys import generate_key_pair
 from stgy.domain.media import uploads
-from stgy.domain.text import render_markdown
+from stgy.domain.text import render_post
 from stgy.services import Services
 from storage import accounts as accounts_sql
 from storage import sessions as sessions_sql
@@ -193,7 +193,12 @@ async def update_profile(services: Services, account_id: int, changes: dict[str,
         if len(changes["bio"]) > MAX_BIO:
             raise Invalid("bio", f"at most {MAX_BIO} characters")
         columns["bio_source"] = changes["bio"]
-        columns["bio_html"] = render_markdown(changes["bio"])
+        # Hashtags are linked as in posts; mentions stay text (a bio notifies nobody).
+        columns["bio_html"] = render_post(
+            changes["bio"],
+            mention_url=lambda mention: None,
+            tags_url=services.config.instance.base_url + "/tags",
+        )
     if "fields" in changes:
         columns["fields"] = _check_fields(changes["fields"])
     for flag in ("locked", "bot"):

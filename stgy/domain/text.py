@@ -126,6 +126,19 @@ def sanitize_html(markup: str) -> str:
     return _ANCHOR_START.sub(_add_missing_rel, cleaned)
 
 
+# A profile field whose whole value is a URL is shown as a link to it.
+_URL_VALUE = re.compile(r"https?://[^\s<>\"']+")
+
+
+def field_html(value: str) -> str:
+    """A local profile field's value as HTML: escaped text, or a link when the whole
+    value is an http(s) URL (rel="me", as Mastodon verifies links back to a profile)."""
+    text = html.escape(value)
+    if _URL_VALUE.fullmatch(value):
+        return f'<a href="{text}" target="_blank" rel="nofollow noopener noreferrer me">{text}</a>'
+    return text
+
+
 def render_markdown(source: str) -> str:
     return sanitize_html(_markdown().render(source)).strip()
 
@@ -277,11 +290,21 @@ def _link_html(item: _Found, mention_url: Callable[[Mention], str | None], tags_
             f"@<span>{html.escape(item.mention.handle)}</span></a></span>"
         )
     assert item.tag is not None  # noqa: S101 - a found item is a mention or a tag
-    href = tags_url + "/" + quote(normalise_tag(item.tag) or "", safe="")
+    return hashtag_link(item.tag, tags_url)
+
+
+def hashtag_link(written: str, tags_url: str) -> str:
+    """The link a hashtag becomes (`written` without its `#`), to `{tags_url}/{tag}`."""
+    href = tags_url + "/" + quote(normalise_tag(written) or "", safe="")
     return (
         f'<a href="{html.escape(href)}" class="mention hashtag" rel="tag">'
-        f"#<span>{html.escape(item.tag)}</span></a>"
+        f"#<span>{html.escape(written)}</span></a>"
     )
+
+
+def hashtag_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, tag as written) of each hashtag in a run of plain text, outside URLs."""
+    return [(f.start, f.end, f.tag) for f in _find_in(text) if f.tag is not None]
 
 
 # STGY's size syntax right after an image: `![alt](src){size=large}`.

@@ -159,8 +159,9 @@ async def test_followers_following_and_featured(client: Client) -> None:
     assert page["orderedItems"] == [actor_url(alice)]
     status, featured = await fetch(client, f"/users/{alice.handle}/collections/featured")
     assert featured["type"] == "OrderedCollection" and featured["totalItems"] == 0
+    # AS2 Core: an empty array is omitted, never served as [].
     assert (
-        featured["orderedItems"] == []
+        "orderedItems" not in featured
         and featured["id"] == f"{actor_url(alice)}/collections/featured"
     )
 
@@ -179,7 +180,7 @@ async def test_instance_actor(client: Client, services: Services) -> None:
     assert key["publicKeyPem"] == public_pem(private_pem)
     assert (await fetch(client, "/actor", BROWSER))[1] == first
     status, outbox = await fetch(client, "/actor/outbox")
-    assert outbox["totalItems"] == 0 and outbox["orderedItems"] == []
+    assert outbox["totalItems"] == 0 and "orderedItems" not in outbox
     status, jrd = await webfinger(client, "acct:localhost:8000@localhost:8000")
     assert status == 200 and jrd["links"][-1]["href"] == f"{BASE}/actor"
     assert (await webfinger(client, f"{BASE}/actor"))[1] == jrd

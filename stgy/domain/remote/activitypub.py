@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import mimetypes
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
@@ -22,6 +21,7 @@ from federation import vocab
 from stgy.domain.accounts import HANDLE_RE
 from stgy.domain.errors import NotFound
 from stgy.domain.keys import generate_key_pair
+from stgy.domain.text import field_html
 from stgy.services import Services
 from storage import activitypub as ap_sql
 from storage import follows as follows_sql
@@ -33,7 +33,6 @@ ACCOUNTS_PAGE = 40
 REPLIES_PAGE = 40
 INSTANCE_KEY_SECRET = "instance_actor_key"  # noqa: S105 - the name of the secret
 PUBLICLY_FETCHABLE = ("public", "unlisted")
-_URL_VALUE_RE = re.compile(r"https?://[^\s<>\"']+")
 
 
 @dataclass(frozen=True)
@@ -85,13 +84,6 @@ async def _post(services: Services, handle: str, post_id: int) -> PostObject:
 # --- actors ---------------------------------------------------------------------------
 
 
-def _field_html(value: str) -> str:
-    text = html.escape(value)
-    if _URL_VALUE_RE.fullmatch(value):
-        return f'<a href="{text}" target="_blank" rel="nofollow noopener noreferrer me">{text}</a>'
-    return text
-
-
 def _image(url: str | None) -> vocab.Image | None:
     return None if url is None else vocab.Image(url, mimetypes.guess_type(url)[0])
 
@@ -118,7 +110,7 @@ def person(actor: LocalActor) -> vocab.Actor:
         icon=_image(account.avatar_url),
         image=_image(account.header_url),
         fields=tuple(
-            vocab.PropertyValue(f["name"], _field_html(f["value"])) for f in account.fields
+            vocab.PropertyValue(f["name"], field_html(f["value"])) for f in account.fields
         ),
         manually_approves_followers=account.locked,
         discoverable=account.discoverable,

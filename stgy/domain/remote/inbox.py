@@ -14,24 +14,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from federation import signatures
 from federation.httpsig import SignatureError, lowercase_headers
-from federation.values import id_of, ids_of
+from federation.values import id_of, ids_of, type_of
 from stgy.domain.errors import Forbidden, Invalid, Unauthorized
 from stgy.domain.jobs import outbox
 from stgy.domain.remote.authorized_fetch import claimed_key_id
 from stgy.domain.remote.inbox_apply import Ignored, Incoming
-from stgy.domain.remote.inbox_social import APPLIERS
+from stgy.domain.remote.inbox_social import ACTOR_TYPES, APPLIERS, NOTE_TYPES
 from stgy.domain.remote.remote_keys import SenderKeys, domains_of, host_of
 from stgy.logs import quote
 from stgy.services import Services
 from storage import inbox as inbox_sql
 from storage import remote_accounts as remote_sql
 from storage.db import Conn
+from storage.inbox import InboxActivity
 from storage.outbox import OutboxEvent
 
 log = logging.getLogger("stgy.inbox")
@@ -39,6 +40,8 @@ log = logging.getLogger("stgy.inbox")
 # Types whose embedded object is authored by the actor (a Create of someone else's
 # note is a forgery, whatever the signature).
 AUTHORED_OBJECT_TYPES = ("Create", "Update")
+# Types we act on: of a `type` list (AS2 allows one), the first of these is taken.
+KNOWN_TYPES = frozenset(APPLIERS) | NOTE_TYPES | ACTOR_TYPES | {"Tombstone"}
 
 
 @dataclass(frozen=True)
@@ -51,10 +54,25 @@ class SignedRequest:
 
 
 def _required(activity: dict[str, Any], name: str) -> str:
-    value = id_of(activity.get(name)) if name == "actor" else activity.get(name)
+    if name == "actor":
+        value = id_of(activity.get(name))
+    elif name == "type":
+        value = type_of(activity.get(name), KNOWN_TYPES)
+    else:
+        value = activity.get(name)
     if not isinstance(value, str) or not value:
         raise Invalid(name, f"an activity needs {name!r}")
     return value
+
+
+def _objects(activity: dict[str, Any]) -> list[Any]:
+    """The activity's `object`: one, or each of a list of them (AS2 allows several)."""
+    value = activity.get("object")
+    if isinstance(value, list):
+        if not value:
+            raise Invalid("object", "an activity's object list must not be empty")
+        return value
+    return [value]
 
 
 def _check_hosts(
@@ -64,13 +82,15 @@ def _check_hosts(
         raise Forbidden("activity id spoofs another host")
     if activity_type not in AUTHORED_OBJECT_TYPES:
         return
-    obj = activity.get("object")
-    object_id = id_of(obj)
-    if object_id is None or host_of(object_id) != actor_host:
-        raise Forbidden("object id spoofs another host")
-    authors = ids_of(obj.get("attributedTo")) if isinstance(obj, dict) else []
-    if any(host_of(author) != actor_host for author in authors):
-        raise Forbidden("object id spoofs another host")
+    for obj in _objects(activity):
+        object_id = id_of(obj)
+        if object_id is None:
+            raise Invalid("object", f"the object of a {activity_type} needs an id")
+        if host_of(object_id) != actor_host:
+            raise Forbidden("object id spoofs another host")
+        authors = ids_of(obj.get("attributedTo")) if isinstance(obj, dict) else []
+        if any(host_of(author) != actor_host for author in authors):
+            raise Forbidden("object author is on another host")
 
 
 async def receive(
@@ -132,6 +152,21 @@ async def receive(
     return True
 
 
+def _one_object(activity: InboxActivity) -> InboxActivity:
+    """The activity as the appliers read it: an `object` list stands for its first object
+    (a Flag keeps its list: it names an account and posts), and an object's `type` list
+    for the first type we know."""
+    raw = activity.raw
+    obj = raw.get("object")
+    if isinstance(obj, list) and activity.type != "Flag":
+        obj = obj[0] if obj else None
+    if isinstance(obj, dict) and isinstance(obj.get("type"), list):
+        obj = {**obj, "type": type_of(obj["type"], KNOWN_TYPES)}
+    if obj is raw.get("object"):
+        return activity
+    return replace(activity, raw={**raw, "object": obj})
+
+
 async def _ignore(incoming: Incoming) -> None:
     raise Ignored(f"unsupported activity type {incoming.activity.type!r}")
 
@@ -150,7 +185,7 @@ async def apply_activity(conn: Conn, event: OutboxEvent, services: Services) -> 
     else:
         apply: Callable[[Incoming], Awaitable[None]] = APPLIERS.get(activity.type, _ignore)
         try:
-            await apply(Incoming(conn, services, activity, actor))
+            await apply(Incoming(conn, services, _one_object(activity), actor))
         except Ignored as exc:
             error = exc.reason
     await inbox_sql.mark_processed(conn, activity_id=activity_id, error=error)

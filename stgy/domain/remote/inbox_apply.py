@@ -11,10 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from federation.values import id_of
-from federation.vocab import parse_attachments
 from stgy.domain import follows
 from stgy.domain.jobs import outbox
-from stgy.domain.media import remote_media
 from stgy.domain.remote import remote_posts
 from stgy.domain.remote.remote_posts import (  # noqa: F401 - re-exported for the appliers
     PUBLIC_ADDRESSES,
@@ -147,16 +145,11 @@ async def apply_create(incoming: Incoming) -> None:
         # The post's interaction policy (GoToSocial's canReply): only those it mentions.
         if not await social_sql.is_mentioned(conn, post_id=reply_to.id, account_id=actor.id):
             raise Ignored("the author does not accept replies to this post")
-    post_id = await remote_posts.store_note(conn, actor, note, mentioned=mentioned)
+    post_id = await remote_posts.store_note(
+        conn, incoming.services, actor, note, mentioned=mentioned
+    )
     if post_id is None:
         return
-    await remote_media.store_remote(
-        conn,
-        incoming.services,
-        account_id=actor.id,
-        post_id=post_id,
-        found=parse_attachments(note.get("attachment")),
-    )
     await incoming.emit("post.created", {"post_id": post_id})
 
 

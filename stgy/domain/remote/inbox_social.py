@@ -14,8 +14,8 @@ from federation.values import as_list, id_of, text_of
 from stgy.domain import follows
 from stgy.domain.remote.inbox_apply import APPLIERS as POST_APPLIERS
 from stgy.domain.remote.inbox_apply import Ignored, Incoming, undo_follow
-from stgy.domain.remote.remote_keys import actor_row, host_of
-from stgy.domain.text import sanitize_html
+from stgy.domain.remote.remote_keys import actor_row, host_of, tags_url
+from stgy.domain.remote.remote_posts import note_content
 from storage import follows as follows_sql
 from storage import inbox as inbox_sql
 from storage import inbox_social as social_sql
@@ -167,17 +167,15 @@ async def _update_note(incoming: Incoming, note: dict[str, Any]) -> None:
     post = await inbox_sql.find_post(conn, ap_id=id_of(note) or "")
     if post is None or post.local or post.account_id != actor.id or post.deleted:
         raise Ignored("the object is not a post of the actor")
-    language = None
-    content_map = note.get("contentMap")
-    if isinstance(content_map, dict) and len(content_map) == 1:
-        language = str(next(iter(content_map)))[:16]
+    content = note_content(note)
     await social_sql.update_remote_post(
         conn,
         post_id=post.id,
-        html=sanitize_html(text_of(note.get("content"))),
-        summary=text_of(note.get("summary")),
-        sensitive=note.get("sensitive") is True,
-        language=language,
+        html=content.html,
+        source=content.text,
+        summary=content.summary,
+        sensitive=content.sensitive,
+        language=content.language,
     )
     await incoming.emit("post.updated", {"post_id": post.id})
 
@@ -191,7 +189,8 @@ async def _update_actor(incoming: Incoming, document: dict[str, Any]) -> None:
     host = host_of(parsed.id)
     if parsed.id != actor.ap_id or host is None:
         raise Ignored("an actor updates only itself")
-    await remote_sql.upsert_remote_account(incoming.conn, actor_row(parsed, host))
+    row = actor_row(parsed, host, tags_url(incoming.services))
+    await remote_sql.upsert_remote_account(incoming.conn, row)
     await incoming.emit("account.updated", {"account_id": actor.id})
 
 

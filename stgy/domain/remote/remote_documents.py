@@ -72,8 +72,17 @@ def _items(page: dict[str, Any]) -> list[Any]:
     return [] if items is None else [items]
 
 
+# A page may leave out an empty item list (AS2 Core says to omit empty arrays).
+_PAGE_TYPES = frozenset({"OrderedCollectionPage", "CollectionPage"})
+
+
 def _has_items(value: Any) -> bool:
-    return isinstance(value, dict) and ("orderedItems" in value or "items" in value)
+    """A page, or a collection that lists its items itself rather than in pages."""
+    if not isinstance(value, dict):
+        return False
+    if "orderedItems" in value or "items" in value or value.get("type") in _PAGE_TYPES:
+        return True
+    return value.get("first") is None
 
 
 async def collection_items(

@@ -16,6 +16,8 @@ from urllib.parse import urldefrag, urlsplit
 
 from federation import fetch
 from federation.httpsig import KeyResolver
+from federation.vocab import PropertyValue
+from stgy.domain.html_text import html_to_text, link_hashtags
 from stgy.domain.remote.activitypub import instance_key
 from stgy.domain.text import sanitize_html
 from stgy.services import Services
@@ -97,14 +99,15 @@ async def _known(services: Services, key_id: str) -> KnownKey | None:
         )
 
 
-def actor_row(actor: fetch.RemoteActor, domain: str) -> RemoteActorRow:
-    """What to store of a fetched actor on `domain` (its summary sanitised)."""
+def actor_row(actor: fetch.RemoteActor, domain: str, tags_url: str) -> RemoteActorRow:
+    """What to store of a fetched actor on `domain`: its summary sanitised with its
+    hashtags linked to `tags_url`, its avatar and header (hot-linked), its fields."""
     return RemoteActorRow(
         ap_id=actor.id,
         domain=domain,
         handle=actor.preferred_username,
         display_name=actor.name or "",
-        bio_html=sanitize_html(actor.summary or ""),
+        bio_html=link_hashtags(sanitize_html(actor.summary or ""), tags_url),
         url=actor.url,
         inbox_url=actor.inbox,
         shared_inbox_url=actor.shared_inbox,
@@ -117,7 +120,27 @@ def actor_row(actor: fetch.RemoteActor, domain: str) -> RemoteActorRow:
         locked=actor.manually_approves_followers,
         bot=actor.type in ("Service", "Application"),
         fetched_at=datetime.now(UTC),
+        avatar_url=actor.icon_url,
+        header_url=actor.image_url,
+        fields=profile_fields(actor.fields),
     )
+
+
+def tags_url(services: Services) -> str:
+    """Where hashtags in what other servers send us link to: our own tag pages."""
+    return services.config.instance.base_url + "/tags"
+
+
+def profile_fields(found: tuple[PropertyValue, ...]) -> list[dict[str, str]]:
+    """Stored profile fields of a remote actor: the name as text, the value as sanitised
+    HTML (`value_html`) and as its text on one line (`value`)."""
+    fields = []
+    for item in found:
+        value_html = sanitize_html(item.value_html)
+        value = " ".join(html_to_text(value_html).split())
+        name = item.name.replace("\x00", "")
+        fields.append({"name": name, "value": value, "value_html": value_html})
+    return fields
 
 
 async def refresh_actor(services: Services, key_id: str) -> str | None:
@@ -142,7 +165,8 @@ async def refresh_actor(services: Services, key_id: str) -> str | None:
         log.info("actor_fetch_key_mismatch key=%s actor=%s", key_id, actor.id)
         return None
     async with services.pool.acquire() as conn:
-        stored = await remote_sql.upsert_remote_account(conn, actor_row(actor, host))
+        row = actor_row(actor, host, tags_url(services))
+        stored = await remote_sql.upsert_remote_account(conn, row)
     return actor.public_key_pem if stored is not None else None
 
 

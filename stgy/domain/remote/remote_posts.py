@@ -1,21 +1,25 @@
-"""Storing remote Notes as posts of remote accounts: the same for a Create taken at the
+"""Storing remote Notes as posts of remote accounts: one path for a Create taken at the
 inbox and for a Note fetched later (outbox backfill, a thread's missing posts).
 
-`store_note` writes the post, its mentions and counts in the caller's transaction. A
-fetched Note is stored with an id made from its publication time, and reaches local
-followers' home timelines at once (`save_fetched_note`); it notifies nobody, since it
-is old news by the time we fetch it.
+`store_note` writes the post (its sanitised HTML and its plain text), its attachments,
+mentions and counts in the caller's transaction; `note_content` is what an Update of the
+Note replaces. A fetched Note is stored with an id made from its publication time, and
+reaches local followers' home timelines at once (`save_fetched_note`); it notifies
+nobody, since it is old news by the time we fetch it.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from federation.values import as_list, id_of, text_of
-from federation.vocab import PUBLIC
+from federation.vocab import PUBLIC, parse_attachments
 from stgy.domain import fanout
+from stgy.domain.html_text import html_to_text
+from stgy.domain.media import remote_media
 from stgy.domain.remote.remote_keys import host_of
 from stgy.domain.text import sanitize_html
 from stgy.services import Services
@@ -33,6 +37,47 @@ PUBLIC_ADDRESSES = frozenset({PUBLIC, "as:Public", "Public"})
 # What we store of fetched posts: fetched as the instance, we cannot tell which local
 # accounts may see a followers-only or direct one.
 FETCHED_VISIBILITIES = ("public", "unlisted")
+# A Note's `source` is its text when it is in one of these (Misskey and GoToSocial send
+# one; so do we); otherwise the text is read from the sanitised HTML.
+TEXT_SOURCE_TYPES = frozenset({"text/markdown", "text/plain", "text/x.misskeymarkdown"})
+MAX_NOTE_TEXT = 100_000
+
+
+@dataclass(frozen=True)
+class NoteContent:
+    """What a Note says, as we store it (and as an Update of it replaces it)."""
+
+    html: str
+    text: str
+    summary: str
+    sensitive: bool
+    language: str | None
+
+
+def note_text(note: dict[str, Any], html: str) -> str:
+    """The plain text of a Note: its `source` when that is Markdown or plain text, else
+    the text of its sanitised HTML."""
+    source = note.get("source")
+    if isinstance(source, dict) and isinstance(content := source.get("content"), str):
+        media_type = text_of(source.get("mediaType")).split(";", 1)[0].strip().lower()
+        if media_type in TEXT_SOURCE_TYPES:
+            return content[:MAX_NOTE_TEXT].replace("\x00", "")
+    return html_to_text(html)[:MAX_NOTE_TEXT]
+
+
+def note_content(note: dict[str, Any]) -> NoteContent:
+    html = sanitize_html(text_of(note.get("content")))
+    language = None
+    content_map = note.get("contentMap")
+    if isinstance(content_map, dict) and len(content_map) == 1:
+        language = str(next(iter(content_map)))[:16]
+    return NoteContent(
+        html=html,
+        text=note_text(note, html),
+        summary=text_of(note.get("summary")),
+        sensitive=note.get("sensitive") is True,
+        language=language,
+    )
 
 
 def visibility_of(note: dict[str, Any], followers_url: str | None) -> str:
@@ -75,13 +120,15 @@ async def mentioned_local_ids(conn: Conn, note: dict[str, Any]) -> list[int]:
 
 async def store_note(
     conn: Conn,
+    services: Services,
     actor: Account,
     note: dict[str, Any],
     *,
     mentioned: list[int],
     fetched: bool = False,
 ) -> int | None:
-    """Store a Note of `actor` (checked by the caller) as a post; None when stored before.
+    """Store a Note of `actor` (checked by the caller) as a post, with its attachments;
+    None when stored before. The one way a remote Note becomes a post.
 
     Links the post it replies to when we have it, and the replies stored before it.
     """
@@ -90,20 +137,18 @@ async def store_note(
     reply_to_ap_id = id_of(note.get("inReplyTo"))
     reply_to = await inbox_sql.find_post(conn, ap_id=reply_to_ap_id) if reply_to_ap_id else None
     followers_url = await remote_sql.followers_url(conn, account_id=actor.id)
-    language = None
-    content_map = note.get("contentMap")
-    if isinstance(content_map, dict) and len(content_map) == 1:
-        language = str(next(iter(content_map)))[:16]
+    content = note_content(note)
     insert = fetched_sql.insert_fetched_post if fetched else inbox_sql.insert_remote_post
     post_id = await insert(
         conn,
         account_id=actor.id,
         ap_id=note_id,
         url=id_of(note.get("url")) or note_id,
-        html=sanitize_html(text_of(note.get("content"))),
-        summary=text_of(note.get("summary")),
-        sensitive=note.get("sensitive") is True,
-        language=language,
+        html=content.html,
+        source=content.text,
+        summary=content.summary,
+        sensitive=content.sensitive,
+        language=content.language,
         visibility=visibility_of(note, followers_url),
         in_reply_to_id=reply_to.id if reply_to else None,
         in_reply_to_ap_id=reply_to_ap_id,
@@ -116,6 +161,13 @@ async def store_note(
     if reply_to is not None:
         await post_writes.change_replies_count(conn, post_id=reply_to.id, delta=1)
     await fetched_sql.link_waiting_replies(conn, post_id=post_id, ap_id=note_id)
+    await remote_media.store_remote(
+        conn,
+        services,
+        account_id=actor.id,
+        post_id=post_id,
+        found=parse_attachments(note.get("attachment")),
+    )
     return post_id
 
 
@@ -153,7 +205,9 @@ async def save_fetched_note(
             if visibility_of(note, followers_url) not in FETCHED_VISIBILITIES:
                 return None
             mentioned = await mentioned_local_ids(conn, note)
-            post_id = await store_note(conn, author, note, mentioned=mentioned, fetched=True)
+            post_id = await store_note(
+                conn, services, author, note, mentioned=mentioned, fetched=True
+            )
             if post_id is None:
                 return await fetched_sql.post_id_by_ap_id(conn, ap_id=note_id)
             await fanout.fan_out_to_home(conn, post_id)

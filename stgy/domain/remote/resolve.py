@@ -19,7 +19,7 @@ from federation import webfinger as wf
 from stgy.domain import accounts, ratelimit
 from stgy.domain.errors import Invalid, NotFound
 from stgy.domain.remote.activitypub import instance_key
-from stgy.domain.remote.remote_keys import actor_row, host_of, is_blocked
+from stgy.domain.remote.remote_keys import actor_row, host_of, is_blocked, tags_url
 from stgy.jobs import BACKFILL_OUTBOX, REFRESH_REMOTE_ACCOUNT, fetch_job_key
 from stgy.logs import quote
 from stgy.services import Services
@@ -159,7 +159,8 @@ async def fetch_actor_account(
 async def store_actor(services: Services, actor: fetch.RemoteActor, host: str) -> Account:
     try:
         async with services.pool.acquire() as conn:
-            stored = await remote_sql.upsert_remote_account(conn, actor_row(actor, host))
+            row = actor_row(actor, host, tags_url(services))
+            stored = await remote_sql.upsert_remote_account(conn, row)
     except asyncpg.UniqueViolationError:
         # Another actor id already holds this handle on this host (an account made again).
         raise NotFound(
