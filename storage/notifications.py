@@ -225,3 +225,26 @@ async def stream_recipients(conn: Conn, *, post_id: int, among: list[int]) -> li
         among,
     )
     return [row["owner_id"] for row in rows]
+
+
+@dataclass(frozen=True)
+class HeaderCounts:
+    """What a member's page header shows: unread notifications, pending follow requests."""
+
+    unread_notifications: int
+    follow_requests: int
+
+
+async def header_counts(conn: Conn, *, account_id: int) -> HeaderCounts:
+    """Both counts in one statement (one round trip a page); the requests are counted
+    on the partial index of pending follows, as the follow requests page lists them."""
+    row = await conn.fetchrow(
+        "SELECT (SELECT count(*) FROM notifications n WHERE n.account_id = $1"
+        " AND n.read_at IS NULL" + _SHOWN + ") AS unread,"
+        " (SELECT count(*) FROM follows f JOIN accounts a ON a.id = f.follower_id"
+        "  WHERE f.followee_id = $1 AND f.state = 'pending'"
+        "  AND a.deleted_at IS NULL AND a.suspended_at IS NULL) AS requests",
+        account_id,
+    )
+    assert row is not None  # noqa: S101 - a SELECT of two counts has one row
+    return HeaderCounts(row["unread"], row["requests"])

@@ -17,13 +17,16 @@ from stgy.web import (
     compose_pages,
     context,
     error_pages,
+    follow_request_pages,
     i18n,
+    interaction_pages,
     mail_pages,
     notification_pages,
     pages,
     post_cards,
     post_pages,
     profile_pages,
+    search_pages,
     security,
     settings_account_pages,
     settings_pages,
@@ -49,6 +52,9 @@ bp.register_blueprint(timeline_pages.bp)
 bp.register_blueprint(post_pages.bp)
 bp.register_blueprint(compose_pages.bp)
 bp.register_blueprint(profile_pages.bp)
+bp.register_blueprint(follow_request_pages.bp)
+bp.register_blueprint(search_pages.bp)
+bp.register_blueprint(interaction_pages.bp)
 
 
 @bp.before_request

@@ -47,9 +47,13 @@ async def notifications_page() -> Response:
 
 
 async def unread_badge() -> dict[str, object]:
-    """`unread_notifications` for the header: one indexed count per page of a member."""
+    """`unread_notifications` and `follow_requests` for the header: one statement (two
+    indexed counts) per page of a member."""
     viewer = await context.maybe_viewer()
     if viewer is None:
-        return {"unread_notifications": 0}
-    count = await notifications.unread_count(context.services(), viewer.account_id)
-    return {"unread_notifications": count}
+        return {"unread_notifications": 0, "follow_requests": 0}
+    counts = await notifications.header_counts(context.services(), viewer.account_id)
+    return {
+        "unread_notifications": counts.unread_notifications,
+        "follow_requests": counts.follow_requests,
+    }
