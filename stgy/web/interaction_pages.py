@@ -62,7 +62,6 @@ async def _interact_page(
     target = await _target(uri)
     response = await render_page(
         "pages/interact.html",
-        partial="partials/interact_form.html",
         status=status,
         uri=uri,
         target_account=target.account if target else None,
@@ -112,7 +111,7 @@ async def interact() -> Response:
         return await _interact_page(uri, values, errors, 400)
     except DomainError as exc:  # rate limited
         return await _interact_page(uri, values, form_errors(exc, ("acct",)), exc.status)
-    # Off to their server: 303 for a browser, HX-Redirect (a page load) for htmx.
+    # Off to their server (the page's policy lets the form end there).
     return go_to(location)
 
 
