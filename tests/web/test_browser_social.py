@@ -34,7 +34,6 @@ from tests.web.conftest import (
     watch,
 )
 
-
 # Started before the module's browser: Playwright's sync API then holds this thread's
 # event loop, and an async fixture set up later could not run.
 pytestmark = pytest.mark.usefixtures("far_instance")
