@@ -166,8 +166,9 @@ async def test_search_without_or_with_a_bad_query(client: Client) -> None:
         assert message in text and 'aria-invalid="true"' in text, query
     text = await _text(client, "/search?q=nothingmatchesthisatall")
     assert "Nothing found." in text
-    text = await _text(client, "/search?q=http://localhost:8000/@nobody_here/123")
-    assert "Nothing found" in text
+    for address in ("@nobody_here/123", "@x/9999999999999999999", "@x/0", "tags/x", "@x@y/1"):
+        text = await _text(client, f"/search?q=http://localhost:8000/{address}")
+        assert "Nothing found" in text, address
 
 
 async def test_search_resolves_remote_accounts_and_posts_for_members_only(

@@ -89,8 +89,8 @@ async def _known(services: Services, url: str) -> Resolved | None:
 async def _ours(services: Services, url: str) -> Resolved:
     """A page of ours that is not an ActivityPub id: a profile or a post page."""
     path = urlsplit(url).path
-    if found := _OUR_POST.match(path):
-        return Resolved(post_id=int(found.group(1)))
+    if (found := _OUR_POST.match(path)) and 0 < (post_id := int(found.group(1))) < 2**63:
+        return Resolved(post_id=post_id)
     if found := _OUR_PROFILE.match(path):
         return Resolved(account=await accounts.find_account(services, found.group(1)))
     raise NotFound("no account or post of this server has this address")
