@@ -136,6 +136,8 @@ class ServerConfig:
     metrics_dir: str = _key("")
     # Memory per process for post and account renderings (stgy/page_cache.py); 0: none.
     rendering_cache_mb: int = _key(32, _at_least(0))
+    # Memory per process for the web's drawn posts (stgy/web/post_cards.py); 0: none.
+    card_cache_mb: int = _key(16, _at_least(0))
 
 
 @dataclass(frozen=True)

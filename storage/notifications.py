@@ -9,6 +9,7 @@ from datetime import datetime
 import asyncpg
 
 from storage.db import Conn
+from storage.follows import pending_requests_sql
 
 TYPES = ("follow", "follow_request", "mention", "reply", "like", "share")
 
@@ -166,12 +167,16 @@ async def page(
     return [_notification(row) for row in rows]
 
 
-async def unread_count(conn: Conn, *, account_id: int) -> int:
-    count: int = await conn.fetchval(
-        "SELECT count(*) FROM notifications n WHERE n.account_id = $1 AND n.read_at IS NULL"
-        + _SHOWN,
-        account_id,
+def unread_count_sql(account: str) -> str:
+    """A scalar subquery: the unread notifications shown to `account` (an SQL expression)."""
+    return (
+        "(SELECT count(*) FROM notifications n WHERE n.account_id = " + account + ""
+        " AND n.read_at IS NULL" + _SHOWN + ")"
     )
+
+
+async def unread_count(conn: Conn, *, account_id: int) -> int:
+    count: int = await conn.fetchval("SELECT " + unread_count_sql("$1"), account_id)
     return count
 
 
@@ -236,15 +241,9 @@ class HeaderCounts:
 
 
 async def header_counts(conn: Conn, *, account_id: int) -> HeaderCounts:
-    """Both counts in one statement (one round trip a page); the requests are counted
-    on the partial index of pending follows, as the follow requests page lists them."""
+    """Both counts in one statement (the session's statement has them too)."""
     row = await conn.fetchrow(
-        "SELECT (SELECT count(*) FROM notifications n WHERE n.account_id = $1"
-        " AND n.read_at IS NULL" + _SHOWN + ") AS unread,"
-        " (SELECT count(*) FROM follows f JOIN accounts a ON a.id = f.follower_id"
-        "  WHERE f.followee_id = $1 AND f.state = 'pending'"
-        "  AND a.deleted_at IS NULL AND a.suspended_at IS NULL) AS requests",
-        account_id,
+        "SELECT " + unread_count_sql("$1") + ", " + pending_requests_sql("$1"), account_id
     )
     assert row is not None  # noqa: S101 - a SELECT of two counts has one row
-    return HeaderCounts(row["unread"], row["requests"])
+    return HeaderCounts(row[0], row[1])

@@ -298,6 +298,28 @@ async def bookmark_page(
 
 
 @dataclass(frozen=True)
+class PostEdit:
+    """A version of a post that an edit replaced, kept as it was shown."""
+
+    id: int  # time-ordered
+    source: str
+    html: str
+    summary: str
+    replaced_at: datetime  # when the edit that replaced it was made
+
+
+async def edit_history(conn: Conn, *, post_id: int, limit: int) -> list[PostEdit]:
+    """The versions a post's edits replaced, newest first."""
+    rows = await conn.fetch(
+        "SELECT id, source, html, summary, created_at FROM post_edits WHERE post_id = $1"
+        " ORDER BY id DESC LIMIT $2",
+        post_id,
+        limit,
+    )
+    return [PostEdit(*row) for row in rows]
+
+
+@dataclass(frozen=True)
 class Liker:
     account: Account
     liked_at: datetime

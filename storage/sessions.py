@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from storage.db import Conn
+from storage.follows import pending_requests_sql
+from storage.notifications import unread_count_sql
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,17 @@ class Viewer:
 
 
 @dataclass(frozen=True)
+class BrowserViewer:
+    """A browser's viewer with what every page's header shows of them."""
+
+    viewer: Viewer
+    handle: str
+    display_name: str
+    unread_notifications: int
+    follow_requests: int = 0
+
+
+@dataclass(frozen=True)
 class SessionInfo:
     """A live login of an account, as its owner sees it in their settings."""
 
@@ -27,7 +40,9 @@ class SessionInfo:
     created_at: datetime
     expires_at: datetime
     user_agent: str
-    ip: str
+    ip: str  # where it logged in from
+    last_used_at: datetime  # its last request, to within a few minutes (domain.session_use)
+    last_used_ip: str
 
 
 async def get_or_create_secret(conn: Conn, *, name: str, new_value: str) -> str:
@@ -45,8 +60,8 @@ async def create_session(
     conn: Conn, *, account_id: int, expires_at: datetime, user_agent: str, ip: str
 ) -> int:
     session_id: int = await conn.fetchval(
-        "INSERT INTO sessions (account_id, expires_at, user_agent, ip)"
-        " VALUES ($1, $2, $3, $4) RETURNING id",
+        "INSERT INTO sessions (account_id, expires_at, user_agent, ip, last_used_ip)"
+        " VALUES ($1, $2, $3, $4, $4) RETURNING id",
         account_id,
         expires_at,
         user_agent[:500],
@@ -78,15 +93,50 @@ async def active_viewer(conn: Conn, *, session_id: int, account_id: int) -> View
     return Viewer(row[0], row[1], row[2], row[3], row[4]) if row else None
 
 
+async def browser_viewer(conn: Conn, *, session_id: int, account_id: int) -> BrowserViewer | None:
+    """active_viewer, with the account's handle, display name, unread notifications and
+    pending follow requests counted in the same statement (a page's header needs them all)."""
+    row = await conn.fetchrow(
+        "SELECT s.account_id, s.id, u.role, u.confirmed_at IS NOT NULL, u.language,"
+        " a.handle, a.display_name, "
+        + unread_count_sql("s.account_id")
+        + ", "
+        + pending_requests_sql("s.account_id")
+        + live_session("$1", "$2"),
+        session_id,
+        account_id,
+    )
+    if row is None:
+        return None
+    viewer = Viewer(row[0], row[1], row[2], row[3], row[4])
+    return BrowserViewer(viewer, row[5], row[6], row[7], row[8])
+
+
 async def list_sessions(conn: Conn, *, account_id: int) -> list[SessionInfo]:
     """The account's live sessions, newest first."""
     rows = await conn.fetch(
-        "SELECT id, created_at, expires_at, user_agent, ip FROM sessions"
+        "SELECT id, created_at, expires_at, user_agent, ip,"
+        " coalesce(last_used_at, created_at), coalesce(last_used_ip, ip) FROM sessions"
         " WHERE account_id = $1 AND revoked_at IS NULL AND expires_at > now()"
         " ORDER BY id DESC LIMIT 100",
         account_id,
     )
     return [SessionInfo(*row) for row in rows]
+
+
+async def note_session_use(conn: Conn, *, session_id: int, ip: str, every_seconds: float) -> bool:
+    """Record that the session was used now, from `ip`, unless that was recorded less than
+    `every_seconds` ago (the comparison is in the statement, so processes racing to
+    record the same use write once); True when it wrote."""
+    done: str = await conn.execute(
+        "UPDATE sessions SET last_used_at = now(), last_used_ip = $2"
+        " WHERE id = $1 AND revoked_at IS NULL AND expires_at > now()"
+        " AND (last_used_at IS NULL OR last_used_at < now() - make_interval(secs => $3))",
+        session_id,
+        ip[:100],
+        every_seconds,
+    )
+    return done.endswith(" 1")
 
 
 async def revoke_own_session(conn: Conn, *, account_id: int, session_id: int) -> bool:

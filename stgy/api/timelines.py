@@ -8,7 +8,7 @@ from stgy.api import schemas
 from stgy.api.serializers import PAGE_RENDERER
 from stgy.domain import timelines
 from stgy.domain.renderings import RenderedPage
-from stgy.http.context import maybe_viewer, require_session, services
+from stgy.http.context import maybe_viewer, note_session_use, require_session, services
 from stgy.http.validation import parse_cursor, query, responds
 
 bp = Blueprint("timelines", __name__, url_prefix="/api/timelines")
@@ -48,6 +48,7 @@ async def home(query: schemas.TimelineQuery) -> Response | tuple[str, int]:
     """Posts and shares of the accounts I follow and my own, newest first; 204 when none."""
     # The page's statement checks that the session is live (one round trip in all).
     account_id, session_id = require_session()
+    await note_session_use(session_id)
     since, until = _range(query)
     page = await timelines.home(
         services(),

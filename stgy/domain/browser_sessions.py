@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from stgy.domain import auth
 from stgy.services import Services
 from storage import sessions as sessions_sql
-from storage.sessions import Viewer
+from storage.sessions import BrowserViewer, Viewer
 
 LIFETIME = auth.SESSION_LIFETIME
 _SESSION_PURPOSE = b"stgy web session"
@@ -70,15 +70,16 @@ async def log_in(
     return BrowserSession(_cookie_value(key, session_id, account_id), account_id, session_id)
 
 
-async def viewer_of(services: Services, key: str, cookie: str) -> Viewer | None:
-    """The viewer of a session cookie; None when it is forged, revoked or expired, or its
-    account is suspended, deleted or not approved."""
+async def viewer_of(services: Services, key: str, cookie: str) -> BrowserViewer | None:
+    """The viewer of a session cookie, with what a page's header shows of them (one
+    statement); None when the cookie is forged, the session revoked or expired, or its
+    account suspended, deleted or not approved."""
     parsed = _parse_cookie(key, cookie)
     if parsed is None:
         return None
     session_id, account_id = parsed
     async with services.pool.acquire() as conn:
-        return await sessions_sql.active_viewer(conn, session_id=session_id, account_id=account_id)
+        return await sessions_sql.browser_viewer(conn, session_id=session_id, account_id=account_id)
 
 
 async def log_out(services: Services, viewer: Viewer) -> None:

@@ -23,7 +23,7 @@ from storage import posts as posts_sql
 from storage.db import Conn
 from storage.media import Media
 from storage.post_writes import NewPost
-from storage.posts import PostView
+from storage.posts import PostView as PostView  # re-exported: the web face types with it
 
 VISIBILITIES = ("public", "unlisted", "followers", "direct", "local")
 MAX_SUMMARY = 500
@@ -175,6 +175,25 @@ async def _compose(
     return _Composed(html, _merge_tags(tags, extra_tags), mention_ids)
 
 
+async def preview_html(
+    services: Services, author_id: int, text: str, editing: int | None = None
+) -> str:
+    """The text as sending it would render: mentions of accounts already known here
+    linked (an unknown one stays plain text, with no fetch, as on sending), every hashtag
+    linked; when `editing` one's own post, its images written by id shown too."""
+    check_storable("text", text)
+    async with services.pool.acquire() as conn:
+        attached: list[Media] = []
+        if editing is not None:
+            views = await posts_sql.load_views(conn, post_ids=[editing], viewer_id=author_id)
+            found = views.get(editing)
+            if found is None or found.deleted_at is not None or found.account.id != author_id:
+                raise NotFound("no such post of yours")
+            attached = list(found.media)
+        composed = await _compose(services, conn, text, [], attached)
+    return composed.html
+
+
 async def _view(conn: Conn, post_id: int, viewer_id: int | None) -> PostView:
     views = await posts_sql.load_views(conn, post_ids=[post_id], viewer_id=viewer_id)
     return views[post_id]
@@ -290,6 +309,36 @@ async def _own_post(conn: Conn, post_id: int, author_id: int) -> posts_sql.PostR
     return ref
 
 
+async def editable_post(services: Services, author_id: int, post_id: int) -> PostView:
+    """One's own post, to be edited: Forbidden for a post of someone else's that the
+    account may see, NotFound for a share, a deleted post or one it may not see."""
+    async with services.pool.acquire() as conn:
+        views = await posts_sql.load_views(conn, post_ids=[post_id], viewer_id=author_id)
+    post = views.get(post_id)
+    if post is None or not post.shown or post.share_of_id is not None:
+        raise NotFound("no such post")
+    if post.account.id != author_id:
+        raise Forbidden("only its author can edit a post")
+    return post
+
+
+def _unchanged(
+    old: PostView, changes: PostChanges, tags: list[str] | None, language: str | None
+) -> bool:
+    """True when `changes` would store the post as it is: no new version is kept, and no
+    Update is sent (a form saved without a change, a client sending the same values)."""
+    summary = old.summary if changes.summary is None else changes.summary
+    sensitive = old.sensitive if changes.sensitive is None else changes.sensitive
+    return (
+        changes.text in (None, old.source)
+        and summary == old.summary
+        and (sensitive or bool(summary)) == old.sensitive
+        and tags is None
+        and (None if changes.clear_language else language or old.language) == old.language
+        and (changes.media_ids is None or changes.media_ids == [str(m.id) for m in old.media])
+    )
+
+
 async def edit_post(
     services: Services, author_id: int, post_id: int, changes: PostChanges
 ) -> PostView:
@@ -306,7 +355,7 @@ async def edit_post(
             if ref.share_of_id is not None:
                 raise NotFound("a share cannot be edited")
             old = await _view(conn, post_id, author_id)
-            if changes == PostChanges():
+            if changes == PostChanges() or _unchanged(old, changes, new_tags, language):
                 return old
             text = old.source if changes.text is None else changes.text
             if new_tags is None:

@@ -58,6 +58,20 @@ class RenderedPage:
     newest: int | None  # the first and last post in `body`
     oldest: int | None
     missing: list[int]  # posts left out: changed each time while being rendered
+    ids: tuple[int, ...] = ()  # the posts in `body`, in order
+    rows: tuple[Any, ...] = ()  # the page statement's rows they came from
+
+    def versions(self) -> list[tuple[Any, ...]]:
+        """For each post in `body`, what its unchanging part depends on: the post's and
+        its author's versions, and those of the original it shares. Two posts with the
+        same versions look the same but for their live fields (counts, the viewer's
+        state), so another face may keep what it makes of them under this key."""
+        by_id = {row[POST_AT]: row for row in self.rows}
+        found = []
+        for post_id in self.ids:
+            row = by_id[post_id]
+            found.append(row[POST_AT : POST_AT + 5] + row[ORIGINAL_AT : ORIGINAL_AT + 5])
+        return found
 
 
 EMPTY_PAGE = RenderedPage(b"", None, None, [])
@@ -261,7 +275,7 @@ async def assemble(
         log.warning("page_left_out posts=%d (changed while rendering)", len(missed))
     if not made:
         return RenderedPage(b"", None, None, missed)
-    return RenderedPage(b",".join(made), ids[0], ids[-1], missed)
+    return RenderedPage(b",".join(made), ids[0], ids[-1], missed, tuple(ids), tuple(rows))
 
 
 async def render_page(
@@ -300,6 +314,37 @@ async def drop_deleted_account(conn: Conn, event: OutboxEvent, services: Service
 async def drop_all(services: Services) -> int:
     async with services.pool.acquire() as conn:
         return await renderings_sql.drop_all(conn)
+
+
+def _view_json(renderer: PageRenderer, view: PostView, share_of: bytes) -> bytes:
+    author = view.account
+    return _POST % (
+        renderer.post(view).encode(),
+        renderer.account(author).encode(),
+        author.posts_count,
+        author.followers_count,
+        author.following_count,
+        share_of,
+        view.replies_count,
+        view.likes_count,
+        view.shares_count,
+        _STATE[view.liked],
+        _STATE[view.shared],
+        _STATE[view.bookmarked],
+    )
+
+
+def views_page(renderer: PageRenderer, views: list[PostView]) -> RenderedPage:
+    """Posts a domain call has loaded already (e.g. a page of bookmarks), as the same JSON
+    a page assembles from renderings, without another statement."""
+    made = []
+    for view in views:
+        original = view.share_of
+        share_of = b"null" if original is None else _view_json(renderer, original, b"null")
+        made.append(_view_json(renderer, view, share_of))
+    if not made:
+        return EMPTY_PAGE
+    return RenderedPage(b",".join(made), views[0].id, views[-1].id, [])
 
 
 async def posts_page(

@@ -7,7 +7,7 @@ from typing import Any
 from quart import current_app, g, request
 
 from stgy.config import Config
-from stgy.domain import auth
+from stgy.domain import auth, session_use
 from stgy.domain.errors import Unauthorized
 from stgy.domain.renderings import PageRenderer
 from stgy.services import Services
@@ -62,7 +62,14 @@ async def maybe_viewer() -> Viewer | None:
     token = _bearer()
     viewer = await auth.authenticate(services(), token_key(), token) if token else None
     g.viewer = viewer
+    if viewer is not None:
+        await note_session_use(viewer.session_id)
     return viewer
+
+
+async def note_session_use(session_id: int) -> None:
+    """Record that this request used the session (written every few minutes at most)."""
+    await session_use.note_use(services(), session_id, client_ip())
 
 
 async def require_viewer() -> Viewer:

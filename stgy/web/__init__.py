@@ -9,21 +9,26 @@ from quart_schema import hide
 
 from stgy.domain import ratelimit
 from stgy.domain.errors import DomainError, RateLimited
+from stgy.http.streaming import track_streams
 from stgy.logs import quote
 from stgy.web import (
+    action_bar,
     api_docs,
     assets,
     auth_pages,
     compose_pages,
     context,
     error_pages,
+    feed_pages,
     follow_request_pages,
     i18n,
     interaction_pages,
+    live_pages,
     mail_pages,
     notification_pages,
     pages,
     post_cards,
+    post_edit_pages,
     post_pages,
     profile_pages,
     search_pages,
@@ -50,7 +55,11 @@ bp.register_blueprint(api_docs.bp)
 bp.context_processor(notification_pages.unread_badge)
 bp.register_blueprint(timeline_pages.bp)
 bp.register_blueprint(post_pages.bp)
+bp.register_blueprint(post_edit_pages.bp)
 bp.register_blueprint(compose_pages.bp)
+bp.register_blueprint(live_pages.bp)
+# Before the profiles and tags: /@alice.rss is a feed, not the account "alice.rss".
+bp.register_blueprint(feed_pages.bp)
 bp.register_blueprint(profile_pages.bp)
 bp.register_blueprint(follow_request_pages.bp)
 bp.register_blueprint(search_pages.bp)
@@ -101,8 +110,10 @@ async def domain_error(exc: DomainError) -> Response:
 def register(app: Quart) -> None:
     """Mount the web face on `app`."""
     i18n.install(app)
+    track_streams(app)  # /stream counts with the API's open streams
     context.install_html_error_page(app, error_pages.error_page)
     app.jinja_env.filters["post_time"] = post_cards.post_time
+    app.jinja_env.globals["action_bar"] = action_bar.action_bar
     app.register_blueprint(bp)
     app.register_blueprint(assets.bp)
     for endpoint, view in app.view_functions.items():

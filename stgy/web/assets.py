@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,12 +66,24 @@ def digest_of(path: Path) -> str:
     return digest
 
 
+# Every page links four files: their URLs are looked up again at most this often (seconds),
+# so an edited file gets its new hash within a second, without a stat per link.
+_URL_TTL = 1.0
+_URLS: dict[tuple[Path, str], tuple[float, str | None]] = {}
+
+
 def asset_url(name: str) -> str | None:
     """`/static/<name>?v=<hash>`, or None when the file is missing (npm never ran)."""
+    now = time.monotonic()
+    key = (NODE_MODULES, name)  # where vendor files are looked for is part of the answer
+    known = _URLS.get(key)
+    if known is not None and now - known[0] < _URL_TTL:
+        return known[1]
     path = asset_path(name)
-    if path is None:
-        return None
-    return f"/static/{name}?v={digest_of(path)}"
+    url = None if path is None else f"/static/{name}?v={digest_of(path)}"
+    if len(_URLS) < 1000:  # names come from templates only; bounded all the same
+        _URLS[key] = (now, url)
+    return url
 
 
 def vendor_missing() -> list[str]:

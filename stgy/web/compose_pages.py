@@ -6,17 +6,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import Blueprint, Response, request
+from markupsafe import Markup, escape
+from quart import Blueprint, Response, current_app, request
 from werkzeug.datastructures import FileStorage
 
-from stgy.domain import posts, text
+from stgy.domain import posts
 from stgy.domain.errors import DomainError
 from stgy.domain.media import uploads
 from stgy.domain.media.uploads import MAX_ATTACHMENTS
 from stgy.domain.posts import VISIBILITIES, PostDraft
 from stgy.http.validation import parse_cursor
-from stgy.web import context
+from stgy.web import context, rendering
 from stgy.web.form_errors import FormErrors, form_errors
+from stgy.web.i18n import current_language
 from stgy.web.post_pages import viewer_or_login
 from stgy.web.rendering import go_to, local_path, render_page
 
@@ -40,6 +42,27 @@ def composer_values(in_reply_to: str | None = None) -> dict[str, Any]:
         "visibilities": VISIBILITIES,
         "slots": SLOTS,
     }
+
+
+_BLANK_KEY = "stgy.web.blank_composer"
+# Stands for the CSRF token in the composer drawn once per language (markupsafe leaves
+# NUL as it is; no token or text of a blank form contains it).
+_TOKEN_SLOT = "\x00csrf\x00"  # noqa: S105 - a placeholder, not a secret
+
+
+def blank_composer(csrf_token: str) -> Markup:
+    """The home page's empty composer: drawn once per language and post length (it is
+    the same for everyone but for the CSRF token, put in here), not for every page."""
+    drawn: dict[tuple[str, int], str] = current_app.extensions.setdefault(_BLANK_KEY, {})
+    values = composer_values()
+    key = (current_language(), values["post_length"])
+    html = drawn.get(key)
+    if html is None:
+        template = rendering.templates().get_template("partials/compose_form.html")
+        html = template.render(csrf_token=_TOKEN_SLOT, **values)
+        drawn[key] = html
+    # The template escaped everything but the slot; the token is escaped here.
+    return Markup(html.replace(_TOKEN_SLOT, str(escape(csrf_token))))  # noqa: S704
 
 
 @bp.get("/compose")
@@ -76,7 +99,7 @@ async def compose() -> Response:
         values[flag] = "1" if form.get(flag) else ""
     services = context.services()
     if form.get("preview"):
-        return await _preview(values)
+        return await _preview(viewer.account_id, values)
     try:
         reply_to = parse_cursor(values["in_reply_to"] or None, "in_reply_to")
         media_ids = []
@@ -120,14 +143,18 @@ async def compose() -> Response:
     return go_to(local_path(values["next"]))
 
 
-async def _preview(values: dict[str, str]) -> Response:
-    """The text as it will show (mentions as plain text: they are looked up on sending);
-    images are chosen again after a preview without JavaScript (a file input cannot be
-    filled in by the server)."""
-    base_url = context.config().instance.base_url
-    html = text.render_post(values["text"], mention_url=lambda _: None, tags_url=f"{base_url}/tags")
+async def _preview(account_id: int, values: dict[str, str]) -> Response:
+    """The text as it will show, mentions of known accounts linked (the domain's
+    rendering for sending); images are chosen again after a preview without JavaScript
+    (a file input cannot be filled in by the server)."""
+    shown: dict[str, Any] = {**composer_values(values["in_reply_to"]), "values": values}
+    status = 200
+    try:
+        shown["preview_html"] = await posts.preview_html(
+            context.services(), account_id, values["text"]
+        )
+    except DomainError as exc:
+        shown["errors"], status = form_errors(exc, FIELDS), exc.status
     return await render_page(
-        "pages/compose.html",
-        partial="partials/compose_form.html",
-        **{**composer_values(values["in_reply_to"]), "values": values, "preview_html": html},
+        "pages/compose.html", partial="partials/compose_form.html", status=status, **shown
     )

@@ -10,10 +10,17 @@ from quart import g, request
 
 from stgy.config import Config
 from stgy.domain import browser_sessions
-from stgy.http.context import client_ip, config, page_renderer, services, token_key
+from stgy.http.context import (
+    client_ip,
+    config,
+    note_session_use,
+    page_renderer,
+    services,
+    token_key,
+)
 from stgy.http.errors import install_html_error_page
 from stgy.services import Services
-from storage.sessions import Viewer
+from storage.sessions import BrowserViewer, Viewer
 
 __all__ = [
     "CSRF_COOKIE",
@@ -28,6 +35,7 @@ __all__ = [
     "maybe_viewer",
     "page_renderer",
     "set_viewer",
+    "viewer_header",
     "services",
     "token_key",
 ]
@@ -35,6 +43,7 @@ __all__ = [
 SESSION_COOKIE = "stgy_session"
 CSRF_COOKIE = "stgy_csrf"
 _VIEWER = "web_viewer"
+_HEADER = "web_viewer_header"
 _CSRF_SECRET = "web_csrf_secret"  # noqa: S105 - the name of a g slot
 
 
@@ -45,15 +54,29 @@ async def maybe_viewer() -> Viewer | None:
         return cached
     cookie = request.cookies.get(SESSION_COOKIE)
     viewer = None
+    found = None
     if cookie:
-        viewer = await browser_sessions.viewer_of(services(), token_key(), cookie)
+        found = await browser_sessions.viewer_of(services(), token_key(), cookie)
+        viewer = found.viewer if found else None
     setattr(g, _VIEWER, viewer)
+    setattr(g, _HEADER, found)
+    if viewer is not None:
+        await note_session_use(viewer.session_id)
     return viewer
+
+
+async def viewer_header() -> BrowserViewer | None:
+    """The viewer with their handle, display name and unread notifications, read in the
+    same statement as the session (None when logged out or after set_viewer)."""
+    await maybe_viewer()
+    found: BrowserViewer | None = g.get(_HEADER)
+    return found
 
 
 def set_viewer(viewer: Viewer | None) -> None:
     """Set who the rest of this request renders for (after a login or a logout)."""
     setattr(g, _VIEWER, viewer)
+    setattr(g, _HEADER, None)
 
 
 def csrf_secret() -> str:

@@ -71,6 +71,9 @@ def _reasons() -> dict[str, Callable[[], str]]:
         "too many failed logins": lambda: _(
             "Too many failed attempts. Wait a minute and try again."
         ),
+        "a 2 or 3 letter language code (ISO 639)": lambda: _(
+            "Use a two or three letter code, such as en or ja."
+        ),
     }
 
 

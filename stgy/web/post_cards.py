@@ -7,12 +7,93 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from quart import request
+from markupsafe import Markup
+from quart import current_app, request
 
 from stgy.domain.renderings import RenderedPage
 from stgy.http.validation import parse_cursor
+from stgy.web import context, rendering
+from stgy.web.i18n import current_language
 
 PAGE_SIZE = 20
+
+STATIC_TEMPLATE = "partials/post_static.html"
+_CACHE_KEY = "stgy.web.cards"
+# What an entry costs beyond its text: the key, the versions tuple, the dict slot.
+_OVERHEAD = 400
+
+
+class CardCache:
+    """Posts drawn as HTML (partials/post_static.html: all of a post but its action bar),
+    one entry per post and language, kept with the versions it was drawn from
+    (RenderedPage.versions). An entry is used only while those are the page's, so it is
+    never stale and nothing has to be told of a change; a post drawn again replaces its
+    entry. Bounded by its text's size: past the bound, the oldest entries go (first in,
+    first out, down to three quarters), as in stgy/page_cache.py."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self.entries: dict[tuple[str, int], tuple[tuple[Any, ...], Markup]] = {}
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def get(self, language: str, post_id: int, versions: tuple[Any, ...]) -> Markup | None:
+        entry = self.entries.get((language, post_id))
+        if entry is None or entry[0] != versions:
+            return None
+        return entry[1]
+
+    def put(self, language: str, post_id: int, versions: tuple[Any, ...], html: Markup) -> None:
+        if self.max_bytes <= 0:
+            return
+        key = (language, post_id)
+        old = self.entries.pop(key, None)
+        if old is not None:
+            self.bytes -= len(old[1]) + _OVERHEAD
+        self.entries[key] = (versions, html)
+        self.bytes += len(html) + _OVERHEAD
+        if self.bytes > self.max_bytes:
+            self._shrink(self.max_bytes * 3 // 4)
+
+    def _shrink(self, target: int) -> None:
+        for key in list(self.entries):
+            if self.bytes <= target:
+                break
+            versions, html = self.entries.pop(key)
+            self.bytes -= len(html) + _OVERHEAD
+
+
+def card_cache() -> CardCache:
+    """This app's cache (one per app, so two apps in a process never share posts)."""
+    cache: CardCache | None = current_app.extensions.get(_CACHE_KEY)
+    if cache is None:
+        cache = CardCache(context.config().server.card_cache_mb * 1024 * 1024)
+        current_app.extensions[_CACHE_KEY] = cache
+    return cache
+
+
+async def drawn_cards(page: RenderedPage) -> list[dict[str, Any]]:
+    """`cards(page)`, each with `card_html`: its unchanging part drawn, from memory when
+    this process drew the same versions in this language before. Templates then draw
+    only the action bars (partials/post.html)."""
+    posts = cards(page)
+    if not posts or len(page.ids) != len(posts):
+        return posts  # a page made without its versions: drawn whole (partials/post.html)
+    cache = card_cache()
+    language = current_language()
+    template = None
+    for post, post_id, versions in zip(posts, page.ids, page.versions(), strict=True):
+        html = cache.get(language, post_id, versions)
+        if html is None:
+            if template is None:
+                template = rendering.templates().get_template(STATIC_TEMPLATE)
+            # An autoescaping template's output: already escaped.
+            html = Markup(template.render(post=post))  # noqa: S704
+            cache.put(language, post_id, versions, html)
+        post["card_html"] = html
+    return posts
 
 
 def cards(page: RenderedPage) -> list[dict[str, Any]]:

@@ -11,11 +11,12 @@ from urllib.parse import quote
 from quart import Blueprint, Response, request
 
 from stgy.domain import interactions, posts, renderings
+from stgy.domain.accounts import Account
 from stgy.domain.errors import NotFound
 from stgy.http.validation import parse_id
 from stgy.services import Services
 from stgy.web import context
-from stgy.web.post_cards import cards
+from stgy.web.post_cards import drawn_cards
 from stgy.web.rendering import go_to, is_htmx, local_path, render_page
 from storage.sessions import Viewer
 
@@ -45,10 +46,23 @@ async def _card(post_id: int, viewer_id: int | None) -> dict[str, object]:
     page = await renderings.posts_page(
         context.services(), context.page_renderer(), [post_id], viewer_id
     )
-    found = cards(page)
+    found = await drawn_cards(page)
     if not found:
         raise NotFound("no such post")
     return found[0]
+
+
+def moved_to(acct: str, author: Account, path: str) -> Response | None:
+    """A 301 to `/@<author's acct><path>` (query string kept) when the address names
+    another account than the post's author: a renamed account, or a wrong handle."""
+    if acct == author.acct:
+        return None
+    target = f"/@{quote(author.acct, safe='@')}{path}"
+    if request.query_string:
+        target += "?" + request.query_string.decode("ascii", "replace")
+    response = Response("", status=301)
+    response.headers["Location"] = target
+    return response
 
 
 @bp.get("/@<acct>/<post_id>")
@@ -56,9 +70,12 @@ async def post_page(acct: str, post_id: str) -> Response:
     viewer = await context.maybe_viewer()
     viewer_id = viewer.account_id if viewer else None
     thread = await posts.get_thread(context.services(), parse_id(post_id, "post"), viewer_id)
+    moved = moved_to(acct, thread.post.account, f"/{thread.post.id}")
+    if moved is not None:
+        return moved
     ids = [v.id for v in thread.ancestors] + [thread.post.id] + [v.id for v in thread.replies]
     page = await renderings.posts_page(context.services(), context.page_renderer(), ids, viewer_id)
-    shown = {int(card["id"]): card for card in cards(page)}
+    shown = {int(card["id"]): card for card in await drawn_cards(page)}
     post = shown.get(thread.post.id)
     if post is None:
         raise NotFound("no such post")

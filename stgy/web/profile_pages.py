@@ -14,7 +14,7 @@ from stgy.domain.remote import resolve
 from stgy.http.validation import parse_id
 from stgy.services import Services
 from stgy.web import context
-from stgy.web.post_cards import PAGE_SIZE, cards, max_id, older_than
+from stgy.web.post_cards import PAGE_SIZE, drawn_cards, max_id, older_than
 from stgy.web.post_pages import viewer_or_login
 from stgy.web.rendering import go_to, is_htmx, local_path, render_page
 
@@ -57,7 +57,7 @@ async def profile(acct: str) -> Response:
     page = await renderings.posts_page(
         context.services(), context.page_renderer(), [v.id for v in views], viewer_id
     )
-    shown = cards(page)
+    shown = await drawn_cards(page)
     return await render_page(
         "pages/profile.html",
         partial="partials/timeline_page.html",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import orjson
-from quart import Response, render_template, request
+from jinja2 import Environment
+from quart import Response, current_app, request
 
 from stgy.web import context
 from stgy.web.assets import asset_url
@@ -28,6 +30,36 @@ HTMX_CONFIG = orjson.dumps(
         ],
     }
 ).decode()
+
+
+_SYNC_ENV = "stgy.web.sync_jinja"
+
+
+def templates() -> Environment:
+    """The app's templates in a synchronous environment (an overlay of Quart's: the same
+    loader, filters, globals and translations). No template awaits anything (what they
+    show is fetched before), and the synchronous code Jinja compiles renders a page in
+    about two thirds of the time of its async code."""
+    env: Environment | None = current_app.extensions.get(_SYNC_ENV)
+    if env is None:
+        env = current_app.jinja_env.overlay(enable_async=False)
+        current_app.extensions[_SYNC_ENV] = env
+    return env
+
+
+async def render_template(name: str, **values: Any) -> str:
+    """A template rendered by the synchronous environment, with what the web blueprints'
+    context processors add (values given win). Quart's app-wide processor (`g`,
+    `request`, `session`, `config`, which no template reads) is left out: being
+    synchronous, Quart would run it in a thread for each page."""
+    extra: dict[str, Any] = {}
+    processors = current_app.template_context_processors
+    for name_ in reversed(request.blueprints):
+        for processor in processors.get(name_, ()):
+            found = processor()
+            extra.update(await found if inspect.isawaitable(found) else found)
+    extra.update(values)
+    return templates().get_template(name).render(extra)
 
 
 def is_htmx() -> bool:

@@ -11,7 +11,7 @@ from stgy.domain.errors import Invalid
 from stgy.web import context
 from stgy.web.form_errors import FormErrors, form_errors
 from stgy.web.i18n import gettext as _
-from stgy.web.post_cards import cards
+from stgy.web.post_cards import drawn_cards
 from stgy.web.rendering import render_page
 
 bp = Blueprint("search_pages", __name__)
@@ -64,7 +64,7 @@ async def search_page() -> Response:
     return await render_page(
         "pages/search.html",
         results=results,
-        posts=cards(page),
+        posts=await drawn_cards(page),
         errors=FormErrors(),
         # An address or a URL that found nothing: a member's lookup failed; a visitor's
         # was not tried (only members make this server ask others).

@@ -1,22 +1,24 @@
-"""Timelines as pages: home (the logged-in `/`), local, public (federated) and tags."""
+"""Timelines as pages: home (the logged-in `/`), local, public (federated), tags, and the
+viewer's bookmarks."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from quart import Blueprint, Response
+from quart import Blueprint, Response, request
 
-from stgy.domain import accounts, timelines
+from stgy.domain import accounts, interactions, renderings, timelines
 from stgy.domain.renderings import RenderedPage
+from stgy.http.validation import parse_cursor
 from stgy.web import compose_pages, context
-from stgy.web.post_cards import PAGE_SIZE, cards, max_id, older_than
-from stgy.web.rendering import render_page
+from stgy.web.post_cards import PAGE_SIZE, cards, drawn_cards, max_id, older_than
+from stgy.web.rendering import go_to, is_htmx, render_page
 
 bp = Blueprint("timelines", __name__)
 
 
 async def _timeline(template: str, page: RenderedPage, path: str, **values: Any) -> Response:
-    posts = cards(page)
+    posts = await drawn_cards(page)
     return await render_page(
         template,
         partial="partials/timeline_page.html",
@@ -28,19 +30,32 @@ async def _timeline(template: str, page: RenderedPage, path: str, **values: Any)
 
 
 async def home_page(account_id: int, session_id: int) -> Response:
-    """The logged-in `/`: the composer, then the home timeline (the API's domain call)."""
+    """The logged-in `/`: the composer, then the home timeline (the API's domain call).
+    `?since_id=` asks for the posts newer than one shown: the live "new posts" bar loads
+    them (htmx gets `partials/new_posts.html`, put on top of the timeline)."""
+    since = parse_cursor(request.args.get("since_id"), "since_id")
     page = await timelines.home(
         context.services(),
         context.page_renderer(),
         account_id,
         session_id,
-        since=None,
+        since=since,
         until=max_id(),
         limit=PAGE_SIZE,
     )
-    account = await accounts.get_account(context.services(), account_id)
+    if since is not None and is_htmx():
+        return await render_page("partials/new_posts.html", posts=await drawn_cards(page))
+    # "Logged in as": read with the session (no statement of its own).
+    account: object = await context.viewer_header()
+    if account is None:
+        account = await accounts.get_account(context.services(), account_id)
     return await _timeline(
-        "pages/home.html", page, "/", account=account, **compose_pages.composer_values()
+        "pages/home.html",
+        page,
+        "/",
+        account=account,
+        composer=compose_pages.blank_composer(context.csrf_token(await context.maybe_viewer())),
+        page_size=PAGE_SIZE,
     )
 
 
@@ -83,3 +98,24 @@ async def tag(tag: str) -> Response:
     )
     name = tag.removeprefix("#")
     return await _timeline("pages/tag.html", page, f"/tags/{name}", tag=name)
+
+
+@bp.get("/bookmarks")
+async def bookmarks() -> Response:
+    """The viewer's bookmarks, newest bookmark first (the API's domain call: the posts it
+    loads are drawn as they are); "Older posts" pages by bookmark id."""
+    viewer = await context.maybe_viewer()
+    if viewer is None:
+        return go_to("/auth/login?next=/bookmarks")
+    found = await interactions.bookmarks(
+        context.services(), viewer.account_id, since=None, until=max_id(), limit=PAGE_SIZE
+    )
+    page = renderings.views_page(context.page_renderer(), found.posts)
+    posts = cards(page)
+    return await render_page(
+        "pages/bookmarks.html",
+        partial="partials/timeline_page.html",
+        posts=posts,
+        older=found.oldest if len(found.posts) >= PAGE_SIZE else None,
+        page_path="/bookmarks",
+    )

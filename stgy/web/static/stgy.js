@@ -193,4 +193,143 @@
       enhance(event.detail.elt);
     }
   });
+
+  // Live updates on the logged-in home page (#new-posts): an EventSource on /stream (the
+  // session cookie goes with it). New posts are counted, not inserted: a button says how
+  // many, and loads them on top of the timeline when clicked (`/?since_id=<newest shown>`),
+  // so nothing moves under the reader's eyes. Notifications raise the header's unread
+  // count. EventSource reconnects by itself; the stream is closed when the page is hidden.
+  function newerId(id, than) {
+    try {
+      return BigInt(id) > BigInt(than);
+    } catch (error) {
+      return false;
+    }
+  }
+
+  function startLive(bar) {
+    var timeline = bar.parentElement;
+    var pending = [];
+    var seenNotifications = {};
+    var source = null;
+    var pageSize = parseInt(bar.getAttribute("data-page-size"), 10) || 20;
+
+    function newestShown() {
+      var first = timeline.querySelector("article.post");
+      return first ? first.id.replace("post-", "") : "0";
+    }
+
+    function isPending(id) {
+      return !document.getElementById("post-" + id) && newerId(id, newestShown());
+    }
+
+    function showCount() {
+      var button = bar.querySelector("button");
+      pending = pending.filter(isPending);
+      if (!pending.length) {
+        if (button) {
+          button.remove();
+        }
+        return;
+      }
+      if (!button) {
+        button = document.createElement("button");
+        button.type = "button";
+        button.className = "new-posts-button";
+        button.addEventListener("click", loadNewPosts);
+        bar.appendChild(button);
+      }
+      var text = bar.getAttribute(pending.length === 1 ? "data-one" : "data-many") || "";
+      button.textContent = text.replace("{n}", String(pending.length));
+    }
+
+    function loadNewPosts() {
+      if (!window.htmx || pending.length > pageSize) {
+        // More than a page (or no htmx): the whole page again, newest first.
+        window.location.assign("/");
+        return;
+      }
+      window.htmx
+        .ajax("GET", "/?since_id=" + newestShown(), { target: bar, swap: "afterend" })
+        .then(function () {
+          showCount();
+          var first = timeline.querySelector("article.post");
+          if (first) {
+            first.setAttribute("tabindex", "-1");
+            first.focus();
+          }
+        });
+    }
+
+    function onUpdate(event) {
+      var id;
+      try {
+        id = String(JSON.parse(event.data).id);
+      } catch (error) {
+        return;
+      }
+      if (/^[0-9]+$/.test(id) && pending.indexOf(id) < 0 && isPending(id)) {
+        pending.push(id);
+        showCount();
+      }
+    }
+
+    function onNotification(event) {
+      var id;
+      try {
+        id = String(JSON.parse(event.data).id);
+      } catch (error) {
+        return;
+      }
+      var link = document.querySelector("a[data-unread-label]");
+      if (!link || seenNotifications[id]) {
+        return;
+      }
+      seenNotifications[id] = true;
+      var badge = link.querySelector(".nav-count");
+      if (!badge) {
+        badge = document.createElement("span");
+        badge.className = "nav-count";
+        badge.appendChild(document.createTextNode("0"));
+        var label = document.createElement("span");
+        label.className = "visually-hidden";
+        label.textContent = " " + link.getAttribute("data-unread-label");
+        badge.appendChild(label);
+        link.appendChild(badge);
+      }
+      var count = parseInt(badge.firstChild.nodeValue, 10) || 0;
+      badge.firstChild.nodeValue = String(count + 1);
+    }
+
+    function open() {
+      if (source || !window.EventSource) {
+        return;
+      }
+      source = new EventSource(bar.getAttribute("data-stream"));
+      source.addEventListener("update", onUpdate);
+      source.addEventListener("notification", onNotification);
+    }
+
+    function close() {
+      if (source) {
+        source.close();
+        source = null;
+      }
+    }
+
+    window.addEventListener("pagehide", close);
+    window.addEventListener("pageshow", function (event) {
+      if (event.persisted) {
+        open();
+      }
+    });
+    open();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var bar = document.getElementById("new-posts");
+    if (bar && bar.getAttribute("data-stream")) {
+      startLive(bar);
+    }
+  });
 })();

@@ -1,0 +1,124 @@
+"""A post's action bar: the counts and what the viewer can do to it.
+
+It is drawn for every post of every page, for each viewer (the counts and the viewer's
+likes, shares and bookmarks are live), so it is written here rather than as a template:
+Jinja spent about half of a home page's rendering on it (an include per post, each with
+its context, attribute lookups and a translation call per label), and this draws the
+same markup in a few microseconds. The rest of a post, the same for everyone, is a
+template (partials/post_static.html) kept drawn in post_cards.py.
+
+One form whose buttons name the action (`do`), so a page of posts carries one CSRF field
+per post. It posts without JavaScript; with htmx the answer is this bar alone, swapped
+in place (`hx-target="closest .post-actions"`).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from markupsafe import Markup, escape
+
+from stgy.web import i18n
+from storage.sessions import Viewer
+
+
+def N_(message: str) -> str:  # noqa: N802 - the name Babel extracts
+    """Marks a string for the catalogs; translated where it is used."""
+    return message
+
+
+@dataclass(frozen=True)
+class _Labels:
+    reply: str
+    like: str
+    share: str
+    bookmark: str
+    edit: str
+    delete: str
+    replies: str
+    likes: str
+    shares: str
+
+
+@functools.cache
+def _labels(language: str) -> _Labels:
+    """The bar's words in `language`, escaped once."""
+    translate = i18n.translations(language).gettext
+
+    def word(message: str) -> str:
+        return str(escape(translate(message)))
+
+    return _Labels(
+        reply=word(N_("Reply")),
+        like=word(N_("Like")),
+        share=word(N_("Share")),
+        bookmark=word(N_("Bookmark")),
+        edit=word(N_("Edit")),
+        delete=word(N_("Delete")),
+        replies=word(N_("Replies")),
+        likes=word(N_("Likes")),
+        shares=word(N_("Shares")),
+    )
+
+
+def _toggle(on: bool, action: str, label: str, count: str) -> str:
+    """A button that does `action`, or undoes it when `on` (pressed)."""
+    if on:
+        return (
+            f'<button name="do" value="un{action}" class="on" aria-pressed="true">'
+            f"{label}{count}</button>"
+        )
+    return f'<button name="do" value="{action}" aria-pressed="false">{label}{count}</button>'
+
+
+def _count(value: Any) -> str:
+    return f' <span class="count">{int(value)}</span>'
+
+
+def action_bar(post: dict[str, Any], viewer: Viewer | None, csrf_token: str, back: str) -> Markup:
+    """The bar of `post` (the API's post JSON; a share acts on its original) for the
+    viewer; `back` is the page a form without JavaScript comes back to."""
+    target = post["share_of"] or post
+    words = _labels(i18n.current_language())
+    target_id = int(target["id"])
+    if viewer is None:
+        return Markup(  # noqa: S704 - every part is a number or escaped above
+            '<div class="post-actions">\n'
+            f'<span class="action">{words.replies}{_count(target["replies_count"])}</span>\n'
+            f'<span class="action">{words.likes}{_count(target["likes_count"])}</span>\n'
+            f'<span class="action">{words.shares}{_count(target["shares_count"])}</span>\n'
+            "</div>"
+        )
+    back_html = escape(back)
+    parts = [
+        '<div class="post-actions">\n'
+        f'<a class="action" href="/compose?in_reply_to={target_id}">'
+        f"{words.reply}{_count(target['replies_count'])}</a>\n"
+        f'<form class="inline" method="post" action="/posts/{target_id}/actions"'
+        f' hx-post="/posts/{target_id}/actions" hx-target="closest .post-actions"'
+        ' hx-swap="outerHTML">\n'
+        f'<input type="hidden" name="csrf_token" value="{escape(csrf_token)}">'
+        f'<input type="hidden" name="next" value="{back_html}">'
+    ]
+    if target["allow_likes"]:
+        parts.append(
+            _toggle(bool(target["liked"]), "like", words.like, _count(target["likes_count"]))
+        )
+    if target["visibility"] in ("public", "unlisted"):
+        parts.append(
+            _toggle(bool(target["shared"]), "share", words.share, _count(target["shares_count"]))
+        )
+    parts.append(_toggle(bool(target["bookmarked"]), "bookmark", words.bookmark, ""))
+    parts.append("</form>")
+    if post["account"]["id"] == str(viewer.account_id):
+        if not post["share_of"]:
+            parts.append(f'<a class="action" href="/posts/{target_id}/edit">{words.edit}</a>')
+        parts.append(
+            f'<a class="action danger" href="/posts/{int(post["id"])}/delete'
+            f'?next={escape(quote(back, safe="/"))}">{words.delete}</a>'
+        )
+    parts.append("</div>")
+    return Markup("\n".join(parts))  # noqa: S704 - every part is a number or escaped above
