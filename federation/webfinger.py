@@ -134,6 +134,8 @@ class RemoteJrd:
     aliases: tuple[str, ...]
     actor_url: str
     profile_url: str | None
+    # The remote-interaction page (`rel` SUBSCRIBE), `{uri}` in it standing for an object.
+    subscribe_template: str | None = None
 
 
 def _is_http_url(value: object) -> bool:
@@ -189,4 +191,19 @@ def parse_jrd(jrd: Any) -> RemoteJrd:
         else (),
         actor_url=actor_url,
         profile_url=profile,
+        subscribe_template=find_subscribe_template(jrd),
     )
+
+
+def find_subscribe_template(jrd: Any) -> str | None:
+    """The template of a JRD's remote-interaction link (an http(s) URL with `{uri}`, as
+    Mastodon and others publish it), or None when it has none we can use."""
+    if not isinstance(jrd, dict) or not isinstance(jrd.get("links"), list):
+        return None
+    for link in jrd["links"]:
+        if not isinstance(link, dict) or link.get("rel") != SUBSCRIBE:
+            continue
+        template = link.get("template")
+        if isinstance(template, str) and "{uri}" in template and _is_http_url(template):
+            return template
+    return None

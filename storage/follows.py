@@ -156,3 +156,14 @@ async def lock_accepted(conn: Conn, *, follower_id: int, followee_id: int) -> bo
         followee_id,
     )
     return row is not None
+
+
+def pending_requests_sql(account: str) -> str:
+    """A scalar subquery: the follow requests waiting for `account` (an SQL expression),
+    from live accounts, as `list_requests` lists them (on the partial index of pending
+    follows)."""
+    return (
+        "(SELECT count(*) FROM follows f JOIN accounts fa ON fa.id = f.follower_id"
+        " WHERE f.followee_id = " + account + " AND f.state = 'pending'"
+        " AND fa.deleted_at IS NULL AND fa.suspended_at IS NULL)"
+    )

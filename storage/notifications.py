@@ -9,6 +9,7 @@ from datetime import datetime
 import asyncpg
 
 from storage.db import Conn
+from storage.follows import pending_requests_sql
 
 TYPES = ("follow", "follow_request", "mention", "reply", "like", "share")
 
@@ -229,3 +230,20 @@ async def stream_recipients(conn: Conn, *, post_id: int, among: list[int]) -> li
         among,
     )
     return [row["owner_id"] for row in rows]
+
+
+@dataclass(frozen=True)
+class HeaderCounts:
+    """What a member's page header shows: unread notifications, pending follow requests."""
+
+    unread_notifications: int
+    follow_requests: int
+
+
+async def header_counts(conn: Conn, *, account_id: int) -> HeaderCounts:
+    """Both counts in one statement (the session's statement has them too)."""
+    row = await conn.fetchrow(
+        "SELECT " + unread_count_sql("$1") + ", " + pending_requests_sql("$1"), account_id
+    )
+    assert row is not None  # noqa: S101 - a SELECT of two counts has one row
+    return HeaderCounts(row[0], row[1])

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from storage.db import Conn
+from storage.follows import pending_requests_sql
 from storage.notifications import unread_count_sql
 
 
@@ -28,6 +29,7 @@ class BrowserViewer:
     handle: str
     display_name: str
     unread_notifications: int
+    follow_requests: int = 0
 
 
 @dataclass(frozen=True)
@@ -92,17 +94,22 @@ async def active_viewer(conn: Conn, *, session_id: int, account_id: int) -> View
 
 
 async def browser_viewer(conn: Conn, *, session_id: int, account_id: int) -> BrowserViewer | None:
-    """active_viewer, with the account's handle, display name and unread notifications
-    count in the same statement (a page's header needs them all)."""
+    """active_viewer, with the account's handle, display name, unread notifications and
+    pending follow requests counted in the same statement (a page's header needs them all)."""
     row = await conn.fetchrow(
         "SELECT s.account_id, s.id, u.role, u.confirmed_at IS NOT NULL, u.language,"
-        " a.handle, a.display_name, " + unread_count_sql("s.account_id") + live_session("$1", "$2"),
+        " a.handle, a.display_name, "
+        + unread_count_sql("s.account_id")
+        + ", "
+        + pending_requests_sql("s.account_id")
+        + live_session("$1", "$2"),
         session_id,
         account_id,
     )
     if row is None:
         return None
-    return BrowserViewer(Viewer(row[0], row[1], row[2], row[3], row[4]), row[5], row[6], row[7])
+    viewer = Viewer(row[0], row[1], row[2], row[3], row[4])
+    return BrowserViewer(viewer, row[5], row[6], row[7], row[8])
 
 
 async def list_sessions(conn: Conn, *, account_id: int) -> list[SessionInfo]:

@@ -101,6 +101,12 @@ async def unread_count(services: Services, viewer_id: int) -> int:
         return await notifications_sql.unread_count(conn, account_id=viewer_id)
 
 
+async def header_counts(services: Services, viewer_id: int) -> notifications_sql.HeaderCounts:
+    """Unread notifications and pending follow requests, for a page's header."""
+    async with services.pool.acquire() as conn:
+        return await notifications_sql.header_counts(conn, account_id=viewer_id)
+
+
 async def mark_read(
     services: Services, viewer_id: int, *, up_to: int | None, ids: list[int] | None
 ) -> int:

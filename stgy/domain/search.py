@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from stgy.domain import accounts as accounts_domain
 from stgy.domain.errors import Invalid, NotFound
-from stgy.domain.remote import resolve
+from stgy.domain.remote import resolve, resolve_url
 from stgy.services import Services
 from storage import posts as posts_sql
 from storage import search as search_sql
@@ -46,19 +47,23 @@ async def search(
     limit: int = DEFAULT_LIMIT,
     until: int | None = None,
     client: str | None = None,
+    resolve: bool = True,
 ) -> SearchResults:
     """Search what `kind` names (everything when None); anyone may search, posts are public.
 
-    `user@host` and actor URLs find that one account, looked up on its server when we do
-    not know it (a lookup counts as a write of `client` for the rate limit)."""
+    `user@host` and actor URLs find that one account, a post's URL that one post; with
+    `resolve`, looked up on its server when we do not know it (a lookup counts as a write
+    of `client` for the rate limit), else only among what this server has."""
     text = clean_query(q)
     limit = max(1, min(limit, MAX_LIMIT))
+    if _is_url(text):
+        return await _by_url(services, text, kind, viewer_id, client, resolve)
     accounts: list[Account] = []
     tags: list[str] = []
     posts: list[PostView] = []
-    exact = _is_url(text) or "@" in text.removeprefix("@")
+    exact = "@" in text.removeprefix("@")
     if kind in (None, "accounts") and exact:
-        accounts = await _exact_account(services, text, client)
+        accounts = await _exact_account(services, text, client, resolve)
     async with services.pool.acquire() as conn:
         if kind in (None, "accounts") and not exact:
             accounts = await _accounts(conn, text, limit)
@@ -75,13 +80,15 @@ def _is_url(text: str) -> bool:
     return text.lower().startswith(("https://", "http://"))
 
 
-async def _exact_account(services: Services, text: str, client: str | None) -> list[Account]:
-    """The account a `user@host` or an actor URL names; none when it cannot be had (an
-    unknown or unreachable account is an empty result, as Mastodon answers)."""
+async def _exact_account(
+    services: Services, text: str, client: str | None, fetch: bool
+) -> list[Account]:
+    """The account a `user@host` names; none when it cannot be had (an unknown or
+    unreachable account is an empty result, as Mastodon answers)."""
     try:
-        if _is_url(text):
-            return [await resolve.find_by_url(services, text, client=client)]
-        return [await resolve.find_account(services, text, client=client)]
+        if fetch:
+            return [await resolve.find_account(services, text, client=client)]
+        return [await accounts_domain.find_account(services, text.removeprefix("@"))]
     except (NotFound, Invalid):
         return []
 
@@ -100,6 +107,30 @@ async def _posts(
     )
     views = await posts_sql.load_views(conn, post_ids=ids, viewer_id=viewer_id)
     return [views[i] for i in ids if i in views]
+
+
+async def _by_url(
+    services: Services,
+    url: str,
+    kind: str | None,
+    viewer_id: int | None,
+    client: str | None,
+    fetch: bool,
+) -> SearchResults:
+    """The one account or post a URL names (nothing when it names neither, or the
+    viewer may not see the post)."""
+    try:
+        found = await resolve_url.resolve_url(services, url, client=client, fetch=fetch)
+    except (NotFound, Invalid):
+        return SearchResults()
+    if found.account is not None:
+        return SearchResults(accounts=[found.account] if kind in (None, "accounts") else [])
+    if found.post_id is None or kind not in (None, "posts"):
+        return SearchResults()
+    async with services.pool.acquire() as conn:
+        views = await posts_sql.load_views(conn, post_ids=[found.post_id], viewer_id=viewer_id)
+    view = views.get(found.post_id)
+    return SearchResults(posts=[view] if view is not None and view.shown else [])
 
 
 async def _accounts(conn: Conn, text: str, limit: int) -> list[Account]:

@@ -20,7 +20,9 @@ from stgy.web import (
     context,
     error_pages,
     feed_pages,
+    follow_request_pages,
     i18n,
+    interaction_pages,
     live_pages,
     mail_pages,
     notification_pages,
@@ -29,6 +31,7 @@ from stgy.web import (
     post_edit_pages,
     post_pages,
     profile_pages,
+    search_pages,
     security,
     settings_account_pages,
     settings_pages,
@@ -58,6 +61,9 @@ bp.register_blueprint(live_pages.bp)
 # Before the profiles and tags: /@alice.rss is a feed, not the account "alice.rss".
 bp.register_blueprint(feed_pages.bp)
 bp.register_blueprint(profile_pages.bp)
+bp.register_blueprint(follow_request_pages.bp)
+bp.register_blueprint(search_pages.bp)
+bp.register_blueprint(interaction_pages.bp)
 
 
 @bp.before_request

@@ -47,13 +47,20 @@ async def notifications_page() -> Response:
 
 
 async def unread_badge() -> dict[str, object]:
-    """`unread_notifications` for the header: counted in the statement that read the
-    session (context.viewer_header); after a log-in in this request, counted alone."""
+    """`unread_notifications` and `follow_requests` for the header: counted in the
+    statement that read the session (context.viewer_header); after a log-in in this
+    request, counted alone (one statement for both)."""
     viewer = await context.maybe_viewer()
     if viewer is None:
-        return {"unread_notifications": 0}
+        return {"unread_notifications": 0, "follow_requests": 0}
     header = await context.viewer_header()
     if header is not None and header.viewer is viewer:
-        return {"unread_notifications": header.unread_notifications}
-    count = await notifications.unread_count(context.services(), viewer.account_id)
-    return {"unread_notifications": count}
+        return {
+            "unread_notifications": header.unread_notifications,
+            "follow_requests": header.follow_requests,
+        }
+    counts = await notifications.header_counts(context.services(), viewer.account_id)
+    return {
+        "unread_notifications": counts.unread_notifications,
+        "follow_requests": counts.follow_requests,
+    }

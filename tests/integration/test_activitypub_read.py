@@ -100,6 +100,10 @@ async def test_webfinger(client: Client, services: Services) -> None:
                     "href": f"{BASE}/@{alice.handle}",
                 },
                 {"rel": "self", "type": "application/activity+json", "href": actor_url(alice)},
+                {
+                    "rel": "http://ostatus.org/schema/1.0/subscribe",
+                    "template": f"{BASE}/authorize_interaction?uri={{uri}}",
+                },
             ],
         }
     status, jrd = await webfinger(client, f"acct:{alice.handle}@localhost:8000", rel="self")

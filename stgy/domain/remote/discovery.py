@@ -17,6 +17,9 @@ from stgy.domain.remote.activitypub import live_actor
 from stgy.services import Services
 from storage import activitypub as ap_sql
 
+# The page of ours that a subscribe link template points at.
+AUTHORIZE_INTERACTION = "/authorize_interaction"
+
 
 def _instance_jrd(services: Services) -> dict[str, Any]:
     instance = services.config.instance
@@ -56,7 +59,10 @@ async def webfinger(services: Services, resource: str | None, rels: list[str]) -
         return wf.select_links(_instance_jrd(services), rels)
     account = (await live_actor(services, handle)).account
     subject = wf.acct_uri(account.handle, instance.domain)
-    return wf.select_links(wf.build_jrd(subject, account.ap_id, account.url), rels)
+    # Where people of other servers are sent to follow or answer (remote interaction).
+    template = f"{instance.base_url}{AUTHORIZE_INTERACTION}?uri={{uri}}"
+    jrd = wf.build_jrd(subject, account.ap_id, account.url, subscribe_template=template)
+    return wf.select_links(jrd, rels)
 
 
 def host_meta(services: Services) -> str:
