@@ -139,18 +139,19 @@ def test_follow_post_like_reply_delete(browser: Browser, base_url: str, axe_sour
             "profile": f"/@{author}",
             "followers": f"/@{author}/followers",
         }
-        for name, path in pages.items():
-            for size, viewport, scheme in VARIANTS:
-                context = browser.new_context(
-                    base_url=base_url,
-                    viewport=viewport,  # type: ignore[arg-type]
-                    color_scheme=scheme,  # type: ignore[arg-type]
-                    storage_state=state,
-                )
-                try:
-                    _check_page(context.new_page(), path, axe_source, f"{name}-{size}-{scheme}")
-                finally:
-                    context.close()
+        for size, viewport, scheme in VARIANTS:
+            context = browser.new_context(
+                base_url=base_url,
+                viewport=viewport,  # type: ignore[arg-type]
+                color_scheme=scheme,  # type: ignore[arg-type]
+                storage_state=state,
+            )
+            try:
+                page = context.new_page()
+                for name, path in pages.items():
+                    _check_page(page, path, axe_source, f"{name}-{size}-{scheme}")
+            finally:
+                context.close()
 
         # In Japanese: the same pages, the UI in Japanese (fonts-noto-cjk for the shots).
         for size, viewport, _ in VARIANTS[::2]:
