@@ -104,9 +104,7 @@ def test_remote_avatar_and_picture_load_through_the_proxy(
 ) -> None:
     handle, far = _register(pics_instance, "Pia Pictures")
     try:
-        avatar = _upload(
-            far, _picture("PNG", (64, 64), "purple"), "me.png", purpose="avatar"
-        )
+        avatar = _upload(far, _picture("PNG", (64, 64), "purple"), "me.png", purpose="avatar")
         changed = far.patch("/api/accounts/me", json={"avatar_media_id": avatar["id"]})
         assert changed.status_code == 200, changed.text
         acct = f"{handle}@{pics_instance.config.instance.domain}"
@@ -116,7 +114,9 @@ def test_remote_avatar_and_picture_load_through_the_proxy(
             sign_up(me.page, unique_handle("viewer"))
             me.page.goto(f"/@{acct}")
             me.page.get_by_role("button", name="Follow", exact=True).click()
-            _until(me.page, lambda p: "You follow this account." in p.inner_text(".profile-actions"))
+            _until(
+                me.page, lambda p: "You follow this account." in p.inner_text(".profile-actions")
+            )
 
             # The profile: the remote avatar, from our own origin.
             proxied = f"{base_url}/media-proxy/"

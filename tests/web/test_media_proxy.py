@@ -32,7 +32,9 @@ from tests.integration.fetch_peer import Peer, fed_client, fed_config, fed_servi
 __all__ = ["fed_client", "fed_config", "fed_services", "peer"]  # fixtures, used by name
 
 MAX_BYTES = 4096
-SVG = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+SVG = (
+    b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+)
 
 
 def _image(fmt: str, colour: str) -> bytes:
@@ -299,9 +301,7 @@ async def test_a_remote_profile_shows_its_avatar_through_the_proxy(
     page = await fed_client.get(f"/@pat@{peer.host}")
     text = await page.get_data(as_text=True)
     assert page.status_code == 200, text
-    sources = [
-        part.split('"', 1)[0].replace("&amp;", "&") for part in text.split('src="')[1:]
-    ]
+    sources = [part.split('"', 1)[0].replace("&amp;", "&") for part in text.split('src="')[1:]]
     proxied = [source for source in sources if source.startswith("/media-proxy/")]
     assert len(proxied) == 2, sources
     # No image of another server is named directly.
@@ -309,3 +309,17 @@ async def test_a_remote_profile_shows_its_avatar_through_the_proxy(
     answers = [await fed_client.get(source) for source in proxied]
     assert sorted(a.headers["Content-Type"] for a in answers) == ["image/jpeg", "image/png"]
     assert images.hits == Counter({"/a.png": 1, "/b.jpg": 1})
+
+
+async def test_a_browser_opening_a_failed_image_gets_a_page(
+    proxy_app: Quart, images: ImageServer
+) -> None:
+    client = proxy_app.test_client()
+    for path, status in (("/evil.svg", 502), ("/slow.png", 504)):
+        page = await client.get(
+            _path(proxy_app, images.url(path)), headers={"Accept": "text/html,*/*;q=0.8"}
+        )
+        assert page.status_code == status
+        assert page.mimetype == "text/html"
+        text = await page.get_data(as_text=True)
+        assert "The server this image comes from did not send it as it should." in text
