@@ -23,12 +23,16 @@ async def fetch_media(
     max_bytes: int,
     timeout: float = 20.0,
     resolver: Resolver | None = None,
+    content_types: frozenset[str] | None = None,
 ) -> bytes:
     """GET a file from another server (at most MAX_REDIRECTS redirects, each hop vetted);
-    FetchError for anything wrong, "too large" past `max_bytes`."""
+    FetchError for anything wrong, "too large" past `max_bytes`, "wrong content type ..."
+    when `content_types` is given and the declared type (or "" for none) is not in it."""
     try:
         async with asyncio.timeout(timeout):
-            return await _fetch(client, url, allow_private, max_bytes, timeout, resolver)
+            return await _fetch(
+                client, url, allow_private, max_bytes, timeout, resolver, content_types
+            )
     except TimeoutError as error:
         raise FetchError("timed out") from error
 
@@ -40,6 +44,7 @@ async def _fetch(
     max_bytes: int,
     timeout: float,
     resolver: Resolver | None,
+    content_types: frozenset[str] | None,
 ) -> bytes:
     body, _ = await get_guarded(
         client,
@@ -49,7 +54,8 @@ async def _fetch(
         allow_private=allow_private,
         max_bytes=max_bytes,
         timeout=timeout,
-        content_types=None,  # claimed types are not trusted: callers sniff the bytes
+        # Claimed types are not trusted either way: callers sniff the bytes.
+        content_types=content_types,
         resolver=resolver,
     )
     return body

@@ -229,6 +229,10 @@ class MediaConfig:
     # Remote attachments: hot-linked by default; cached here (re-encoded) when true.
     cache_remote: bool = _key(False)
     remote_max_bytes: int = _key(8 * 1024 * 1024, _at_least(1024))
+    # The image proxy (/media-proxy/): seconds a fetch may take, redirects included, and
+    # the bytes of recent images it keeps in each process's memory (0: none).
+    proxy_timeout: float = _key(10.0, _at_least(0.1))
+    proxy_cache_bytes: int = _key(16 * 1024 * 1024, _at_least(0))
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,9 @@ class BrowserSession:
     session_id: int
 
 
-def _mac(key: str, purpose: bytes, message: str) -> str:
+def purpose_mac(key: str, purpose: bytes, message: str) -> str:
+    """An HMAC-SHA256 of `message` (URL-safe base64, 43 characters) with a key derived
+    from the instance's token key for `purpose` alone."""
     # A key of its own per purpose, so a MAC made for one use never passes for another
     # (the JWTs of the API are signed with the same instance secret).
     derived = hmac.new(key.encode(), purpose, hashlib.sha256).digest()
@@ -40,7 +42,7 @@ def _mac(key: str, purpose: bytes, message: str) -> str:
 
 
 def _cookie_value(key: str, session_id: int, account_id: int) -> str:
-    mac = _mac(key, _SESSION_PURPOSE, f"{session_id}.{account_id}")
+    mac = purpose_mac(key, _SESSION_PURPOSE, f"{session_id}.{account_id}")
     return f"{session_id}.{account_id}.{mac}"
 
 
@@ -52,7 +54,7 @@ def _parse_cookie(key: str, value: str) -> tuple[int, int] | None:
         return None
     if len(session) > 20 or len(account) > 20:
         return None
-    expected = _mac(key, _SESSION_PURPOSE, f"{session}.{account}")
+    expected = purpose_mac(key, _SESSION_PURPOSE, f"{session}.{account}")
     if not hmac.compare_digest(expected, mac):
         return None
     return int(session), int(account)
@@ -94,7 +96,7 @@ def new_csrf_secret() -> str:
 def csrf_token(key: str, secret: str, session_id: int | None) -> str:
     """The token forms and htmx requests carry: bound to the browser's CSRF cookie and to
     its session, so a token from before a login (or of another browser) does not pass."""
-    return _mac(key, _CSRF_PURPOSE, f"{secret}|{session_id or ''}")
+    return purpose_mac(key, _CSRF_PURPOSE, f"{secret}|{session_id or ''}")
 
 
 def csrf_token_matches(key: str, secret: str, session_id: int | None, token: str) -> bool:

@@ -67,3 +67,15 @@ class TooLarge(DomainError):
 class UnsupportedMedia(DomainError):
     status = 415
     error = "unsupported_media_type"
+
+
+class BadGateway(DomainError):
+    """Another server answered what we cannot use (an image proxy fetch)."""
+
+    status = 502
+    error = "bad_gateway"
+
+
+class GatewayTimeout(DomainError):
+    status = 504
+    error = "gateway_timeout"

@@ -22,6 +22,7 @@ from stgy.web import (
     feed_pages,
     follow_request_pages,
     i18n,
+    image_proxy,
     interaction_pages,
     live_pages,
     mail_pages,
@@ -113,11 +114,15 @@ def register(app: Quart) -> None:
     track_streams(app)  # /stream counts with the API's open streams
     context.install_html_error_page(app, error_pages.error_page)
     app.jinja_env.filters["post_time"] = post_cards.post_time
+    # Media URLs as pages load them: remote images through our signed proxy.
+    app.jinja_env.filters["media_src"] = image_proxy.media_src
+    app.jinja_env.filters["media_in_html"] = image_proxy.media_in_html
     app.jinja_env.globals["action_bar"] = action_bar.action_bar
     app.register_blueprint(bp)
     app.register_blueprint(assets.bp)
+    app.register_blueprint(image_proxy.bp)
     for endpoint, view in app.view_functions.items():
-        if endpoint.startswith((f"{bp.name}.", f"{assets.bp.name}.")):
+        if endpoint.startswith((f"{bp.name}.", f"{assets.bp.name}.", f"{image_proxy.bp.name}.")):
             hide(view)  # pages, not API: kept out of /api/openapi.json
     missing = assets.vendor_missing()
     if missing:
