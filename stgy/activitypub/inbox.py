@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from quart import Blueprint, Response, request
 from quart_schema import hide
 
@@ -40,8 +39,8 @@ async def _take() -> Response:
             f"request body exceeds the limit of {limit} bytes (limits.request_body_bytes)",
         )
     try:
-        activity: Any = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
+        activity: Any = inbox.parse_activity(body)
+    except ValueError as exc:
         raise MalformedBody(f"request body is not valid JSON: {exc}") from None
     if not isinstance(activity, dict):
         raise MalformedBody(f"request body must be a JSON object, not {type(activity).__name__}")
