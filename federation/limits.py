@@ -123,12 +123,16 @@ class LimitExceeded(ValueError):
 
 
 def parse_json(data: bytes | str) -> Any:
-    """A JSON document, refused (LimitExceeded) when nested deeper than MAX_JSON_DEPTH;
-    ValueError when it is not JSON (or holds a lone surrogate, as PostgreSQL refuses).
+    """A JSON document, refused (LimitExceeded) when nested deeper than MAX_JSON_DEPTH or
+    holding a NUL character; ValueError when it is not JSON (or holds a lone surrogate:
+    PostgreSQL refuses both).
 
     The one parser for what other servers send: the request that takes an activity in
     and the job that applies it later read it with the same bound.
     """
+    if b"\\u0000" in data if isinstance(data, bytes) else "\\u0000" in data:
+        # PostgreSQL cannot store NUL in text or jsonb: at most none of them.
+        raise LimitExceeded("(document)", "NUL characters (\\u0000) are not accepted", 0)
     try:
         value = orjson.loads(data)
     except orjson.JSONDecodeError as exc:

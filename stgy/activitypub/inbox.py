@@ -38,15 +38,15 @@ async def _take() -> Response:
             "request_entity_too_large",
             f"request body exceeds the limit of {limit} bytes (limits.request_body_bytes)",
         )
+    if b"\\u0000" in body:
+        # PostgreSQL cannot store NUL in text or jsonb.
+        raise MalformedBody("NUL characters (\\u0000) are not accepted")
     try:
         activity: Any = inbox.parse_activity(body)
     except ValueError as exc:
         raise MalformedBody(f"request body is not valid JSON: {exc}") from None
     if not isinstance(activity, dict):
         raise MalformedBody(f"request body must be a JSON object, not {type(activity).__name__}")
-    if b"\\u0000" in body:
-        # PostgreSQL cannot store NUL in text or jsonb.
-        raise MalformedBody("NUL characters (\\u0000) are not accepted")
     signed = inbox.SignedRequest(
         method=request.method,
         path_with_query=_path_with_query(),

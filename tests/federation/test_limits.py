@@ -55,9 +55,17 @@ def test_what_is_not_json_is_a_value_error_not_a_limit(text: bytes) -> None:
     assert not isinstance(refused.value, limits.LimitExceeded)
 
 
+@pytest.mark.parametrize("text", [b'{"name": "a\\u0000b"}', '{"name": "a\\u0000b"}'])
+def test_nul_characters_are_refused_postgresql_cannot_store_them(text: bytes | str) -> None:
+    with pytest.raises(limits.LimitExceeded) as refused:
+        limits.parse_json(text)
+    assert "NUL" in refused.value.reason and refused.value.limit == 0
+
+
 @given(
     st.recursive(
-        st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+        # orjson reads integers past 64 bits as floats; we read no such numbers.
+        st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.text(max_size=5),
         lambda children: (
             st.lists(children, max_size=3)
             | st.dictionaries(st.text(max_size=3), children, max_size=3)
@@ -67,6 +75,10 @@ def test_what_is_not_json_is_a_value_error_not_a_limit(text: bytes) -> None:
 )
 def test_parse_json_agrees_with_the_standard_library_within_the_bound(value: Any) -> None:
     text = json.dumps(value)
+    if "\\u0000" in text:
+        with pytest.raises(limits.LimitExceeded):
+            limits.parse_json(text)
+        return
     try:
         parsed = limits.parse_json(text)
     except limits.LimitExceeded:
@@ -197,3 +209,16 @@ async def test_a_fetched_document_nested_1020_deep_is_a_fetch_error(
     with pytest.raises(FetchError) as failed:
         await fetch_json(client, server.url("/notes/2"), signer=None, allow_private=True)
     assert f"deeper than {D}" in failed.value.reason
+
+
+async def test_a_fetched_document_with_a_nul_character_is_a_fetch_error(
+    serve: Any,  # noqa: F811
+    client: httpx.AsyncClient,  # noqa: F811
+) -> None:
+    async def handler(seen: Seen) -> Reply:
+        return activity_json({"id": server.url(seen.target), "type": "Person", "name": "a\x00"})
+
+    server = await serve(handler)
+    with pytest.raises(FetchError) as failed:
+        await fetch_json(client, server.url("/users/nul"), signer=None, allow_private=True)
+    assert "NUL" in failed.value.reason
