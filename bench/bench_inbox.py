@@ -256,7 +256,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    bench = bench_config()
+    # The instance's domain is the address it listens on: the signed Host must be ours.
+    listen = f"127.0.0.1:{free_port()}"
+    bench = bench_config(server_bind=listen, instance_domain=listen)
     say(f"preparing database {bench.config.database.url.rsplit('/', 1)[-1]}")
     prepare_database(bench.env)
     actors = asyncio.run(store_actors(bench.config.database.url))

@@ -8,7 +8,6 @@ else for anything the remote side or the network does wrong.
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +15,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 
-from federation import signatures
+from federation import limits, signatures
 from federation.ssrf import AllowPrivate, Resolver, UnsafeTarget, check_url
 from federation.vocab import PropertyValue
 
@@ -238,8 +237,11 @@ async def read_capped(response: httpx.Response, max_bytes: int) -> bytes | None:
 
 def _checked_document(body: bytes, final_url: str) -> dict[str, Any]:
     try:
-        document = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
+        document = limits.parse_json(body)
+        limits.check_document(document)
+    except limits.LimitExceeded as error:
+        raise FetchError(f"over a limit: {error}") from error
+    except ValueError as error:
         raise FetchError("not JSON") from error
     if not isinstance(document, dict):
         raise FetchError("not a JSON object")

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import json
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
+from federation import limits
 from federation.fetch import FetchError, get_guarded
 from federation.ssrf import AddressScope, AllowPrivate, Resolver, scope_of
 from federation.webfinger import RemoteJrd, WebFingerError, parse_jrd
@@ -89,6 +89,8 @@ async def _get_jrd(
         resolver=resolver,
     )
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
+        return limits.parse_json(body)
+    except limits.LimitExceeded as error:
+        raise WebFingerError(f"the answer is over a limit: {error}") from error
+    except ValueError as error:
         raise WebFingerError("the answer is not JSON") from error

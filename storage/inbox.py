@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from storage.db import Conn
 from storage.outbox import RELAY_CHANNEL
@@ -17,7 +15,7 @@ class InboxActivity:
     ap_id: str
     actor_id: str
     type: str
-    raw: dict[str, Any]
+    raw_json: str  # as stored; the domain parses it (with federation.limits' bounds)
     received_at: datetime
     processed_at: datetime | None
     error: str | None
@@ -88,7 +86,7 @@ async def get_activity(conn: Conn, *, activity_id: int) -> InboxActivity | None:
         ap_id=row["ap_id"],
         actor_id=row["actor_id"],
         type=row["type"],
-        raw=json.loads(row["raw"]),
+        raw_json=row["raw"],
         received_at=row["received_at"],
         processed_at=row["processed_at"],
         error=row["error"],

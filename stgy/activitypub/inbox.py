@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from quart import Blueprint, Response, request
 from quart_schema import hide
 
@@ -39,15 +38,15 @@ async def _take() -> Response:
             "request_entity_too_large",
             f"request body exceeds the limit of {limit} bytes (limits.request_body_bytes)",
         )
-    try:
-        activity: Any = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise MalformedBody(f"request body is not valid JSON: {exc}") from None
-    if not isinstance(activity, dict):
-        raise MalformedBody(f"request body must be a JSON object, not {type(activity).__name__}")
     if b"\\u0000" in body:
         # PostgreSQL cannot store NUL in text or jsonb.
         raise MalformedBody("NUL characters (\\u0000) are not accepted")
+    try:
+        activity: Any = inbox.parse_activity(body)
+    except ValueError as exc:
+        raise MalformedBody(f"request body is not valid JSON: {exc}") from None
+    if not isinstance(activity, dict):
+        raise MalformedBody(f"request body must be a JSON object, not {type(activity).__name__}")
     signed = inbox.SignedRequest(
         method=request.method,
         path_with_query=_path_with_query(),

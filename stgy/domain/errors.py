@@ -79,3 +79,16 @@ class BadGateway(DomainError):
 class GatewayTimeout(DomainError):
     status = 504
     error = "gateway_timeout"
+
+
+class OverLimit(DomainError):
+    """A document from another server past one of the bounds of `federation.limits`."""
+
+    status = 400
+    error = "limit_exceeded"
+
+    def __init__(self, field: str, reason: str, limit: int) -> None:
+        super().__init__({"field": field, "reason": reason, "limit": limit})
+        self.field = field
+        self.reason = reason
+        self.limit = limit

@@ -3,7 +3,10 @@
 Taking in: the claimed actor's instance must not be blocked, the HTTP signature must
 verify with a key of that actor, the activity's id (and for Create/Update the object's
 id and author) must be on the actor's host, and an activity id seen before is dropped.
-The raw activity and an `inbox.received` event are written in one transaction.
+The raw activity and an `inbox.received` event are written in one transaction. Before
+any of that (and before any key is looked up or fetched) the activity must keep within
+the bounds of `federation.limits` and the request must be addressed to this instance:
+the Host the signature covers (`host`, or RFC 9421's `@authority`) must be our domain.
 
 Applying (the `inbox.received` handler) runs in the event's transaction. Events it
 causes (`follow.accepted`, `post.created`, ...) are recorded and applied right there,
@@ -14,14 +17,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from federation import signatures
-from federation.httpsig import SignatureError, lowercase_headers
+from federation import limits, signatures
+from federation.httpsig import SignatureError, lowercase_headers, normalized_authority
 from federation.values import id_of, ids_of, type_of
-from stgy.domain.errors import Forbidden, Invalid, Unauthorized
+from stgy.config import InstanceConfig
+from stgy.domain.errors import Forbidden, Invalid, OverLimit, Unauthorized
 from stgy.domain.jobs import outbox
 from stgy.domain.remote.authorized_fetch import claimed_key_id
 from stgy.domain.remote.inbox_apply import Ignored, Incoming
@@ -51,6 +55,40 @@ class SignedRequest:
     headers: list[tuple[str, str]]
     body: bytes
     scheme: str
+
+
+def parse_activity(body: bytes) -> Any:
+    """A request body as JSON, parsed within the bounds of `federation.limits` (the same
+    parser the job reads the stored activity with). OverLimit (400) past a bound,
+    ValueError when it is not JSON."""
+    try:
+        return limits.parse_json(body)
+    except limits.LimitExceeded as exc:
+        raise OverLimit(exc.field, exc.reason, exc.limit) from None
+
+
+def check_limits(activity: dict[str, Any]) -> None:
+    """OverLimit (400) naming the first property of `activity` past a bound of
+    `federation.limits`: an id or URL too long, too many recipients, tags or
+    attachments, a text too long, nesting too deep."""
+    try:
+        limits.check_document(activity)
+    except limits.LimitExceeded as exc:
+        raise OverLimit(exc.field, exc.reason, exc.limit) from None
+
+
+def check_signed_host(headers: dict[str, str], instance: InstanceConfig) -> None:
+    """Unauthorized unless the request's Host is this instance's domain (with its port,
+    when it has one). Both signature schemes must cover the Host (`host`, or RFC 9421's
+    `@authority` or `@target-uri`, which are read from it), so a delivery signed for
+    another server cannot be replayed here. A request without Host is left to the
+    signature check, which refuses it."""
+    host = headers.get("host")
+    if host is None:
+        return
+    ours = normalized_authority(instance.scheme, instance.domain)
+    if normalized_authority(instance.scheme, host) != ours:
+        raise Unauthorized(f"the request is signed for {host!r}, not for this instance ({ours})")
 
 
 def _required(activity: dict[str, Any], name: str) -> str:
@@ -98,8 +136,9 @@ async def receive(
 ) -> bool:
     """Check and store an incoming activity; True when stored, False when a duplicate.
 
-    Raises Invalid (400), Forbidden (403) or Unauthorized (401) when refused.
+    Raises OverLimit or Invalid (400), Forbidden (403) or Unauthorized (401) when refused.
     """
+    check_limits(activity)
     activity_id = _required(activity, "id")
     activity_type = _required(activity, "type")
     actor_id = _required(activity, "actor")
@@ -108,6 +147,7 @@ async def receive(
     if actor_host is None or id_host is None:
         raise Invalid("actor", "actor and id must be http(s) URLs")
     lowered = lowercase_headers(request.headers)
+    check_signed_host(lowered, services.config.instance)
     sender = await SenderKeys.look_up(services, actor_host, claimed_key_id(lowered))
     if sender.blocked:
         raise Forbidden("this instance is blocked")
@@ -152,19 +192,29 @@ async def receive(
     return True
 
 
-def _one_object(activity: InboxActivity) -> InboxActivity:
+def _one_object(activity_type: str, raw: dict[str, Any]) -> dict[str, Any]:
     """The activity as the appliers read it: an `object` list stands for its first object
     (a Flag keeps its list: it names an account and posts), and an object's `type` list
     for the first type we know."""
-    raw = activity.raw
     obj = raw.get("object")
-    if isinstance(obj, list) and activity.type != "Flag":
+    if isinstance(obj, list) and activity_type != "Flag":
         obj = obj[0] if obj else None
     if isinstance(obj, dict) and isinstance(obj.get("type"), list):
         obj = {**obj, "type": type_of(obj["type"], KNOWN_TYPES)}
     if obj is raw.get("object"):
-        return activity
-    return replace(activity, raw={**raw, "object": obj})
+        return raw
+    return {**raw, "object": obj}
+
+
+def _stored_json(activity: InboxActivity) -> tuple[dict[str, Any] | None, str | None]:
+    """The stored activity, read with the parser and bounds the request was taken with
+    (one stored before a bound was set may pass it); else None and why."""
+    try:
+        raw = limits.parse_json(activity.raw_json)
+        limits.check_document(raw)
+    except limits.LimitExceeded as exc:
+        return None, f"over a limit: {exc}"
+    return (raw, None) if isinstance(raw, dict) else (None, "not a JSON object")
 
 
 async def _ignore(incoming: Incoming) -> None:
@@ -178,14 +228,17 @@ async def apply_activity(conn: Conn, event: OutboxEvent, services: Services) -> 
     activity = await inbox_sql.get_activity(conn, activity_id=activity_id)
     if activity is None or activity.processed_at is not None:
         return
-    error: str | None = None
+    raw, error = _stored_json(activity)
     actor = await remote_sql.find_by_ap_id(conn, ap_id=activity.actor_id)
-    if actor is None or actor.is_local or actor.deleted_at is not None:
+    if raw is None:
+        pass
+    elif actor is None or actor.is_local or actor.deleted_at is not None:
         error = "the actor is not a known remote account"
     else:
         apply: Callable[[Incoming], Awaitable[None]] = APPLIERS.get(activity.type, _ignore)
+        incoming = Incoming(conn, services, activity, actor, _one_object(activity.type, raw))
         try:
-            await apply(Incoming(conn, services, _one_object(activity), actor))
+            await apply(incoming)
         except Ignored as exc:
             error = exc.reason
     await inbox_sql.mark_processed(conn, activity_id=activity_id, error=error)

@@ -50,10 +50,7 @@ class Incoming:
     services: Services
     activity: InboxActivity
     actor: Account
-
-    @property
-    def raw(self) -> dict[str, Any]:
-        return self.activity.raw
+    raw: dict[str, Any]  # the activity's JSON, parsed and checked against federation.limits
 
     async def emit(self, kind: str, payload: dict[str, Any]) -> None:
         """Record an event and apply its handlers now, in this transaction.
