@@ -108,7 +108,9 @@ async def receive(
     if actor_host is None or id_host is None:
         raise Invalid("actor", "actor and id must be http(s) URLs")
     lowered = lowercase_headers(request.headers)
-    sender = await SenderKeys.look_up(services, actor_host, claimed_key_id(lowered))
+    sender = await SenderKeys.look_up(
+        services, actor_host, claimed_key_id(lowered), actor_id=actor_id
+    )
     if sender.blocked:
         raise Forbidden("this instance is blocked")
     try:
