@@ -199,15 +199,18 @@ def valid_request(base_url: str, authority: str, actor_id: str, private_pem: str
     return _raw(authority, headers, body)
 
 
-async def _status(reader: asyncio.StreamReader) -> int:
+async def _status(reader: asyncio.StreamReader) -> tuple[int, bool]:
+    """The answer's status, and whether the server closes the connection after it."""
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split(" ")[1])
+    status, closing = int(lines[0].split(" ")[1]), False
     for line in lines[1:]:
         name, _, value = line.partition(":")
         if name.lower() == "content-length" and int(value):
             await reader.readexactly(int(value))
-    return status
+        elif name.lower() == "connection" and value.strip().lower() == "close":
+            closing = True
+    return status, closing
 
 
 class Connection:
@@ -221,11 +224,22 @@ class Connection:
         reader, writer = self.streams
         writer.write(request)
         await writer.drain()
-        return await _status(reader)
+        try:
+            status, closing = await _status(reader)
+        except asyncio.IncompleteReadError as exc:
+            if exc.partial:
+                raise
+            # Closed by the server before this request was read: send it again.
+            self.close()
+            return await self.send(request)
+        if closing:  # Hypercorn ends a connection after keep_alive_max_requests
+            self.close()
+        return status
 
     def close(self) -> None:
         if self.streams is not None:
             self.streams[1].close()
+            self.streams = None
 
 
 # --- the run -----------------------------------------------------------------
