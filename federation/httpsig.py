@@ -69,13 +69,28 @@ class VerifiedSignature:
 # ---- keys -------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=1024)
+# Parsed public keys, by PEM: at most PUBLIC_KEY_CACHE_SIZE of them, each of a PEM of at
+# most MAX_CACHED_PEM characters (a 16,384-bit RSA key's is under 3,000), so at most
+# about 10 MB; a longer PEM (whatever a remote server stored) is parsed every time.
+PUBLIC_KEY_CACHE_SIZE = 1024
+MAX_CACHED_PEM = 8192
+
+
 def load_public_key(pem: str) -> PublicKey:
     """Parse a PEM public key once per distinct PEM (SPKI or PKCS#1 RSA); ValueError if unusable."""
+    if len(pem) > MAX_CACHED_PEM:
+        return _parse_public_key(pem)
+    return _cached_public_key(pem)
+
+
+def _parse_public_key(pem: str) -> PublicKey:
     key = serialization.load_pem_public_key(pem.encode("ascii"))
     if not isinstance(key, rsa.RSAPublicKey | ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey):
         raise ValueError(f"unsupported public key type {type(key).__name__}")
     return key
+
+
+_cached_public_key = functools.lru_cache(maxsize=PUBLIC_KEY_CACHE_SIZE)(_parse_public_key)
 
 
 @functools.lru_cache(maxsize=256)

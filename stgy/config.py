@@ -216,6 +216,13 @@ class FederationConfig:
     delivery_retry_delay: float = _key(60.0, _at_least(0.1))
     # An instance failing every delivery this long is skipped until it answers again.
     unavailable_after_days: float = _key(7.0, _at_least(0.0))
+    # Seconds before a sender's actor is fetched again after a signature failed with its
+    # stored key (key rotation), or after fetching an unknown sender failed.
+    key_refetch_interval: float = _key(300.0, _at_least(0.0))
+    # Fetches of unknown senders' actors per remote host: a token bucket of this many a
+    # minute, holding at most `unknown_actor_fetch_burst` (stgy/fetch_limits.py).
+    unknown_actor_fetches_per_minute: float = _key(10.0, _at_least(0.01))
+    unknown_actor_fetch_burst: int = _key(20, _at_least(1))
 
 
 @dataclass(frozen=True)

@@ -60,16 +60,24 @@ JOB_SECONDS = Histogram(
 
 
 # Label children by their label values: `labels()` validates and locks on every call.
+# Labels never hold what a client chose: routes are the app's rules ("unmatched" for
+# none), methods one of METHODS or "other", statuses the ones we answer; so the label
+# sets are few (and never more than MAX_LABEL_SETS are remembered here).
 _REQUEST_CHILDREN: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+MAX_LABEL_SETS = 10_000
 
 
 def observe_request(method: str, route: str, status: str, seconds: float) -> None:
-    """Count a request and its time (routes are the app's rules, so the keys are few)."""
+    """Count a request and its time, under its route's rule (never its path)."""
+    if method not in METHODS:
+        method = "other"
     key = (method, route, status)
     children = _REQUEST_CHILDREN.get(key)
     if children is None:
         children = (REQUESTS.labels(method, route, status), REQUEST_SECONDS.labels(route))
-        _REQUEST_CHILDREN[key] = children
+        if len(_REQUEST_CHILDREN) < MAX_LABEL_SETS:
+            _REQUEST_CHILDREN[key] = children
     children[0].inc()
     children[1].observe(seconds)
 

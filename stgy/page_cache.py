@@ -7,9 +7,10 @@ that something changed: a post's version is (coalesce(edited_at, created_at),
 render_rev), an account's is updated_at (both times as microseconds since 1970, as
 storage.renderings.micros gives them), and both carry the serializer's format.
 
-The cache is bounded by the bytes of its renderings. When it grows past its bound, the
-oldest entries are dropped (first in, first out, down to three quarters): a rendering
-that is still read is put back by the next page that misses it.
+The cache is bounded by the bytes of its renderings and by its number of entries. When it
+grows past either bound, the oldest entries are dropped (first in, first out, down to
+three quarters): a rendering that is still read is put back by the next page that misses
+it.
 """
 
 from __future__ import annotations
@@ -21,13 +22,16 @@ Entry = tuple[int, int, int, bytes]
 
 # What an entry costs beyond its body: its tuple, key and dict slot.
 _OVERHEAD = 200
+# Entries at most (the bytes bound alone would allow max_bytes / _OVERHEAD).
+MAX_ENTRIES = 100_000
 
 
 class RenderingCache:
     """Renderings by post id and by account id (the accounts' keys are negated ids)."""
 
-    def __init__(self, max_bytes: int) -> None:
+    def __init__(self, max_bytes: int, max_entries: int = MAX_ENTRIES) -> None:
         self.max_bytes = max_bytes
+        self.max_entries = max_entries
         self.bytes = 0
         self.entries: dict[int, Entry] = {}
 
@@ -53,23 +57,25 @@ class RenderingCache:
         self._put(-account_id, (version, 0, format, body))
 
     def _put(self, key: int, entry: Entry) -> None:
-        if self.max_bytes <= 0:
+        if self.max_bytes <= 0 or self.max_entries <= 0:
             return
         old = self.entries.pop(key, None)
         if old is not None:
             self.bytes -= len(old[3]) + _OVERHEAD
         self.entries[key] = entry
         self.bytes += len(entry[3]) + _OVERHEAD
-        if self.bytes > self.max_bytes:
-            self._shrink(self.max_bytes * 3 // 4)
+        if self.bytes > self.max_bytes or len(self.entries) > self.max_entries:
+            self._shrink(self.max_bytes * 3 // 4, self.max_entries * 3 // 4)
 
-    def _shrink(self, target: int) -> None:
+    def _shrink(self, target: int, entries_target: int) -> None:
         # One pass from the oldest (taking the first key again after each delete would
         # rescan the deleted slots: quadratic in the entries dropped).
         doomed: list[int] = []
+        left = len(self.entries)
         for key, entry in self.entries.items():
-            if self.bytes <= target:
+            if self.bytes <= target and left <= entries_target:
                 break
+            left -= 1
             self.bytes -= len(entry[3]) + _OVERHEAD
             doomed.append(key)
         for key in doomed:
@@ -78,7 +84,7 @@ class RenderingCache:
     def page(self, keys: set[int]) -> RenderingCache:
         """An unbounded copy of the entries under these keys (post ids, negated account
         ids): what a page being filled reads, whatever this cache can keep."""
-        found = RenderingCache(sys.maxsize)
+        found = RenderingCache(sys.maxsize, sys.maxsize)
         for key in keys:
             entry = self.entries.get(key)
             if entry is not None:

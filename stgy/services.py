@@ -22,6 +22,7 @@ from saq.queue.redis import RedisQueue
 from federation.ssrf import GuardedTransport
 from stgy import __version__
 from stgy.config import Config
+from stgy.fetch_limits import FetchLimits
 from stgy.jobs import JOBS
 from stgy.logs import quote
 from stgy.namespace_claim import NamespaceClaim
@@ -181,6 +182,7 @@ class Services:
     blobs: BlobStore
     renderings: RenderingCache  # this process's copies of post and account renderings
     claim: NamespaceClaim  # this instance's hold on its Redis namespace
+    fetch_limits: FetchLimits  # this process's fetches of signers' actors (key refetches)
 
     @classmethod
     async def start(cls, config: Config) -> Services:
@@ -216,6 +218,11 @@ class Services:
             make_blob_store(config),
             RenderingCache(config.server.rendering_cache_mb * 1024 * 1024),
             claim,
+            FetchLimits(
+                refetch_interval=config.federation.key_refetch_interval,
+                per_minute=config.federation.unknown_actor_fetches_per_minute,
+                burst=config.federation.unknown_actor_fetch_burst,
+            ),
         )
 
     async def close(self) -> None:

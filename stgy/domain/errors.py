@@ -8,6 +8,8 @@ from typing import Any
 class DomainError(Exception):
     status = 400
     error = "bad_request"
+    # Seconds to wait before asking again, sent as Retry-After; None: no such header.
+    retry_after: int | None = None
 
     def __init__(self, detail: Any = None) -> None:
         super().__init__(detail)
@@ -27,6 +29,15 @@ class Invalid(DomainError):
 class Unauthorized(DomainError):
     status = 401
     error = "unauthorized"
+
+
+class RetryLater(Unauthorized):
+    """401 with Retry-After: a signed request that cannot be checked now (its sender's
+    actor may not be fetched yet); a server that delivers tries again later."""
+
+    def __init__(self, detail: Any, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
 
 
 class Forbidden(DomainError):

@@ -184,7 +184,10 @@ def _slug(name: str) -> str:
 def register_error_handlers(app: Quart) -> None:
     @app.errorhandler(DomainError)
     async def domain_error(exc: DomainError) -> Response:
-        return await answer_error(exc.status, exc.error, exc.detail)
+        response = await answer_error(exc.status, exc.error, exc.detail)
+        if exc.retry_after is not None:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.errorhandler(HTTPException)
     async def http_error(exc: HTTPException) -> Response:

@@ -21,6 +21,8 @@ STATIC_TEMPLATE = "partials/post_static.html"
 _CACHE_KEY = "stgy.web.cards"
 # What an entry costs beyond its text: the key, the versions tuple, the dict slot.
 _OVERHEAD = 400
+# Entries at most (the bytes bound alone would allow max_bytes / _OVERHEAD).
+MAX_ENTRIES = 50_000
 
 
 class CardCache:
@@ -28,11 +30,13 @@ class CardCache:
     one entry per post and language, kept with the versions it was drawn from
     (RenderedPage.versions). An entry is used only while those are the page's, so it is
     never stale and nothing has to be told of a change; a post drawn again replaces its
-    entry. Bounded by its text's size: past the bound, the oldest entries go (first in,
-    first out, down to three quarters), as in stgy/page_cache.py."""
+    entry. Bounded by its text's size and its number of entries: past either bound, the
+    oldest entries go (first in, first out, down to three quarters), as in
+    stgy/page_cache.py."""
 
-    def __init__(self, max_bytes: int) -> None:
+    def __init__(self, max_bytes: int, max_entries: int = MAX_ENTRIES) -> None:
         self.max_bytes = max_bytes
+        self.max_entries = max_entries
         self.bytes = 0
         self.entries: dict[tuple[str, int], tuple[tuple[Any, ...], Markup]] = {}
 
@@ -46,7 +50,7 @@ class CardCache:
         return entry[1]
 
     def put(self, language: str, post_id: int, versions: tuple[Any, ...], html: Markup) -> None:
-        if self.max_bytes <= 0:
+        if self.max_bytes <= 0 or self.max_entries <= 0:
             return
         key = (language, post_id)
         old = self.entries.pop(key, None)
@@ -54,12 +58,12 @@ class CardCache:
             self.bytes -= len(old[1]) + _OVERHEAD
         self.entries[key] = (versions, html)
         self.bytes += len(html) + _OVERHEAD
-        if self.bytes > self.max_bytes:
-            self._shrink(self.max_bytes * 3 // 4)
+        if self.bytes > self.max_bytes or len(self.entries) > self.max_entries:
+            self._shrink(self.max_bytes * 3 // 4, self.max_entries * 3 // 4)
 
-    def _shrink(self, target: int) -> None:
+    def _shrink(self, target: int, entries_target: int) -> None:
         for key in list(self.entries):
-            if self.bytes <= target:
+            if self.bytes <= target and len(self.entries) <= entries_target:
                 break
             versions, html = self.entries.pop(key)
             self.bytes -= len(html) + _OVERHEAD

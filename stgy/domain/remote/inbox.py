@@ -148,7 +148,9 @@ async def receive(
         raise Invalid("actor", "actor and id must be http(s) URLs")
     lowered = lowercase_headers(request.headers)
     check_signed_host(lowered, services.config.instance)
-    sender = await SenderKeys.look_up(services, actor_host, claimed_key_id(lowered))
+    sender = await SenderKeys.look_up(
+        services, actor_host, claimed_key_id(lowered), actor_id=actor_id
+    )
     if sender.blocked:
         raise Forbidden("this instance is blocked")
     try:

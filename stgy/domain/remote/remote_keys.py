@@ -3,7 +3,14 @@ from the actor document when unknown or when a signature fails with the cached k
 
 A key id names an actor's key (`https://host/users/a#main-key`); its owner is the remote
 account whose `public_key_id` it is, or whose actor id is the key id without its fragment.
-A fetched actor must list that very key id as its `publicKey`, on the key id's host.
+A fetched actor must list that very key id as its `publicKey`, on the key id's origin.
+
+What may be fetched, and how often (docs/federation.md, "Fetch discipline"): a key id on
+another origin than the activity's actor is refused before anything is fetched; a known
+actor is refetched (for a rotated key) at most once per `federation.key_refetch_interval`
+however many signatures fail; unknown actors are fetched within their host's token
+bucket, and one whose fetch failed is not tried again within that interval
+(stgy/fetch_limits.py). A request over those limits is answered 401 with Retry-After.
 """
 
 from __future__ import annotations
@@ -17,9 +24,12 @@ from urllib.parse import urldefrag, urlsplit
 from federation import fetch
 from federation.httpsig import KeyResolver
 from federation.vocab import PropertyValue
+from stgy.bounded import BoundedMap
+from stgy.domain.errors import RetryLater, Unauthorized
 from stgy.domain.html_text import html_to_text, link_hashtags
 from stgy.domain.remote.activitypub import instance_key
 from stgy.domain.text import sanitize_html
+from stgy.logs import quote
 from stgy.services import Services
 from storage import inbox as inbox_sql
 from storage import remote_accounts as remote_sql
@@ -31,9 +41,23 @@ log = logging.getLogger("stgy.inbox")
 # key). Trusted for KEY_TTL seconds; a signature that fails with a cached key still
 # refetches the actor (rotation), which drops the entry. Blocks are not cached: the
 # statement that stores an activity checks them (storage.inbox.take_activity).
+# At most KEY_CACHE_SIZE entries and KEY_CACHE_BYTES (their strings, plus an allowance
+# for the objects around them), least recently used out first.
 KEY_TTL = 300.0
 KEY_CACHE_SIZE = 10_000
-_KEYS: dict[str, tuple[float, KnownKey]] = {}
+KEY_CACHE_BYTES = 16 * 1024 * 1024
+_KEY_OVERHEAD = 400
+
+
+def _key_size(key_id: str, cached: tuple[float, KnownKey]) -> int:
+    known = cached[1]
+    strings = (key_id, known.ap_id, known.public_key_id or "", known.public_key_pem or "")
+    return sum(len(text) for text in strings) + _KEY_OVERHEAD
+
+
+_KEYS: BoundedMap[str, tuple[float, KnownKey]] = BoundedMap(
+    KEY_CACHE_SIZE, KEY_CACHE_BYTES, _key_size
+)
 
 
 def _cached_key(key_id: str) -> KnownKey | None:
@@ -41,7 +65,7 @@ def _cached_key(key_id: str) -> KnownKey | None:
     if cached is None:
         return None
     if time.monotonic() - cached[0] >= KEY_TTL:
-        _KEYS.pop(key_id, None)
+        _KEYS.pop(key_id)
         return None
     return cached[1]
 
@@ -49,9 +73,7 @@ def _cached_key(key_id: str) -> KnownKey | None:
 def _cache_key(key_id: str, known: KnownKey) -> None:
     if known.public_key_id != key_id or not known.public_key_pem:
         return
-    if len(_KEYS) >= KEY_CACHE_SIZE:
-        _KEYS.pop(next(iter(_KEYS)))  # the oldest entry
-    _KEYS[key_id] = (time.monotonic(), known)
+    _KEYS.put(key_id, (time.monotonic(), known))
 
 
 def forget_cached_keys() -> None:
@@ -78,6 +100,28 @@ def host_of(url: str) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
     return parts.hostname.lower() + (f":{port}" if port is not None else "")
+
+
+def origin_of(url: str) -> tuple[str, str, int] | None:
+    """(scheme, lowercased host, port) of an http(s) URL, the port defaulted; else None."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    default = 443 if parts.scheme == "https" else 80
+    return parts.scheme, parts.hostname.lower(), port if port is not None else default
+
+
+def check_key_origin(key_id: str, actor_id: str) -> None:
+    """Unauthorized unless the key id is on the actor's origin (scheme, host and port).
+    Asked before any fetch: a key elsewhere could only name some other server to fetch.
+    Keys shared on one server (an instance actor's, a relay's) are on its origin."""
+    key_origin = origin_of(key_id)
+    if key_origin is None or key_origin != origin_of(actor_id):
+        raise Unauthorized("the signing key is not on the activity's actor's host")
 
 
 def domains_of(host: str) -> list[str]:
@@ -160,8 +204,8 @@ async def refresh_actor(services: Services, key_id: str) -> str | None:
     except fetch.FetchError as exc:
         log.info("actor_fetch_failed key=%s reason=%r", key_id, exc.reason)
         return None
-    # The document must claim this key, and live on the key's host (redirects may move it).
-    if actor.public_key_id != key_id or host_of(actor.id) != host:
+    # The document must claim this key, and live on the key's origin (redirects may move it).
+    if actor.public_key_id != key_id or origin_of(actor.id) != origin_of(actor_url):
         log.info("actor_fetch_key_mismatch key=%s actor=%s", key_id, actor.id)
         return None
     async with services.pool.acquire() as conn:
@@ -171,15 +215,38 @@ async def refresh_actor(services: Services, key_id: str) -> str | None:
 
 
 def key_resolver(services: Services) -> KeyResolver:
-    """`(key_id, refresh) -> PEM | None`: the cached key, else (or on refresh) a fetched one."""
+    """`(key_id, refresh) -> PEM | None`: the stored key, else (or on refresh) a fetched
+    one, as far as services.fetch_limits allow: a known actor not refetched within the
+    interval keeps its stored key; an unknown one over its host's bucket, or whose
+    fetch failed within the interval, is RetryLater (401 with Retry-After)."""
 
     async def resolve(key_id: str, refresh: bool) -> str | None:
         known = await _known(services, key_id)
         if known is not None and known.public_key_pem and not refresh:
             return known.public_key_pem
+        url = actor_id_of_key(key_id)
+        limits = services.fetch_limits
+        if known is not None:
+            if not limits.may_refetch(url, time.monotonic()):
+                log.debug("actor_refetch_skipped key=%s", quote(key_id))
+                return known.public_key_pem
+        else:
+            host = host_of(url)
+            if host is None:
+                return None
+            wait = limits.unknown_fetch_wait(url, host, time.monotonic())
+            if wait:
+                log.debug("actor_fetch_deferred key=%s wait=%d", quote(key_id), wait)
+                raise RetryLater(
+                    f"the signer's actor cannot be fetched now (fetches of {host} are"
+                    f" limited); try again in {wait} s",
+                    wait,
+                )
         fetched = await refresh_actor(services, key_id)
         if fetched is not None:
             return fetched
+        if known is None:
+            limits.fetch_failed(url, time.monotonic())
         return known.public_key_pem if known is not None else None
 
     return resolve
@@ -198,22 +265,35 @@ class SenderKeys:
     again; any other key, or a refresh, goes the usual way."""
 
     def __init__(
-        self, services: Services, key_id: str | None, blocked: bool, known: KnownKey | None
+        self,
+        services: Services,
+        key_id: str | None,
+        blocked: bool,
+        known: KnownKey | None,
+        actor_id: str | None = None,
     ):
         self.services = services
         self.key_id = key_id
+        # The activity's actor, when there is one: every key resolved must be on its origin.
+        self.actor_id = actor_id
         # True when found blocked; False also when not asked (the key was cached).
         self.blocked = blocked
         self.known = known
         self.fetched = False
 
     @classmethod
-    async def look_up(cls, services: Services, host: str, key_id: str | None) -> SenderKeys:
-        """`host`: the instance that must not be blocked; `key_id`: the key claimed."""
+    async def look_up(
+        cls, services: Services, host: str, key_id: str | None, *, actor_id: str | None = None
+    ) -> SenderKeys:
+        """`host`: the instance that must not be blocked; `key_id`: the key claimed;
+        `actor_id`: the activity's actor, whose origin the key must be on (Unauthorized
+        at once otherwise)."""
+        if key_id and actor_id is not None:
+            check_key_origin(key_id, actor_id)
         if key_id:
             cached = _cached_key(key_id)
             if cached is not None:
-                return cls(services, key_id, False, cached)
+                return cls(services, key_id, False, cached, actor_id)
         async with services.pool.acquire() as conn:
             blocked, known = await remote_sql.check_sender(
                 conn,
@@ -223,15 +303,17 @@ class SenderKeys:
             )
         if key_id and known is not None and not blocked:
             _cache_key(key_id, known)
-        return cls(services, key_id, blocked, known)
+        return cls(services, key_id, blocked, known, actor_id)
 
     async def resolve(self, key_id: str, refresh: bool) -> str | None:
         """A KeyResolver (see federation.httpsig)."""
+        if self.actor_id is not None:
+            check_key_origin(key_id, self.actor_id)
         known = self.known
         if not refresh and key_id == self.key_id and known is not None and known.public_key_pem:
             return known.public_key_pem
         self.fetched = True
-        _KEYS.pop(key_id, None)
+        _KEYS.pop(key_id)
         return await key_resolver(self.services)(key_id, refresh)
 
     async def owner(self, key_id: str) -> KeyOwner | None:
