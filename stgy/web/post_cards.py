@@ -13,7 +13,9 @@ from quart import current_app, request
 from stgy.domain.renderings import RenderedPage
 from stgy.http.validation import parse_cursor
 from stgy.web import context, rendering
+from stgy.web.action_bar import action_bar
 from stgy.web.i18n import current_language
+from storage.sessions import Viewer
 
 PAGE_SIZE = 20
 
@@ -98,6 +100,30 @@ async def drawn_cards(page: RenderedPage) -> list[dict[str, Any]]:
             cache.put(language, post_id, versions, html)
         post["card_html"] = html
     return posts
+
+
+def post_article(
+    post: dict[str, Any],
+    viewer: Viewer | None,
+    csrf_token: str,
+    back: str,
+    *,
+    focus: bool = False,
+    with_actions: bool = True,
+) -> Markup:
+    """One post as a page shows it: its `<article>`, the unchanging part (`card_html` when
+    drawn_cards kept it, else partials/post_static.html drawn now) and the action bar.
+    Written here rather than as an included template: an include per post of a page,
+    with its own context, cost more than all the rest of the post."""
+    static = post.get("card_html")
+    if static is None:
+        template = rendering.templates().get_template(STATIC_TEMPLATE)
+        static = Markup(template.render(post=post))  # noqa: S704 - autoescaped output
+    bar = action_bar(post, viewer, csrf_token, back) if with_actions else ""
+    return Markup(  # noqa: S704 - the parts are escaped markup and an integer
+        f'<article class="post{" focused" if focus else ""}" id="post-{int(post["id"])}">'
+        f"{static}\n{bar}\n</article>"
+    )
 
 
 def cards(page: RenderedPage) -> list[dict[str, Any]]:
