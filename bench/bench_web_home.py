@@ -1,7 +1,8 @@
 """The web home page against the JSON home timeline: requests/s, same server, same data.
 
 `GET /` (the logged-in home: composer and 20 posts as HTML) and
-`GET /api/timelines/home?limit=20` (the same 20 posts as JSON) for user42 of the
+`GET /api/timelines/home?limit=20` (the same 20 posts as JSON), and the same pair with
+100 posts (`/?limit=100`, `?limit=100`), for user42 of the
 database seeded with 10,000 users and 100,000 posts (as bench_home_timeline.py's
 "100k", kept between runs), at 32 connections, interleaved. Both pages come from
 one domain call and the stored renderings; the HTML page parses the page's JSON
@@ -78,20 +79,30 @@ def main() -> int:
             f"{html_url}?max_id={json_page.json()['oldest']}",
             headers={**web, "HX-Request": "true"},
         )
+        json_100 = f"{bench.base_url}/api/timelines/home?limit=100"
+        html_100 = f"{bench.base_url}/?limit=100"
+        page_100 = httpx.get(html_100, headers=web)
+        page_100.raise_for_status()
+        say(f"HTML ?limit=100: {page_100.text.count('<article class=\"post\"')} posts")
         got = interleaved(
             {
                 "json": lambda: run_load(json_url, args.connections, args.duration, headers=api),
                 "html": lambda: run_load(html_url, args.connections, args.duration, headers=web),
+                "json100": lambda: run_load(json_100, args.connections, args.duration, headers=api),
+                "html100": lambda: run_load(html_100, args.connections, args.duration, headers=web),
             },
             args.rounds,
         )
     report("web_home_rps", got["html"].rps, "req/s", got["json"].rps)
     report("web_home_p99", got["html"].p99_ms, "ms", got["json"].p99_ms)
+    report("web_home_100_rps", got["html100"].rps, "req/s", got["json100"].rps)
+    report("web_home_100_p99", got["html100"].p99_ms, "ms", got["json100"].p99_ms)
+    report("web_home_100_html_bytes", len(page_100.content), "bytes")
     report("web_home_html_bytes", len(html_page.content), "bytes", len(json_page.content))
     per_post = len(more.content) / max(1, more.text.count('<article class="post"'))
     report("web_home_html_bytes_per_post", per_post, "bytes")
     report("web_home_html_bytes_100_posts_estimate", 100 * per_post, "bytes")
-    errors = got["html"].errors + got["json"].errors
+    errors = sum(load.errors for load in got.values())
     report("web_home_errors", errors, "responses")
     return 1 if errors else 0
 

@@ -10,6 +10,7 @@ import orjson
 from markupsafe import Markup
 from quart import current_app, request
 
+from stgy.domain.errors import Invalid
 from stgy.domain.renderings import RenderedPage
 from stgy.http.validation import parse_cursor
 from stgy.web import context, rendering
@@ -18,6 +19,7 @@ from stgy.web.i18n import current_language
 from storage.sessions import Viewer
 
 PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
 
 STATIC_TEMPLATE = "partials/post_static.html"
 _CACHE_KEY = "stgy.web.cards"
@@ -139,9 +141,26 @@ def max_id() -> int | None:
     return parse_cursor(request.args.get("max_id"), "max_id")
 
 
+def page_size() -> int:
+    """Posts on a timeline page: `?limit=` (1 to MAX_PAGE_SIZE, as the API's pages), else
+    PAGE_SIZE. The "Older posts" link keeps it (`limit_query`)."""
+    raw = request.args.get("limit")
+    if raw is None or raw == "":
+        return PAGE_SIZE
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+        raise Invalid("limit", f"must be a number from 1 to {MAX_PAGE_SIZE}")
+    return int(raw)
+
+
+def limit_query() -> str:
+    """`&limit=N` for the links of a page asked with another size than PAGE_SIZE."""
+    size = page_size()
+    return "" if size == PAGE_SIZE else f"&limit={size}"
+
+
 def older_than(page: RenderedPage, shown: int) -> int | None:
     """The id to page on from, when the page was full (there may be older posts)."""
-    return page.oldest if shown >= PAGE_SIZE else None
+    return page.oldest if shown >= page_size() else None
 
 
 def post_time(iso: str) -> str:

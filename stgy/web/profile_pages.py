@@ -14,7 +14,7 @@ from stgy.domain.remote import resolve
 from stgy.http.validation import parse_id
 from stgy.services import Services
 from stgy.web import context
-from stgy.web.post_cards import PAGE_SIZE, drawn_cards, max_id, older_than
+from stgy.web.post_cards import drawn_cards, limit_query, max_id, older_than, page_size
 from stgy.web.post_pages import viewer_or_login
 from stgy.web.rendering import go_to, is_htmx, local_path, render_page
 
@@ -52,7 +52,7 @@ async def profile(acct: str) -> Response:
     viewer = await context.maybe_viewer()
     viewer_id = viewer.account_id if viewer else None
     views = await posts.account_posts(
-        context.services(), account.id, viewer_id, since=None, until=max_id(), limit=PAGE_SIZE
+        context.services(), account.id, viewer_id, since=None, until=max_id(), limit=page_size()
     )
     page = await renderings.posts_page(
         context.services(), context.page_renderer(), [v.id for v in views], viewer_id
@@ -66,6 +66,7 @@ async def profile(acct: str) -> Response:
         posts=shown,
         older=older_than(page, len(views)),
         page_path=f"/@{account.acct}",
+        limit_query=limit_query(),
     )
 
 

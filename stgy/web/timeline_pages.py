@@ -11,7 +11,15 @@ from stgy.domain import accounts, interactions, renderings, timelines
 from stgy.domain.renderings import RenderedPage
 from stgy.http.validation import parse_cursor
 from stgy.web import compose_pages, context
-from stgy.web.post_cards import PAGE_SIZE, cards, drawn_cards, max_id, older_than
+from stgy.web.post_cards import (
+    PAGE_SIZE,
+    cards,
+    drawn_cards,
+    limit_query,
+    max_id,
+    older_than,
+    page_size,
+)
 from stgy.web.rendering import go_to, is_htmx, render_page
 
 bp = Blueprint("timelines", __name__)
@@ -25,6 +33,7 @@ async def _timeline(template: str, page: RenderedPage, path: str, **values: Any)
         posts=posts,
         older=older_than(page, len(posts)),
         page_path=path,
+        limit_query=limit_query(),
         **values,
     )
 
@@ -41,7 +50,7 @@ async def home_page(account_id: int, session_id: int) -> Response:
         session_id,
         since=since,
         until=max_id(),
-        limit=PAGE_SIZE,
+        limit=page_size(),
     )
     if since is not None and is_htmx():
         return await render_page("partials/new_posts.html", posts=await drawn_cards(page))
@@ -78,7 +87,7 @@ async def _public(*, local_only: bool) -> Response:
         local_only=local_only,
         since=None,
         until=max_id(),
-        limit=PAGE_SIZE,
+        limit=page_size(),
     )
     path = "/timelines/local" if local_only else "/timelines/public"
     return await _timeline("pages/timeline.html", page, path, local_only=local_only)
@@ -94,7 +103,7 @@ async def tag(tag: str) -> Response:
         tag,
         since=None,
         until=max_id(),
-        limit=PAGE_SIZE,
+        limit=page_size(),
     )
     name = tag.removeprefix("#")
     return await _timeline("pages/tag.html", page, f"/tags/{name}", tag=name)

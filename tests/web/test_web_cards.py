@@ -148,3 +148,21 @@ def test_the_card_cache_keeps_one_version_per_post_and_its_bound() -> None:
     nothing.put("en", 1, (1,), "a")  # type: ignore[arg-type]
     assert len(nothing) == 0
     assert card_cache is not None
+
+
+async def test_timeline_pages_take_a_limit_and_keep_it_in_the_older_link(
+    app: Quart, client: Client
+) -> None:
+    author = await make_user(client, display_name="Prolific")
+    for number in range(5):
+        await client.post("/api/posts", json={"text": f"limit post {number}"}, headers=author.auth)
+    await web_login(client, author)
+    page = await (await client.get(f"/@{author.handle}?limit=2")).get_data(as_text=True)
+    assert page.count('<article class="post"') == 2
+    older = re.search(r'class="older" href="([^"]+)"', page)
+    assert older and older.group(1).endswith("&amp;limit=2")
+    home = await (await client.get("/?limit=3")).get_data(as_text=True)
+    assert home.count('<article class="post"') == 3
+    for bad in ("0", "101", "x"):
+        refused = await client.get(f"/?limit={bad}", headers={"Accept": "text/html"})
+        assert refused.status_code == 400
