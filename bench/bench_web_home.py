@@ -83,7 +83,8 @@ def main() -> int:
         html_100 = f"{bench.base_url}/?limit=100"
         page_100 = httpx.get(html_100, headers=web)
         page_100.raise_for_status()
-        say(f"HTML ?limit=100: {page_100.text.count('<article class=\"post\"')} posts")
+        shown_100 = page_100.text.count('<article class="post"')
+        say(f"HTML ?limit=100: {shown_100} posts")
         got = interleaved(
             {
                 "json": lambda: run_load(json_url, args.connections, args.duration, headers=api),
