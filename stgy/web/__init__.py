@@ -118,6 +118,7 @@ def register(app: Quart) -> None:
     app.jinja_env.filters["media_src"] = image_proxy.media_src
     app.jinja_env.filters["media_in_html"] = image_proxy.media_in_html
     app.jinja_env.globals["action_bar"] = action_bar.action_bar
+    app.jinja_env.globals["action_bars"] = action_bar.ActionBars
     app.jinja_env.globals["post_article"] = post_cards.post_article
     app.register_blueprint(bp)
     app.register_blueprint(assets.bp)

@@ -78,47 +78,66 @@ def _count(value: Any) -> str:
     return f' <span class="count">{int(value)}</span>'
 
 
-def action_bar(post: dict[str, Any], viewer: Viewer | None, csrf_token: str, back: str) -> Markup:
-    """The bar of `post` (the API's post JSON; a share acts on its original) for the
-    viewer; `back` is the page a form without JavaScript comes back to."""
-    target = post["share_of"] or post
-    words = _labels(i18n.current_language())
-    target_id = int(target["id"])
-    if viewer is None:
-        return Markup(  # noqa: S704 - every part is a number or escaped above
+class ActionBars:
+    """The action bars of one page: what is the same for all its posts (the words in the
+    page's language, the viewer, the CSRF and `next` fields, the delete link's `next`)
+    made once; `bar(post)` then draws each post's."""
+
+    def __init__(self, viewer: Viewer | None, csrf_token: str, back: str) -> None:
+        self.viewer = viewer
+        self.words = _labels(i18n.current_language())
+        self.viewer_id = str(viewer.account_id) if viewer is not None else None
+        self.fields = (
+            f'<input type="hidden" name="csrf_token" value="{escape(csrf_token)}">'
+            f'<input type="hidden" name="next" value="{escape(back)}">'
+        )
+        self.delete_next = str(escape(quote(back, safe="/")))
+
+    def bar(self, post: dict[str, Any]) -> Markup:
+        """The bar of `post` (the API's post JSON; a share acts on its original)."""
+        target = post["share_of"] or post
+        words = self.words
+        target_id = int(target["id"])
+        if self.viewer is None:
+            return Markup(  # noqa: S704 - every part is a number or escaped above
+                '<div class="post-actions">\n'
+                f'<span class="action">{words.replies}{_count(target["replies_count"])}</span>\n'
+                f'<span class="action">{words.likes}{_count(target["likes_count"])}</span>\n'
+                f'<span class="action">{words.shares}{_count(target["shares_count"])}</span>\n'
+                "</div>"
+            )
+        parts = [
             '<div class="post-actions">\n'
-            f'<span class="action">{words.replies}{_count(target["replies_count"])}</span>\n'
-            f'<span class="action">{words.likes}{_count(target["likes_count"])}</span>\n'
-            f'<span class="action">{words.shares}{_count(target["shares_count"])}</span>\n'
-            "</div>"
-        )
-    back_html = escape(back)
-    parts = [
-        '<div class="post-actions">\n'
-        f'<a class="action" href="/compose?in_reply_to={target_id}">'
-        f"{words.reply}{_count(target['replies_count'])}</a>\n"
-        f'<form class="inline" method="post" action="/posts/{target_id}/actions"'
-        f' hx-post="/posts/{target_id}/actions" hx-target="closest .post-actions"'
-        ' hx-swap="outerHTML">\n'
-        f'<input type="hidden" name="csrf_token" value="{escape(csrf_token)}">'
-        f'<input type="hidden" name="next" value="{back_html}">'
-    ]
-    if target["allow_likes"]:
-        parts.append(
-            _toggle(bool(target["liked"]), "like", words.like, _count(target["likes_count"]))
-        )
-    if target["visibility"] in ("public", "unlisted"):
-        parts.append(
-            _toggle(bool(target["shared"]), "share", words.share, _count(target["shares_count"]))
-        )
-    parts.append(_toggle(bool(target["bookmarked"]), "bookmark", words.bookmark, ""))
-    parts.append("</form>")
-    if post["account"]["id"] == str(viewer.account_id):
-        if not post["share_of"]:
-            parts.append(f'<a class="action" href="/posts/{target_id}/edit">{words.edit}</a>')
-        parts.append(
-            f'<a class="action danger" href="/posts/{int(post["id"])}/delete'
-            f'?next={escape(quote(back, safe="/"))}">{words.delete}</a>'
-        )
-    parts.append("</div>")
-    return Markup("\n".join(parts))  # noqa: S704 - every part is a number or escaped above
+            f'<a class="action" href="/compose?in_reply_to={target_id}">'
+            f"{words.reply}{_count(target['replies_count'])}</a>\n"
+            f'<form class="inline" method="post" action="/posts/{target_id}/actions"'
+            f' hx-post="/posts/{target_id}/actions" hx-target="closest .post-actions"'
+            ' hx-swap="outerHTML">\n' + self.fields
+        ]
+        if target["allow_likes"]:
+            parts.append(
+                _toggle(bool(target["liked"]), "like", words.like, _count(target["likes_count"]))
+            )
+        if target["visibility"] in ("public", "unlisted"):
+            parts.append(
+                _toggle(
+                    bool(target["shared"]), "share", words.share, _count(target["shares_count"])
+                )
+            )
+        parts.append(_toggle(bool(target["bookmarked"]), "bookmark", words.bookmark, ""))
+        parts.append("</form>")
+        if post["account"]["id"] == self.viewer_id:
+            if not post["share_of"]:
+                parts.append(f'<a class="action" href="/posts/{target_id}/edit">{words.edit}</a>')
+            parts.append(
+                f'<a class="action danger" href="/posts/{int(post["id"])}/delete'
+                f'?next={self.delete_next}">{words.delete}</a>'
+            )
+        parts.append("</div>")
+        return Markup("\n".join(parts))  # noqa: S704 - every part is a number or escaped
+
+
+def action_bar(post: dict[str, Any], viewer: Viewer | None, csrf_token: str, back: str) -> Markup:
+    """The bar of one `post` for the viewer; `back` is the page a form without JavaScript
+    comes back to."""
+    return ActionBars(viewer, csrf_token, back).bar(post)

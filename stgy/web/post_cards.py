@@ -14,9 +14,8 @@ from stgy.domain.errors import Invalid
 from stgy.domain.renderings import RenderedPage
 from stgy.http.validation import parse_cursor
 from stgy.web import context, rendering
-from stgy.web.action_bar import action_bar
+from stgy.web.action_bar import ActionBars
 from stgy.web.i18n import current_language
-from storage.sessions import Viewer
 
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -106,22 +105,19 @@ async def drawn_cards(page: RenderedPage) -> list[dict[str, Any]]:
 
 def post_article(
     post: dict[str, Any],
-    viewer: Viewer | None,
-    csrf_token: str,
-    back: str,
+    bars: ActionBars | None,
     *,
     focus: bool = False,
-    with_actions: bool = True,
 ) -> Markup:
     """One post as a page shows it: its `<article>`, the unchanging part (`card_html` when
-    drawn_cards kept it, else partials/post_static.html drawn now) and the action bar.
-    Written here rather than as an included template: an include per post of a page,
-    with its own context, cost more than all the rest of the post."""
+    drawn_cards kept it, else partials/post_static.html drawn now) and its action bar
+    (none when `bars` is None). Written here rather than as an included template: an
+    include per post of a page, with its own context, cost more than the rest of it."""
     static = post.get("card_html")
     if static is None:
         template = rendering.templates().get_template(STATIC_TEMPLATE)
         static = Markup(template.render(post=post))  # noqa: S704 - autoescaped output
-    bar = action_bar(post, viewer, csrf_token, back) if with_actions else ""
+    bar = bars.bar(post) if bars is not None else ""
     return Markup(  # noqa: S704 - the parts are escaped markup and an integer
         f'<article class="post{" focused" if focus else ""}" id="post-{int(post["id"])}">'
         f"{static}\n{bar}\n</article>"
