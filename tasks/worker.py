@@ -124,8 +124,12 @@ def _log_job(ctx: JobContext) -> None:
     )
 
 
-def make_agents_worker(services: Services, **options: Any) -> OutageTolerantWorker:
-    """A worker on the agents queue (AI agent runs and post summaries)."""
+def make_agents_worker(
+    services: Services, *, shared: bool = False, **options: Any
+) -> OutageTolerantWorker:
+    """A worker on the agents queue (AI agent runs and post summaries); `shared`: in the
+    same process as the default queue's worker, it runs one job at a time, so that its
+    work (CPU between model calls) delays fan-out and delivery the least."""
     _check_functions()
     schedule = JOBS[SCHEDULE_AGENTS]
 
@@ -146,7 +150,9 @@ def make_agents_worker(services: Services, **options: Any) -> OutageTolerantWork
     return OutageTolerantWorker(
         services.jobs.queues[AGENTS_QUEUE],
         functions=AGENT_FUNCTIONS,
-        concurrency=max(1, min(services.config.worker.concurrency, services.config.ai.concurrency)),
+        concurrency=1
+        if shared
+        else max(1, min(services.config.worker.concurrency, services.config.ai.concurrency)),
         cron_jobs=[
             CronJob(
                 schedule_agents,
@@ -253,7 +259,7 @@ async def run_worker(config: Config, queues: tuple[str, ...] = QUEUES) -> None:
         if DEFAULT_QUEUE in queues:
             workers.append(make_worker(services))
         if AGENTS_QUEUE in queues:
-            workers.append(make_agents_worker(services))
+            workers.append(make_agents_worker(services, shared=DEFAULT_QUEUE in queues))
         for worker in workers:
             log.info("worker_start queue=%s concurrency=%d", worker.queue.name, worker.concurrency)
         # SAQ's worker takes SIGINT/SIGTERM for itself (one handler per signal and loop):

@@ -8,6 +8,8 @@ The matrix is derived data: a process that starts reads it again from PostgreSQL
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import numpy.typing as npt
 
@@ -18,8 +20,13 @@ from storage.db import Conn
 class EmbeddingWindow:
     """The newest summaries' post ids and embeddings, in id order."""
 
+    # Seconds a window is used as it is before PostgreSQL is asked for newer summaries
+    # (one query per run of every agent otherwise; new summaries come every minute).
+    FRESH_SECONDS = 5.0
+
     def __init__(self, size: int) -> None:
         self.size = size
+        self.refreshed = -self.FRESH_SECONDS
         self.ids: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
         self.matrix: npt.NDArray[np.float32] = np.empty((0, 0), dtype=np.float32)
 
@@ -29,6 +36,10 @@ class EmbeddingWindow:
 
     async def refresh(self, conn: Conn) -> int:
         """Read the summaries newer than the newest held; how many were added."""
+        now = time.monotonic()
+        if now - self.refreshed < self.FRESH_SECONDS:
+            return 0
+        self.refreshed = now
         rows = await agents_sql.summaries_after(conn, after=self.newest_id, limit=self.size)
         if not rows:
             return 0
