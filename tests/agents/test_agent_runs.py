@@ -70,7 +70,8 @@ async def test_agent_replies_likes_follows_and_posts(
 
     async with ai.pool.acquire() as conn:
         reply = await conn.fetchrow(
-            "SELECT id, source, visibility FROM posts WHERE account_id = $1 AND in_reply_to_id = $2",
+            "SELECT id, source, visibility FROM posts"
+            " WHERE account_id = $1 AND in_reply_to_id = $2",
             bot.account_id,
             mention,
         )
