@@ -14,6 +14,7 @@ import asyncpg
 
 from stgy import __version__
 from stgy.cli_admin import AdminFailed, add_admin_commands
+from stgy.cli_agents import add_agent_commands
 from stgy.config import Config, ConfigError, load_config
 from stgy.logs import configure_logging
 from storage import db
@@ -90,6 +91,16 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     return int(run(hypercorn_config(config, "stgy.app:create_app()", args.bind)))
 
 
+def _queues(text: str) -> tuple[str, ...]:
+    from stgy.jobs import QUEUES
+
+    chosen = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    unknown = [q for q in chosen if q not in QUEUES]
+    if not chosen or unknown:
+        raise argparse.ArgumentTypeError(f"a comma-separated list of {', '.join(QUEUES)}")
+    return chosen
+
+
 def cmd_worker(config: Config, args: argparse.Namespace) -> int:
     from tasks.worker import run_worker
 
@@ -97,9 +108,9 @@ def cmd_worker(config: Config, args: argparse.Namespace) -> int:
         # The same event loop as the server's: cheaper sockets for delivery.
         import uvloop
 
-        uvloop.run(run_worker(config))
+        uvloop.run(run_worker(config, args.queues))
     else:
-        asyncio.run(run_worker(config))
+        asyncio.run(run_worker(config, args.queues))
     return 0
 
 
@@ -246,7 +257,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-migrate", action="store_true", help="do not apply pending migrations")
     p = add("serve", cmd_serve, "run the HTTP server (Hypercorn)")
     p.add_argument("--bind", help="host:port (default: server.bind)")
-    add("worker", cmd_worker, "run one job worker (SAQ)")
+    p = add("worker", cmd_worker, "run one job worker (SAQ)")
+    p.add_argument(
+        "--queues",
+        type=_queues,
+        default=("default", "agents"),
+        help="which queues to work: default, agents (AI agents), or both (the default)",
+    )
     add("check", cmd_check, "validate the config and reach PostgreSQL and Redis")
     add("version", cmd_version, "print the version", raw_config=True)
 
@@ -263,6 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--yes", action="store_true", help="really drop all data")
 
     add_admin_commands(sub)
+    add_agent_commands(sub)
 
     sp = sub.add_parser(
         "services",

@@ -263,6 +263,33 @@ class AuthConfig:
 
 
 @dataclass(frozen=True)
+class AiConfig:
+    """AI agents and post summaries (docs/agents.md): an OpenAI-compatible endpoint."""
+
+    enabled: bool = _key(False)
+    # The server's API root, ending in /v1 (OpenAI, Ollama, vLLM, llama.cpp, LM Studio).
+    base_url: str = _key("http://127.0.0.1:11434/v1", _url("http", "https"))
+    # The name of the environment variable holding the API key (none: no key sent).
+    api_key_env: str = _key("OPENAI_API_KEY")
+    chat_model: str = _key("llama3.2")
+    embedding_model: str = _key("nomic-embed-text")
+    timeout: float = _key(60.0, _at_least(0.1))  # seconds per model call
+    max_tokens: int = _key(800, _at_least(16))  # per answer
+    concurrency: int = _key(4, _at_least(1))  # model calls at once per worker process
+    requests_per_minute: int = _key(60, _at_least(1))  # per worker process
+    retries: int = _key(3, _at_least(0))  # more tries of a call answered 429/5xx
+    interval: int = _key(1800, _at_least(10))  # seconds between an agent's runs (jittered)
+    actions_per_run: int = _key(3, _at_least(0))
+    reply_cooldown: int = _key(3600, _at_least(0))  # seconds: one reply per thread
+    post_every: int = _key(21600, _at_least(60))  # seconds without a post before a new one
+    candidates: int = _key(10, _at_least(1))  # ranked posts shown to the model per run
+    window_posts: int = _key(10000, _at_least(100))  # recent summaries ranked
+    summary_tags: int = _key(5, _at_least(0))  # tags per post summary
+    # The key itself: read from the variable named by api_key_env, never from the file.
+    api_key: str = field(default="", repr=False, metadata={"internal": True})
+
+
+@dataclass(frozen=True)
 class Config:
     instance: InstanceConfig = field(default_factory=InstanceConfig)
     server: ServerConfig = field(default_factory=ServerConfig)
@@ -275,6 +302,7 @@ class Config:
     media: MediaConfig = field(default_factory=MediaConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     auth: AuthConfig = field(default_factory=AuthConfig)
+    ai: AiConfig = field(default_factory=AiConfig)
     source: str = "<defaults>"
     root: Path = field(default_factory=Path.cwd)
 
@@ -416,7 +444,7 @@ def load_config(
     sections: dict[str, Any] = {}
     for name, cls in SECTIONS.items():
         given = dict(data.get(name, {}))
-        fields = {f.name: f for f in dataclasses.fields(cls)}
+        fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
         for key in given:
             if key not in fields:
                 raise ConfigError(f"{file}: unknown key {name}.{key}")
@@ -454,6 +482,9 @@ def load_config(
                 raise ConfigError(f"{env_name}: {problem}")
             sections[section] = dataclasses.replace(sections[section], url=env[env_name])
 
+    ai = sections["ai"]
+    if ai.api_key_env and env.get(ai.api_key_env):
+        sections["ai"] = dataclasses.replace(ai, api_key=env[ai.api_key_env])
     if sections["database"].pool_min > sections["database"].pool_max:
         raise ConfigError(f"{file}: database.pool_min: must not exceed database.pool_max")
     if sections["storage"].backend == "s3" and not sections["storage"].s3_bucket:

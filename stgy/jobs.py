@@ -18,6 +18,14 @@ class JobSettings:
     retry_backoff: bool | float  # True: exponential, a number caps the delay
     # Seconds SAQ keeps a finished job (its key dedupes re-enqueues meanwhile); -1: none.
     ttl: int = 600
+    # The queue it runs on: DEFAULT_QUEUE, or AGENTS_QUEUE for the slow model calls, so
+    # `stgy worker --queues` can give them workers of their own.
+    queue: str = "default"
+
+
+DEFAULT_QUEUE = "default"
+AGENTS_QUEUE = "agents"
+QUEUES = (DEFAULT_QUEUE, AGENTS_QUEUE)
 
 
 DELIVER_ACTIVITY = "deliver_activity"
@@ -31,6 +39,9 @@ PROCESS_MEDIA = "process_media"
 SWEEP_MEDIA = "sweep_media"
 CACHE_REMOTE_MEDIA = "cache_remote_media"
 SEND_MAIL = "send_mail"
+RUN_AGENT = "run_agent"
+SCHEDULE_AGENTS = "schedule_agents"
+SUMMARISE_POST = "summarise_post"
 
 JOBS: dict[str, JobSettings] = {
     # Applies one outbox event; the sweeper re-enqueues it if every attempt fails.
@@ -70,6 +81,20 @@ JOBS: dict[str, JobSettings] = {
     # One remote attachment copied here. Enqueued inside the transaction storing the
     # remote post, so a first attempt may not see the row yet: retried shortly.
     CACHE_REMOTE_MEDIA: JobSettings(timeout=60, retries=4, retry_delay=2.0, retry_backoff=60.0),
+    # AI agents (docs/agents.md), on their own queue. One run is a few model calls of
+    # ai.timeout each; a run that got no usable answer is tried again twice over about
+    # ten minutes, then waits for its next turn (ai.interval).
+    RUN_AGENT: JobSettings(
+        timeout=600, retries=3, retry_delay=120.0, retry_backoff=600.0, queue=AGENTS_QUEUE
+    ),
+    # Cron, every minute: enqueue the agents whose run is due, and the summaries to make.
+    SCHEDULE_AGENTS: JobSettings(
+        timeout=60, retries=1, retry_delay=0.0, retry_backoff=False, queue=AGENTS_QUEUE
+    ),
+    # Two model calls (summary, embedding); its key keeps one per post for ten minutes.
+    SUMMARISE_POST: JobSettings(
+        timeout=300, retries=3, retry_delay=60.0, retry_backoff=600.0, queue=AGENTS_QUEUE
+    ),
 }
 
 
@@ -90,6 +115,11 @@ def media_job_key(media_id: int) -> str:
 
 def remote_media_job_key(media_id: int) -> str:
     return f"media-cache:{media_id}"
+
+
+def agent_job_key(function: str, object_id: int) -> str:
+    """One run per agent, one summary per post, while it waits, runs, and for its ttl."""
+    return f"{function}:{object_id}"
 
 
 def outbox_job_key(event_id: int) -> str:

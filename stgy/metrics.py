@@ -58,6 +58,15 @@ JOB_SECONDS = Histogram(
     buckets=(0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0),
 )
 
+# AI agents (docs/agents.md): per agent handle ("summaries" for the post summaries).
+AGENT_CALLS = Counter(
+    "stgy_agent_model_calls_total", "Model calls made for an agent", ["agent", "outcome"]
+)
+AGENT_TOKENS = Counter(
+    "stgy_agent_tokens_total", "Tokens the model server counted for an agent", ["agent", "kind"]
+)
+AGENT_ACTIONS = Counter("stgy_agent_actions_total", "What agents did", ["agent", "action"])
+
 
 # Label children by their label values: `labels()` validates and locks on every call.
 # Labels never hold what a client chose: routes are the app's rules ("unmatched" for

@@ -23,7 +23,7 @@ from federation.ssrf import GuardedTransport
 from stgy import __version__
 from stgy.config import Config
 from stgy.fetch_limits import FetchLimits
-from stgy.jobs import JOBS
+from stgy.jobs import AGENTS_QUEUE, DEFAULT_QUEUE, JOBS
 from stgy.logs import quote
 from stgy.namespace_claim import NamespaceClaim
 from stgy.page_cache import RenderingCache
@@ -83,10 +83,14 @@ class BackingOffRedisQueue(RedisQueue):
 
 
 class JobQueue:
-    """Enqueues jobs by name with the settings of `stgy.jobs.JOBS`."""
+    """Enqueues jobs by name with the settings of `stgy.jobs.JOBS`, each on its queue
+    (`saq` is the default one; `queues` has them all by their short name)."""
 
-    def __init__(self, queue: RedisQueue) -> None:
+    def __init__(self, queue: RedisQueue, agents: RedisQueue | None = None) -> None:
         self.saq = queue
+        self.queues: dict[str, RedisQueue] = {DEFAULT_QUEUE: queue}
+        if agents is not None:
+            self.queues[AGENTS_QUEUE] = agents
 
     @property
     def name(self) -> str:
@@ -112,7 +116,8 @@ class JobQueue:
         }
         if key is not None:
             job_fields["key"] = key
-        job = await self.saq.enqueue(function, **job_fields, **kwargs)
+        queue = self.queues.get(settings.queue, self.saq)
+        job = await queue.enqueue(function, **job_fields, **kwargs)
         return job is not None
 
     async def depth(self) -> int:
@@ -130,8 +135,9 @@ class JobQueue:
         return {key for key, score in zip(keys, scores, strict=True) if score is not None}
 
 
-def queue_name(config: Config) -> str:
-    return f"{config.namespace}:jobs"
+def queue_name(config: Config, queue: str = DEFAULT_QUEUE) -> str:
+    """The SAQ queue's name: `<namespace>:jobs`, and `<namespace>:agents` for AI agents."""
+    return f"{config.namespace}:jobs" if queue == DEFAULT_QUEUE else f"{config.namespace}:{queue}"
 
 
 def make_redis(config: Config) -> aioredis.Redis:
@@ -209,12 +215,13 @@ class Services:
             await redis.aclose()
             raise
         queue = BackingOffRedisQueue(redis, name=queue_name(config))
+        agents = BackingOffRedisQueue(redis, name=queue_name(config, AGENTS_QUEUE))
         return cls(
             config,
             pool,
             redis,
             make_http_client(config),
-            JobQueue(queue),
+            JobQueue(queue, agents),
             make_blob_store(config),
             RenderingCache(config.server.rendering_cache_mb * 1024 * 1024),
             claim,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -19,10 +20,20 @@ from stgy.domain import (
 )
 from stgy.domain.jobs import durable_jobs
 from stgy.domain.jobs.relay import OutboxRelay
-from stgy.jobs import JOBS, PROBE_INSTANCES, SWEEP_MEDIA, TRIM_TIMELINES
+from stgy.jobs import (
+    AGENTS_QUEUE,
+    DEFAULT_QUEUE,
+    JOBS,
+    PROBE_INSTANCES,
+    QUEUES,
+    SCHEDULE_AGENTS,
+    SWEEP_MEDIA,
+    TRIM_TIMELINES,
+)
 from stgy.logs import quote
 from stgy.runtime import tune_gc
 from stgy.services import Services
+from tasks.agents import run_agent, schedule_agents, summarise_post
 from tasks.context import JobContext
 from tasks.delivery import deliver_activity, probe_instances
 from tasks.fetch import backfill_outbox, fetch_context, refresh_remote_account
@@ -73,6 +84,11 @@ FUNCTIONS: list[Callable[..., Awaitable[Any]]] = [
     cache_remote_media,
     sweep_media,
 ]
+# The agents queue's jobs: model calls take seconds, so they never wait in line
+# with fan-out and delivery (`stgy worker --queues default` leaves them out).
+AGENT_FUNCTIONS: list[Callable[..., Awaitable[Any]]] = [run_agent, schedule_agents, summarise_post]
+# Agents whose run is due, and posts to summarise, are looked for every minute.
+SCHEDULE_AGENTS_CRON = "* * * * *"
 # Home timelines are trimmed to their newest entries every ten minutes.
 TRIM_TIMELINES_CRON = "*/10 * * * *"
 # Instances skipped as unavailable are asked every half hour whether they are back.
@@ -81,12 +97,84 @@ PROBE_INSTANCES_CRON = "*/30 * * * *"
 SWEEP_MEDIA_CRON = "*/15 * * * *"
 
 
+def _check_functions() -> None:
+    missing = {f.__name__ for f in FUNCTIONS + AGENT_FUNCTIONS} ^ set(JOBS)
+    wrong = {f.__name__ for f in AGENT_FUNCTIONS if JOBS[f.__name__].queue != AGENTS_QUEUE}
+    if missing or wrong:
+        raise RuntimeError(f"jobs and worker functions disagree: {sorted(missing | wrong)}")
+
+
+def _log_job(ctx: JobContext) -> None:
+    job = ctx["job"]
+    elapsed = time.perf_counter() - ctx.get("started", time.perf_counter())
+    outcome = job.status.value if hasattr(job.status, "value") else str(job.status)
+    if outcome == "queued":
+        outcome = "retry"
+    metrics.JOBS.labels(job.function, outcome).inc()
+    metrics.JOB_SECONDS.labels(job.function).observe(elapsed)
+    error = ctx.get("exception")
+    log.info(
+        "job=%s key=%s outcome=%s attempt=%d ms=%.1f%s",
+        job.function,
+        quote(job.key),
+        outcome,
+        job.attempts,
+        elapsed * 1000,
+        f" error={repr(error)[:300]!r}" if error else "",
+    )
+
+
+def make_agents_worker(
+    services: Services, *, shared: bool = False, **options: Any
+) -> OutageTolerantWorker:
+    """A worker on the agents queue (AI agent runs and post summaries); `shared`: in the
+    same process as the default queue's worker, it runs one job at a time, so that its
+    work (CPU between model calls) delays fan-out and delivery the least."""
+    _check_functions()
+    schedule = JOBS[SCHEDULE_AGENTS]
+
+    async def startup(ctx: JobContext) -> None:
+        ctx["services"] = services
+
+    async def shutdown(ctx: JobContext) -> None:
+        runtime = ctx.get("agents")
+        if runtime is not None:
+            await runtime.aclose()
+
+    async def before_process(ctx: JobContext) -> None:
+        ctx["started"] = time.perf_counter()
+
+    async def after_process(ctx: JobContext) -> None:
+        _log_job(ctx)
+
+    return OutageTolerantWorker(
+        services.jobs.queues[AGENTS_QUEUE],
+        functions=AGENT_FUNCTIONS,
+        concurrency=1
+        if shared
+        else max(1, min(services.config.worker.concurrency, services.config.ai.concurrency)),
+        cron_jobs=[
+            CronJob(
+                schedule_agents,
+                cron=SCHEDULE_AGENTS_CRON,
+                timeout=schedule.timeout,
+                retries=schedule.retries,
+                ttl=schedule.ttl,
+            )
+        ],
+        startup=startup,
+        shutdown=shutdown,
+        before_process=before_process,
+        after_process=after_process,
+        cancellation_hard_deadline_s=5.0,
+        **options,
+    )
+
+
 def make_worker(services: Services, **options: Any) -> OutageTolerantWorker:
     """A worker on the services' queue; the caller owns (starts and closes) the services."""
     config = services.config
-    missing = {f.__name__ for f in FUNCTIONS} ^ set(JOBS)
-    if missing:
-        raise RuntimeError(f"jobs and worker functions disagree: {sorted(missing)}")
+    _check_functions()
 
     relay = OutboxRelay(services)
     recovery: list[RecoveryLoop] = []
@@ -110,10 +198,7 @@ def make_worker(services: Services, **options: Any) -> OutageTolerantWorker:
 
     async def after_process(ctx: JobContext) -> None:
         job = ctx["job"]
-        elapsed = time.perf_counter() - ctx.get("started", time.perf_counter())
         outcome = job.status.value if hasattr(job.status, "value") else str(job.status)
-        if outcome == "queued":
-            outcome = "retry"
         if outcome in ("complete", "failed", "aborted"):
             # Run to an end: a delivery's or mail's record goes (stgy.domain.jobs.durable_jobs).
             try:
@@ -121,18 +206,7 @@ def make_worker(services: Services, **options: Any) -> OutageTolerantWorker:
             except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 # The record stays and the job runs once more later: at least once.
                 log.warning("job=%s key=%s forget_failed=%r", job.function, quote(job.key), exc)
-        metrics.JOBS.labels(job.function, outcome).inc()
-        metrics.JOB_SECONDS.labels(job.function).observe(elapsed)
-        error = ctx.get("exception")
-        log.info(
-            "job=%s key=%s outcome=%s attempt=%d ms=%.1f%s",
-            job.function,
-            quote(job.key),
-            outcome,
-            job.attempts,
-            elapsed * 1000,
-            f" error={repr(error)[:300]!r}" if error else "",
-        )
+        _log_job(ctx)
 
     trim = JOBS[TRIM_TIMELINES]
     probe = JOBS[PROBE_INSTANCES]
@@ -176,12 +250,29 @@ def make_worker(services: Services, **options: Any) -> OutageTolerantWorker:
     return worker
 
 
-async def run_worker(config: Config) -> None:
-    """Run a worker until SIGINT/SIGTERM, then finish running jobs and close connections."""
+async def run_worker(config: Config, queues: tuple[str, ...] = QUEUES) -> None:
+    """Run a worker on each of these queues until SIGINT/SIGTERM, then finish running
+    jobs and close connections."""
     services = await Services.start(config)
     try:
-        worker = make_worker(services)
-        log.info("worker_start queue=%s concurrency=%d", services.jobs.name, worker.concurrency)
-        await worker.start()
+        workers = []
+        if DEFAULT_QUEUE in queues:
+            workers.append(make_worker(services))
+        if AGENTS_QUEUE in queues:
+            workers.append(make_agents_worker(services, shared=DEFAULT_QUEUE in queues))
+        for worker in workers:
+            log.info("worker_start queue=%s concurrency=%d", worker.queue.name, worker.concurrency)
+        # SAQ's worker takes SIGINT/SIGTERM for itself (one handler per signal and loop):
+        # the first worker has them, and stops the others when it stops.
+        first, *others = workers
+        for worker in others:
+            worker.SIGNALS = []
+        running = [asyncio.create_task(worker.start()) for worker in others]
+        try:
+            await first.start()
+        finally:
+            for worker in others:
+                await worker.stop()
+            await asyncio.gather(*running, return_exceptions=True)
     finally:
         await services.close()

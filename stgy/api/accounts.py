@@ -6,8 +6,10 @@ from quart import Blueprint, Response, jsonify, request
 
 from stgy.api import schemas
 from stgy.api.account_refs import account_id_of
+from stgy.api.agents import AccountWithAgentOut, agent_profile_json
 from stgy.api.serializers import account_json, iso
 from stgy.domain import accounts, auth
+from stgy.domain.agents import manage
 from stgy.domain.errors import Invalid
 from stgy.http.context import client_ip, require_viewer, services, token_key
 from stgy.http.validation import json_body, responds
@@ -124,7 +126,7 @@ async def delete_me(body: schemas.PasswordIn) -> tuple[str, int]:
 
 
 @bp.get("/accounts/<account_id>")
-@responds(schemas.AccountOut)
+@responds(AccountWithAgentOut)
 @responds(schemas.Error, 400)
 @responds(schemas.Error, 404)
 @responds(schemas.Error, 429)
@@ -132,4 +134,6 @@ async def get_account(account_id: str) -> Response:
     """An account by id, or by `@handle` / `@user@host`: a remote account we do not know
     yet is looked up on its server (WebFinger, then its actor document)."""
     found = await account_id_of(account_id, look_up=True)
-    return jsonify(account_json(await accounts.get_account(services(), found)))
+    account = await accounts.get_account(services(), found)
+    agent = await manage.agent_profile(services(), found) if account.bot else None
+    return jsonify({**account_json(account), "agent": agent_profile_json(agent)})

@@ -47,10 +47,17 @@ def _pair(follower_id: int, followee_id: int) -> dict[str, int]:
     return {"follower_id": follower_id, "followee_id": followee_id}
 
 
-async def follow(services: Services, follower_id: int, target_id: int) -> str:
+async def follow(
+    services: Services,
+    follower_id: int,
+    target_id: int,
+    *,
+    also: Callable[[Conn], Awaitable[None]] | None = None,
+) -> str:
     """Follow an account: 'accepted' at once for an unlocked local account, else 'pending'
     (a locked account approves; a remote one answers the Follow the federation sends).
-    Following again answers the current state and changes nothing."""
+    Following again answers the current state and changes nothing. `also(conn)` writes
+    more in the same transaction when the follow is new (an AI agent's memory)."""
     _not_self(follower_id, target_id, "follow")
     async with services.pool.acquire() as conn:
         async with conn.transaction():
@@ -71,6 +78,8 @@ async def follow(services: Services, follower_id: int, target_id: int) -> str:
                 return existing.state if existing else state
             kind = "follow.accepted" if state == ACCEPTED else "follow.requested"
             event = await outbox.record_event(conn, kind, _pair(follower_id, target_id))
+            if also is not None:
+                await also(conn)
     await outbox.enqueue_events(services.jobs, [event])
     return state
 

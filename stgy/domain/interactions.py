@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -48,8 +49,15 @@ async def _view(conn: Conn, post_id: int, viewer_id: int | None) -> PostView:
     return views[post_id]
 
 
-async def like(services: Services, viewer_id: int, post_id: int) -> PostView:
-    """Like once (again is a no-op); records `post.liked` when a like is new."""
+async def like(
+    services: Services,
+    viewer_id: int,
+    post_id: int,
+    *,
+    also: Callable[[Conn], Awaitable[None]] | None = None,
+) -> PostView:
+    """Like once (again is a no-op); records `post.liked` when a like is new. `also(conn)`
+    writes more in the same transaction when the like is new (an AI agent's memory)."""
     events = []
     async with services.pool.acquire() as conn:
         async with conn.transaction():
@@ -59,6 +67,8 @@ async def like(services: Services, viewer_id: int, post_id: int) -> PostView:
             if await post_writes.add_like(conn, account_id=viewer_id, post_id=ref.id):
                 payload = {"post_id": ref.id, "account_id": viewer_id}
                 events.append(await outbox.record_event(conn, "post.liked", payload))
+                if also is not None:
+                    await also(conn)
         await outbox.enqueue_events(services.jobs, events)
         return await _view(conn, ref.id, viewer_id)
 

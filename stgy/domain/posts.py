@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from stgy.domain.errors import Conflict, Forbidden, Invalid, NotFound
@@ -203,9 +204,15 @@ async def _view(conn: Conn, post_id: int, viewer_id: int | None) -> PostView:
 
 
 async def create_post(
-    services: Services, author_id: int, draft: PostDraft, idempotency_key: str | None = None
+    services: Services,
+    author_id: int,
+    draft: PostDraft,
+    idempotency_key: str | None = None,
+    *,
+    also: Callable[[Conn, int], Awaitable[None]] | None = None,
 ) -> Created:
-    """Write a post, the author's own timeline entry and a `post.created` event at once."""
+    """Write a post, the author's own timeline entry and a `post.created` event at once;
+    `also(conn, post_id)` writes more in the same transaction (an AI agent's memory)."""
     check_text(services, draft.text)
     check_summary(draft.summary)
     extra_tags = check_tags(draft.tags)
@@ -280,6 +287,8 @@ async def create_post(
                 ):
                     raise _KeyTaken
                 event = await outbox.record_event(conn, "post.created", {"post_id": post_id})
+                if also is not None:
+                    await also(conn, post_id)
         except _KeyTaken:
             assert key is not None  # noqa: S101 - raised only with a key
             replayed = await _replay(conn, author_id, key)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from quart import Blueprint, Response, request
 
 from stgy.domain import accounts, follows, posts, relations, renderings
+from stgy.domain.agents import manage
 from stgy.domain.remote import resolve
 from stgy.http.validation import parse_id
 from stgy.services import Services
@@ -63,6 +64,7 @@ async def profile(acct: str) -> Response:
         partial="partials/timeline_page.html",
         account=account,
         relationship=await _relationship(account),
+        agent=await manage.agent_profile(context.services(), account.id) if account.bot else None,
         posts=shown,
         older=older_than(page, len(views)),
         page_path=f"/@{account.acct}",

@@ -1,0 +1,1 @@
+"""AI agents: accounts driven by a language model, and the post summaries they rank."""
