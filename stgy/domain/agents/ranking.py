@@ -9,12 +9,17 @@ The matrix is derived data: a process that starts reads it again from PostgreSQL
 from __future__ import annotations
 
 import time
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING
 
 from storage import agents as agents_sql
 from storage.db import Conn
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+# numpy is imported when a window is made (only where `[ai]` is on): a server or worker
+# of an instance without agents never loads it (about 10 MB a process).
 
 
 class EmbeddingWindow:
@@ -25,6 +30,8 @@ class EmbeddingWindow:
     FRESH_SECONDS = 5.0
 
     def __init__(self, size: int) -> None:
+        import numpy as np
+
         self.size = size
         self.refreshed = -self.FRESH_SECONDS
         self.ids: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
@@ -36,6 +43,8 @@ class EmbeddingWindow:
 
     async def refresh(self, conn: Conn) -> int:
         """Read the summaries newer than the newest held; how many were added."""
+        import numpy as np
+
         now = time.monotonic()
         if now - self.refreshed < self.FRESH_SECONDS:
             return 0
@@ -57,6 +66,8 @@ class EmbeddingWindow:
 
     def rank(self, interests: list[float], *, exclude: set[int], limit: int) -> list[int]:
         """Post ids most similar to the interests, best first, leaving out `exclude`."""
+        import numpy as np
+
         if not len(self.ids) or self.matrix.shape[1] != len(interests) or limit <= 0:
             return []
         scores = self.matrix @ np.asarray(interests, dtype=np.float32)
