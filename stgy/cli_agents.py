@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stgy.cli_admin import AdminFailed
 from stgy.cli_admin import _with_services as with_services
 from stgy.config import Config
 from stgy.domain.agents import manage
-from stgy.domain.agents.run import RunReport, run_agent
-from stgy.domain.agents.runtime import AgentRuntime, StepFailed
 from stgy.services import Services
+
+if TYPE_CHECKING:
+    from stgy.domain.agents.run import RunReport
 
 
 def _persona(text: str) -> str:
@@ -88,6 +89,12 @@ def cmd_delete(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_run_once(config: Config, args: argparse.Namespace) -> int:
+    # Imported here: the run brings the domain, metrics and pydantic, which the other
+    # commands (and `stgy serve`, whose metrics folder must be set before
+    # prometheus_client is imported) do not need.
+    from stgy.domain.agents.run import run_agent
+    from stgy.domain.agents.runtime import AgentRuntime, StepFailed
+
     async def work(s: Services) -> RunReport:
         account = await manage.local_account(s, args.handle)
         runtime = AgentRuntime.make(s.config)

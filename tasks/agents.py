@@ -4,17 +4,23 @@ that enqueues both (see stgy.jobs for their settings, docs/agents.md for the res
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from stgy.domain.agents import manage, summaries
-from stgy.domain.agents.run import run_agent as drive_agent
-from stgy.domain.agents.runtime import AgentRuntime
 from stgy.jobs import RUN_AGENT, SUMMARISE_POST, agent_job_key
 from tasks.context import JobContext
+
+if TYPE_CHECKING:
+    from stgy.domain.agents.runtime import AgentRuntime
+
+# The agents' code (and pydantic, which its model answers are checked with) is imported
+# by the jobs themselves: a worker of an instance without [ai] never loads it.
 
 log = logging.getLogger("stgy.agents")
 
 
 def _runtime(ctx: JobContext) -> AgentRuntime:
+    from stgy.domain.agents.runtime import AgentRuntime
+
     runtime = ctx.get("agents")
     if runtime is None:
         runtime = ctx["agents"] = AgentRuntime.make(ctx["services"].config)
@@ -26,6 +32,8 @@ async def run_agent(ctx: JobContext, *, account_id: int) -> str:
     services = ctx["services"]
     if not services.config.ai.enabled:
         return "ai off"
+    from stgy.domain.agents.run import run_agent as drive_agent
+
     report = await drive_agent(services, _runtime(ctx), account_id)
     return "; ".join(report.did + report.skipped) or "nothing to do"
 
@@ -34,6 +42,8 @@ async def summarise_post(ctx: JobContext, *, post_id: int) -> str:
     services = ctx["services"]
     if not services.config.ai.enabled:
         return "ai off"
+    from stgy.domain.agents import summaries
+
     return await summaries.summarise_post(services, _runtime(ctx), post_id)
 
 
@@ -42,6 +52,8 @@ async def schedule_agents(ctx: JobContext) -> int:
     services = ctx["services"]
     if not services.config.ai.enabled:
         return 0
+    from stgy.domain.agents import manage, summaries
+
     enqueued = 0
     for account_id in await manage.schedule_due(services):
         enqueued += await services.jobs.enqueue(

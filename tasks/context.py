@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from saq.types import Context
 
-from stgy.domain.agents.runtime import AgentRuntime
 from stgy.services import Services
+
+if TYPE_CHECKING:  # imported by the agents' jobs only (tasks/agents.py)
+    from stgy.domain.agents.runtime import AgentRuntime
 
 
 class JobContext(Context, total=False):

@@ -19,13 +19,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
-from PIL import Image, UnidentifiedImageError
-
 from federation.fetch import FetchError
 from federation.media_fetch import fetch_media
 from stgy.domain.browser_sessions import purpose_mac
 from stgy.domain.errors import BadGateway, DomainError, GatewayTimeout, Invalid, NotFound
-from stgy.domain.media.images import FORMATS
 from stgy.services import Services
 
 log = logging.getLogger("stgy.media")
@@ -221,6 +218,11 @@ def sniff(data: bytes, max_pixels: int) -> str:
     head = data[:1024].lstrip().lower()
     if head.startswith((b"<?xml", b"<svg", b"<!doctype svg")) or b"<svg" in head:
         raise BadGateway("not an image type we serve: SVG (it can carry scripts)")
+    # Pillow is imported by the first proxied image, not by every server at start.
+    from PIL import Image, UnidentifiedImageError
+
+    from stgy.domain.media.images import FORMATS
+
     try:
         with Image.open(io.BytesIO(data), formats=list(FORMATS)) as image:
             fmt = str(image.format)
