@@ -13,6 +13,7 @@ import httpx
 from tests.conftest import LiveInstance
 from tests.interop.conftest import fetch_value, register
 from tests.interop.mastodon_peer import MastodonPeer
+from tests.proxied import proxied_src
 
 
 async def _account(instance: LiveInstance, acct: str) -> dict[str, Any]:
@@ -64,8 +65,10 @@ async def test_avatar_header_fields_and_bio_of_a_mastodon_actor(
     async with httpx.AsyncClient(base_url=interop_instance.url) as client:
         page = await client.get(f"/@fay@{peer.host}")
     assert page.status_code == 200
-    assert f'src="{account["avatar_url"]}"' in page.text
-    assert f'src="{account["header_url"]}"' in page.text
+    # Remote images load through this instance's proxy, never from the other server.
+    assert proxied_src(page.text, account["avatar_url"])
+    assert proxied_src(page.text, account["header_url"])
+    assert f'src="{peer.base}' not in page.text
     assert "<dt>Pronouns</dt><dd>they/them</dd>" in page.text
     assert '<a href="https://homepage.example"' in page.text
 

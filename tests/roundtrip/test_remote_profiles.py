@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import io
 from typing import Any
+from urllib.parse import urlsplit
 
 from PIL import Image
 
+from tests.proxied import proxied_src
 from tests.roundtrip.conftest import Peer, Person, eventually
 
 
@@ -128,5 +130,12 @@ async def test_profile_and_backfilled_posts_arrive_whole(pair: tuple[Peer, Peer]
     # Her instance's web profile shows them.
     page = await a.http.get(f"/@{bob.handle}@{b.live.config.instance.domain}")
     assert page.status_code == 200
-    assert f'src="{now["avatar_url"]}"' in page.text
+    # The avatar loads through her instance's media proxy: the same image bob's serves.
+    shown = proxied_src(page.text, now["avatar_url"])
+    assert shown, "the new avatar is not on the page"
+    through_proxy = await a.http.get(shown)
+    assert through_proxy.status_code == 200, through_proxy.text
+    direct = await b.http.get(urlsplit(now["avatar_url"]).path)
+    assert direct.status_code == 200 and through_proxy.content == direct.content
+    assert through_proxy.headers["content-type"] == "image/png"
     assert "<dt>Now</dt><dd>#ponds</dd>" in page.text
