@@ -69,12 +69,11 @@ async def discard(services: Services, staff: Staff, event_id: int) -> DeadLetter
         letter = await dead_sql.discard(conn, event_id=event_id)
         if letter is None:
             raise NotFound(f"no dead letter with id {event_id}")
-        if letter.kind == "inbox.received":
+        activity_id = letter.payload.get("inbox_activity_id")
+        if letter.kind == "inbox.received" and isinstance(activity_id, int):
             reason = f"discarded after {letter.attempts} failed attempts: "
             await inbox_sql.mark_processed(
-                conn,
-                activity_id=int(letter.payload["inbox_activity_id"]),
-                error=reason + _first_line(letter.error),
+                conn, activity_id=activity_id, error=reason + _first_line(letter.error)
             )
         await audit.record(
             conn,
