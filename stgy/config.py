@@ -150,6 +150,14 @@ class WorkerConfig:
 
 
 @dataclass(frozen=True)
+class JobsConfig:
+    # Attempts at an outbox event (its job's retries and the sweep's re-enqueues
+    # together) before it is a dead letter: kept failed with its error, never enqueued
+    # again until an admin retries it (`stgy jobs retry`, docs/operations.md).
+    max_attempts: int = _key(8, _at_least(1))
+
+
+@dataclass(frozen=True)
 class DatabaseConfig:
     url: str = _key("postgresql://127.0.0.1:5432/stgy", _url("postgresql", "postgres"))
     pool_min: int = _key(2, _at_least(0))
@@ -294,6 +302,7 @@ class Config:
     instance: InstanceConfig = field(default_factory=InstanceConfig)
     server: ServerConfig = field(default_factory=ServerConfig)
     worker: WorkerConfig = field(default_factory=WorkerConfig)
+    jobs: JobsConfig = field(default_factory=JobsConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     redis: RedisConfig = field(default_factory=RedisConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
