@@ -10,7 +10,7 @@ from quart import Quart, Request, Response, g, request
 from quart_schema import QuartSchema
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from stgy import __version__, metrics, web
+from stgy import __version__, mastodon, metrics, web
 from stgy.activitypub import inbox, objects, wellknown
 from stgy.api import (
     accounts,
@@ -97,6 +97,7 @@ def create_app(config: Config | None = None) -> Quart:
     app.register_blueprint(media.bp)
     app.register_blueprint(media.files_bp)
     web.register(app)
+    mastodon.register(app)
 
     @app.before_serving
     async def start_services() -> None:

@@ -27,6 +27,7 @@ from stgy.web import (
     live_pages,
     mail_pages,
     notification_pages,
+    oauth_pages,
     pages,
     post_cards,
     post_edit_pages,
@@ -35,6 +36,7 @@ from stgy.web import (
     search_pages,
     security,
     settings_account_pages,
+    settings_apps_pages,
     settings_pages,
     timeline_pages,
 )
@@ -50,6 +52,8 @@ bp.register_blueprint(auth_pages.bp)
 bp.register_blueprint(mail_pages.bp)
 bp.register_blueprint(settings_pages.bp)
 bp.register_blueprint(settings_account_pages.bp)
+bp.register_blueprint(settings_apps_pages.bp)
+bp.register_blueprint(oauth_pages.bp)
 bp.register_blueprint(notification_pages.bp)
 bp.register_blueprint(api_docs.bp)
 # Every page of a member shows their unread count in the header.
