@@ -118,9 +118,7 @@ def authorise(browser: httpx.Client, app: App, **params: str) -> dict[str, list[
     return parse_qs(urlsplit(location).query)
 
 
-def token_for(
-    http: httpx.Client, app: App, code: str, **extra: str
-) -> httpx.Response:
+def token_for(http: httpx.Client, app: App, code: str, **extra: str) -> httpx.Response:
     return http.post(
         "/oauth/token",
         data={

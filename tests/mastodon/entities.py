@@ -165,7 +165,10 @@ POLL_LIMITS: list[Field] = [
     ("min_expiration", "int", False, False),
     ("max_expiration", "int", False, False),
 ]
-TIMELINE_ACCESS_PART: list[Field] = [("local", "str", False, False), ("remote", "str", False, False)]
+TIMELINE_ACCESS_PART: list[Field] = [
+    ("local", "str", False, False),
+    ("remote", "str", False, False),
+]
 TIMELINES_ACCESS: list[Field] = [
     ("live_feeds", "TIMELINE_ACCESS_PART", False, False),
     ("hashtag_feeds", "TIMELINE_ACCESS_PART", False, False),
@@ -250,7 +253,10 @@ V1_STATS: list[Field] = [
     ("status_count", "int", False, False),
     ("domain_count", "int", False, False),
 ]
-OAUTH_ERROR: list[Field] = [("error", "str", False, False), ("error_description", "str", False, False)]
+OAUTH_ERROR: list[Field] = [
+    ("error", "str", False, False),
+    ("error_description", "str", False, False),
+]
 ERROR: list[Field] = [("error", "str", False, False)]
 
 _DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")

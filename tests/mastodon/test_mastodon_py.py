@@ -75,7 +75,7 @@ def logged_in_api(
     return api
 
 
-async def test_mastodon_py_logs_in_and_starts_up(
+def test_mastodon_py_logs_in_and_starts_up(
     live_instance: LiveInstance,
     session: requests.Session,
     logged_in: httpx.Client,

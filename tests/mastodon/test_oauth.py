@@ -4,6 +4,7 @@ issued."""
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import unquote
 
 import asyncpg
@@ -34,18 +35,27 @@ from tests.mastodon.entities import (
 )
 
 
-async def tokens_of(instance: LiveInstance, app: App) -> int:
+def in_database(instance: LiveInstance, query: str, *args: object) -> object:
+    """One statement on the live instance's database (the tests here are synchronous)."""
+
+    async def run() -> object:
+        conn = await asyncpg.connect(instance.database_url)
+        try:
+            return await conn.fetchval(query, *args)
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+def tokens_of(instance: LiveInstance, app: App) -> object:
     """Live tokens the app holds (to check that a refused request issued nothing)."""
-    conn = await asyncpg.connect(instance.database_url)
-    try:
-        found: int = await conn.fetchval(
-            "SELECT count(*) FROM oauth_tokens t JOIN oauth_apps a ON a.id = t.app_id"
-            " WHERE a.client_id = $1 AND t.revoked_at IS NULL",
-            app.client_id,
-        )
-    finally:
-        await conn.close()
-    return found
+    return in_database(
+        instance,
+        "SELECT count(*) FROM oauth_tokens t JOIN oauth_apps a ON a.id = t.app_id"
+        " WHERE a.client_id = $1 AND t.revoked_at IS NULL",
+        app.client_id,
+    )
 
 
 def oauth_error(response: httpx.Response, status: int, error: str) -> None:
@@ -56,7 +66,7 @@ def oauth_error(response: httpx.Response, status: int, error: str) -> None:
     assert body["error"] == error
 
 
-async def test_code_flow_with_pkce_gives_a_token_that_never_expires(
+def test_code_flow_with_pkce_gives_a_token_that_never_expires(
     http: httpx.Client, logged_in: httpx.Client, person: Person
 ) -> None:
     app = register_app(http, scopes="read write")
@@ -87,7 +97,7 @@ async def test_code_flow_with_pkce_gives_a_token_that_never_expires(
     assert "client_secret" not in own.json() and own.json()["scopes"] == ["read", "write"]
 
 
-async def test_app_registration_takes_forms_json_and_custom_schemes(http: httpx.Client) -> None:
+def test_app_registration_takes_forms_json_and_custom_schemes(http: httpx.Client) -> None:
     made = http.post(
         "/api/v1/apps",
         json={
@@ -113,7 +123,7 @@ async def test_app_registration_takes_forms_json_and_custom_schemes(http: httpx.
     assert form.json()["scopes"] == ["read"]  # the default
 
 
-async def test_bad_app_registrations_are_422_naming_the_field(http: httpx.Client) -> None:
+def test_bad_app_registrations_are_422_naming_the_field(http: httpx.Client) -> None:
     cases = [
         ({"redirect_uris": REDIRECT}, "client_name"),
         ({"client_name": "x"}, "redirect_uris"),
@@ -130,7 +140,7 @@ async def test_bad_app_registrations_are_422_naming_the_field(http: httpx.Client
         assert answer.json()["error"].startswith(f"Validation failed: {field}"), answer.text
 
 
-async def test_wrong_client_secret_issues_nothing(
+def test_wrong_client_secret_issues_nothing(
     http: httpx.Client, logged_in: httpx.Client, live_instance: LiveInstance
 ) -> None:
     app = register_app(http)
@@ -139,12 +149,12 @@ async def test_wrong_client_secret_issues_nothing(
     oauth_error(token_for(http, wrong, code), 401, "invalid_client")
     unknown = App("nope", app.client_secret, app.redirect_uris, app.scopes)
     oauth_error(token_for(http, unknown, code), 401, "invalid_client")
-    assert await tokens_of(live_instance, app) == 0
+    assert tokens_of(live_instance, app) == 0
     # The code was not spent: its app still redeems it.
     assert token_for(http, app, code).status_code == 200
 
 
-async def test_a_code_works_once_and_a_replay_revokes_its_token(
+def test_a_code_works_once_and_a_replay_revokes_its_token(
     http: httpx.Client, logged_in: httpx.Client, live_instance: LiveInstance
 ) -> None:
     app = register_app(http)
@@ -152,31 +162,28 @@ async def test_a_code_works_once_and_a_replay_revokes_its_token(
     first = token_for(http, app, code)
     assert first.status_code == 200
     oauth_error(token_for(http, app, code), 400, "invalid_grant")
-    assert await tokens_of(live_instance, app) == 0
+    assert tokens_of(live_instance, app) == 0
     gone = http.get("/api/v1/apps/verify_credentials", headers=bearer(first.json()["access_token"]))
     assert gone.status_code == 401
     assert gone.json() == {"error": "The access token is invalid"}
 
 
-async def test_an_expired_code_is_refused(
+def test_an_expired_code_is_refused(
     http: httpx.Client, logged_in: httpx.Client, live_instance: LiveInstance
 ) -> None:
     app = register_app(http)
     code = authorise(logged_in, app)["code"][0]
-    conn = await asyncpg.connect(live_instance.database_url)
-    try:  # eleven minutes ago: past CODE_LIFETIME (ten)
-        await conn.execute(
-            "UPDATE oauth_codes SET created_at = now() - interval '11 minutes'"
-            " WHERE app_id = (SELECT id FROM oauth_apps WHERE client_id = $1)",
-            app.client_id,
-        )
-    finally:
-        await conn.close()
+    in_database(  # eleven minutes ago: past CODE_LIFETIME (ten)
+        live_instance,
+        "UPDATE oauth_codes SET created_at = now() - interval '11 minutes'"
+        " WHERE app_id = (SELECT id FROM oauth_apps WHERE client_id = $1)",
+        app.client_id,
+    )
     oauth_error(token_for(http, app, code), 400, "invalid_grant")
-    assert await tokens_of(live_instance, app) == 0
+    assert tokens_of(live_instance, app) == 0
 
 
-async def test_redirect_uris_must_match_exactly(
+def test_redirect_uris_must_match_exactly(
     http: httpx.Client, logged_in: httpx.Client, live_instance: LiveInstance
 ) -> None:
     app = register_app(http, redirect_uris=[REDIRECT, "https://app.example/other"])
@@ -188,28 +195,26 @@ async def test_redirect_uris_must_match_exactly(
     oauth_error(
         token_for(http, app, code, redirect_uri="https://app.example/other"), 400, "invalid_grant"
     )
-    assert await tokens_of(live_instance, app) == 0
+    assert tokens_of(live_instance, app) == 0
 
 
-async def test_pkce_mismatch_or_missing_verifier_is_refused(
+def test_pkce_mismatch_or_missing_verifier_is_refused(
     http: httpx.Client, logged_in: httpx.Client, live_instance: LiveInstance
 ) -> None:
     app = register_app(http)
     verifier, challenge = pkce_pair()
     wrong = verifier[:-1] + ("A" if verifier[-1] != "A" else "B")
     for sent in ({"code_verifier": wrong}, {}):
-        code = authorise(
-            logged_in, app, code_challenge=challenge, code_challenge_method="S256"
-        )["code"][0]
+        code = authorise(logged_in, app, code_challenge=challenge, code_challenge_method="S256")[
+            "code"
+        ][0]
         oauth_error(token_for(http, app, code, **sent), 400, "invalid_grant")
     plain = consent_page(logged_in, app, code_challenge=challenge, code_challenge_method="plain")
     assert plain.status_code == 400 and "S256" in plain.text
-    assert await tokens_of(live_instance, app) == 0
+    assert tokens_of(live_instance, app) == 0
 
 
-async def test_scopes_are_enforced_per_endpoint(
-    http: httpx.Client, logged_in: httpx.Client
-) -> None:
+def test_scopes_are_enforced_per_endpoint(http: httpx.Client, logged_in: httpx.Client) -> None:
     app = register_app(http, scopes="read:statuses")
     token = token_for(http, app, authorise(logged_in, app)["code"][0]).json()["access_token"]
     refused = http.get("/api/v1/accounts/verify_credentials", headers=bearer(token))
@@ -231,7 +236,7 @@ async def test_scopes_are_enforced_per_endpoint(
     assert http.get("/api/v1/preferences", headers=bearer(only)).status_code == 403
 
 
-async def test_revoked_tokens_stop_working_and_only_their_app_revokes_them(
+def test_revoked_tokens_stop_working_and_only_their_app_revokes_them(
     http: httpx.Client, logged_in: httpx.Client
 ) -> None:
     app = register_app(http)
@@ -256,7 +261,7 @@ async def test_revoked_tokens_stop_working_and_only_their_app_revokes_them(
     assert again.status_code == 200
 
 
-async def test_client_credentials_and_basic_auth(http: httpx.Client) -> None:
+def test_client_credentials_and_basic_auth(http: httpx.Client) -> None:
     app = register_app(http, scopes="read write")
     answer = http.post(
         "/oauth/token",
@@ -281,7 +286,7 @@ async def test_client_credentials_and_basic_auth(http: httpx.Client) -> None:
     )
 
 
-async def test_denying_and_out_of_band(http: httpx.Client, logged_in: httpx.Client) -> None:
+def test_denying_and_out_of_band(http: httpx.Client, logged_in: httpx.Client) -> None:
     app = register_app(http)
     denied = send_consent(logged_in, consent_page(logged_in, app, state="s"), "deny")
     assert denied.status_code == 303
@@ -295,7 +300,7 @@ async def test_denying_and_out_of_band(http: httpx.Client, logged_in: httpx.Clie
     assert token_for(http, oob, code).status_code == 200
 
 
-async def test_logging_in_first_and_force_login(
+def test_logging_in_first_and_force_login(
     http: httpx.Client, browser_client: httpx.Client, person: Person
 ) -> None:
     app = register_app(http)
@@ -319,7 +324,7 @@ async def test_logging_in_first_and_force_login(
     assert consent_page(browser_client, app).status_code == 303  # logged out now
 
 
-async def test_metadata_names_the_endpoints(http: httpx.Client, live_instance: LiveInstance) -> None:
+def test_metadata_names_the_endpoints(http: httpx.Client, live_instance: LiveInstance) -> None:
     found = http.get("/.well-known/oauth-authorization-server")
     assert found.status_code == 200
     body = found.json()
@@ -332,7 +337,7 @@ async def test_metadata_names_the_endpoints(http: httpx.Client, live_instance: L
     assert found.headers["Access-Control-Allow-Origin"] == "*"
 
 
-async def test_authorised_apps_are_listed_and_revoked_in_settings(
+def test_authorised_apps_are_listed_and_revoked_in_settings(
     http: httpx.Client, logged_in: httpx.Client
 ) -> None:
     app = register_app(http)

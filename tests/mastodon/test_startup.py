@@ -27,7 +27,7 @@ def user_token(http: httpx.Client, logged_in: httpx.Client, scopes: str = "read 
     return token
 
 
-async def test_instance_v1_and_v2_have_every_documented_field(
+def test_instance_v1_and_v2_have_every_documented_field(
     http: httpx.Client, live_instance: LiveInstance
 ) -> None:
     for path in ("/api/v2/instance", "/api/v2/instance/"):
@@ -50,14 +50,14 @@ async def test_instance_v1_and_v2_have_every_documented_field(
     assert v1.json()["version"] == body["version"]
 
 
-async def test_the_entity_check_can_fail() -> None:
+def test_the_entity_check_can_fail() -> None:
     problems = entity_problems(
         {"error": 1, "extra": True}, [*ERROR, ("error_description", "str", False, False)]
     )
     assert problems == ["$.error: 1 is not a str", "$.error_description: missing"]
 
 
-async def test_preferences_markers_and_empty_collections(
+def test_preferences_markers_and_empty_collections(
     http: httpx.Client, logged_in: httpx.Client
 ) -> None:
     token = user_token(http, logged_in, "read write push")
@@ -98,7 +98,7 @@ async def test_preferences_markers_and_empty_collections(
     assert push.status_code == 404 and push.json() == {"error": "Record not found"}
 
 
-async def test_errors_are_json_as_mastodon_sends_them(http: httpx.Client) -> None:
+def test_errors_are_json_as_mastodon_sends_them(http: httpx.Client) -> None:
     missing = http.get("/api/v1/accounts/verify_credentials")
     assert missing.status_code == 401 and missing.json() == {"error": "The access token is invalid"}
     forged = http.get("/api/v1/lists", headers=bearer("forged"))
@@ -109,7 +109,7 @@ async def test_errors_are_json_as_mastodon_sends_them(http: httpx.Client) -> Non
     assert limit.status_code == 401  # the token is checked first
 
 
-async def test_cors_for_apis_and_oauth_but_not_pages(http: httpx.Client) -> None:
+def test_cors_for_apis_and_oauth_but_not_pages(http: httpx.Client) -> None:
     preflight = http.options(
         "/api/v1/apps",
         headers={

@@ -64,7 +64,10 @@ def test_consent_page_in_every_size_and_scheme(
     state = _signed_up(browser, base_url, "consent")
     for size, viewport, scheme in SIZES_AND_SCHEMES:
         context = browser.new_context(
-            base_url=base_url, storage_state=state, viewport=viewport, color_scheme=scheme  # type: ignore[arg-type]
+            base_url=base_url,
+            storage_state=state,
+            viewport=viewport,
+            color_scheme=scheme,  # type: ignore[arg-type]
         )
         try:
             page = watch(context.new_page())
