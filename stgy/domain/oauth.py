@@ -85,9 +85,14 @@ class IssuedToken:
     created_at: datetime
 
 
+def _plausible_client_id(client_id: str) -> bool:
+    """Could be one we issued (URL-safe base64): else it is not looked up at all."""
+    return 0 < len(client_id) <= 200 and client_id.isascii() and client_id.isprintable()
+
+
 def digest(secret: str) -> str:
     """How a code, token or client secret is stored and looked up."""
-    return hashlib.sha256(secret.encode()).hexdigest()
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def pkce_challenge(verifier: str) -> str:
@@ -124,6 +129,7 @@ def _check_app(name: str, website: str | None, redirect_uris: list[str]) -> None
         raise Invalid("client_name", f"must be at most {MAX_APP_NAME} characters")
     check_storable("client_name", name)
     if website is not None:
+        check_storable("website", website)
         parts = urlsplit(website)
         if len(website) > MAX_URL or parts.scheme not in ("http", "https") or not parts.hostname:
             raise Invalid("website", "must be an http or https URL")
@@ -132,6 +138,7 @@ def _check_app(name: str, website: str | None, redirect_uris: list[str]) -> None
     if len(redirect_uris) > MAX_REDIRECT_URIS:
         raise Invalid("redirect_uris", f"at most {MAX_REDIRECT_URIS} redirect URIs")
     for uri in redirect_uris:
+        check_storable("redirect_uris", uri)
         reason = check_redirect_uri(uri)
         if reason is not None:
             raise Invalid("redirect_uris", f"{uri[:100]!r} {reason}")
@@ -176,7 +183,7 @@ async def find_app(services: Services, app_id: int) -> OAuthApp | None:
 async def authenticate_client(services: Services, client_id: str, client_secret: str) -> OAuthApp:
     """The app whose credentials these are; OAuthError invalid_client (401) otherwise."""
     app = None
-    if client_id and len(client_id) <= 200:
+    if _plausible_client_id(client_id):
         async with services.pool.acquire() as conn:
             app = await oauth_sql.app_by_client_id(conn, client_id=client_id)
     expected = app.client_secret_hash if app is not None else digest(secrets.token_urlsafe(32))
@@ -199,7 +206,7 @@ async def check_authorization_request(
     """Check the parameters of /oauth/authorize; OAuthError (shown on the page, never
     sent to a redirect URI that is not the app's) when they are wrong."""
     app = None
-    if client_id and len(client_id) <= 200:
+    if _plausible_client_id(client_id):
         async with services.pool.acquire() as conn:
             app = await oauth_sql.app_by_client_id(conn, client_id=client_id)
     if app is None:

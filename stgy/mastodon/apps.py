@@ -30,7 +30,7 @@ async def create() -> Response:
         services(),
         name=text_param(params, "client_name") or "",
         redirect_uris=redirect_uris(uris),
-        scopes=text_param(params, "scopes"),
+        scopes=text_param(params, "scopes") or " ".join(list_param(params, "scopes")) or None,
         website=text_param(params, "website"),
     )
     return jsonify(credential_application_entity(registered.app, registered.client_secret))

@@ -275,6 +275,16 @@ def test_client_credentials_and_basic_auth(http: httpx.Client) -> None:
     person_only = http.get("/api/v1/accounts/verify_credentials", headers=bearer(token))
     assert person_only.status_code == 422
     assert person_only.json() == {"error": "This method requires an authenticated user"}
+    in_json = http.post(
+        "/oauth/token",
+        json={
+            "grant_type": "client_credentials",
+            "client_id": app.client_id,
+            "client_secret": app.client_secret,
+            "scope": "read write",
+        },
+    )
+    assert in_json.status_code == 200 and in_json.json()["scope"] == "read write"
     wider = http.post(
         "/oauth/token",
         data={"grant_type": "client_credentials", "scope": "push"},
@@ -353,3 +363,65 @@ def test_authorised_apps_are_listed_and_revoked_in_settings(
     assert revoked.status_code == 303
     assert http.get("/api/v1/preferences", headers=bearer(token)).status_code == 401
     assert "Test app" not in logged_in.get("/settings/apps").text
+
+
+JSON = {"Content-Type": "application/json"}
+
+
+def test_odd_input_is_a_4xx_never_a_500(http: httpx.Client, logged_in: httpx.Client) -> None:
+    app = register_app(http)
+    nul = "a\x00b"
+    sent = [
+        ("POST", "/api/v1/apps", {"json": {"client_name": nul, "redirect_uris": REDIRECT}}),
+        (
+            "POST",
+            "/api/v1/apps",
+            {
+                "json": {
+                    "client_name": "x",
+                    "redirect_uris": REDIRECT,
+                    "website": "https://a.example/\x00",
+                }
+            },
+        ),
+        ("POST", "/api/v1/apps", {"json": {"client_name": "x", "redirect_uris": 5}}),
+        ("POST", "/api/v1/apps", {"json": ["not", "an", "object"]}),
+        ("POST", "/api/v1/apps", {"content": b"{broken", "headers": JSON}),
+        (
+            "POST",
+            "/oauth/token",
+            {"json": {"grant_type": "client_credentials", "client_id": nul, "client_secret": nul}},
+        ),
+        (
+            "POST",
+            "/oauth/token",
+            {
+                "json": {
+                    "grant_type": "authorization_code",
+                    "code": nul,
+                    "client_id": app.client_id,
+                    "client_secret": app.client_secret,
+                }
+            },
+        ),
+        (
+            "POST",
+            "/oauth/token",
+            {
+                "headers": {"Authorization": "Basic !!!"},
+                "data": {"grant_type": "client_credentials"},
+            },
+        ),
+        (
+            "POST",
+            "/oauth/revoke",
+            {"data": {"client_id": app.client_id, "client_secret": app.client_secret}},
+        ),
+        ("GET", "/api/v1/lists", {"headers": {"Authorization": "Bearer " + "x" * 5000}}),
+    ]
+    for method, path, extra in sent:
+        answer = http.request(method, path, **extra)  # type: ignore[arg-type]
+        assert 400 <= answer.status_code < 500, (path, extra, answer.text)
+        assert "error" in answer.json(), answer.text
+    page = logged_in.get("/oauth/authorize", params={"client_id": nul, "response_type": "code"})
+    assert 400 <= page.status_code < 500
