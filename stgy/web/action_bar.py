@@ -38,6 +38,8 @@ class _Labels:
     bookmark: str
     edit: str
     delete: str
+    more: str
+    report: str
     replies: str
     likes: str
     shares: str
@@ -58,6 +60,8 @@ def _labels(language: str) -> _Labels:
         bookmark=word(N_("Bookmark")),
         edit=word(N_("Edit")),
         delete=word(N_("Delete")),
+        more=word(N_("More actions")),
+        report=word(N_("Report")),
         replies=word(N_("Replies")),
         likes=word(N_("Likes")),
         shares=word(N_("Shares")),
@@ -132,6 +136,16 @@ class ActionBars:
             parts.append(
                 f'<a class="action danger" href="/posts/{int(post["id"])}/delete'
                 f'?next={self.delete_next}">{words.delete}</a>'
+            )
+        author_id = str(target["account"]["id"])
+        if author_id != self.viewer_id:
+            # A menu (a <details>, no script) holds what is rarely wanted.
+            parts.append(
+                f'<details class="post-menu"><summary class="action">'
+                f'<span aria-hidden="true">…</span><span class="visually-hidden">'
+                f"{words.more}</span></summary>"
+                f'<a class="action" href="/report?account={int(author_id)}&amp;post={target_id}">'
+                f"{words.report}</a></details>"
             )
         parts.append("</div>")
         return Markup("\n".join(parts))  # noqa: S704 - every part is a number or escaped
