@@ -207,12 +207,27 @@ async def _reporter(conn: Conn, reporter_id: int | None) -> dict[str, object]:
 
 
 async def report_form(
-    services: Services, reporter_id: int, account_id: int, post_ids: tuple[int, ...]
+    services: Services,
+    reporter_id: int,
+    account_id: int,
+    post_ids: tuple[int, ...],
+    *,
+    skip_unreportable: bool = False,
 ) -> ReportForm:
-    """What the form to report `account_id` (and these posts) shows."""
+    """What the form to report `account_id` (and these posts) shows. With
+    `skip_unreportable` (the form shown again after an error), posts that cannot be
+    reported any more (deleted since) are left out rather than refused."""
     async with services.pool.acquire() as conn:
         target = await _target(conn, account_id, reporter_id)
-        posts = await _reported_posts(conn, target, post_ids, reporter_id)
+        if skip_unreportable:
+            posts = []
+            for post_id in post_ids[:MAX_POSTS]:
+                try:
+                    posts += await _reported_posts(conn, target, (post_id,), reporter_id)
+                except Invalid:
+                    continue
+        else:
+            posts = await _reported_posts(conn, target, post_ids, reporter_id)
         rules = await reports_sql.rules(conn)
     return ReportForm(target, posts, rules)
 

@@ -71,7 +71,9 @@ async def send_report() -> Response:
         await reports.create_report(context.services(), viewer.account_id, new)
     except DomainError as exc:
         # The form again as it was sent, the posts it offered still offered.
-        form = await reports.report_form(context.services(), viewer.account_id, account_id, offered)
+        form = await reports.report_form(
+            context.services(), viewer.account_id, account_id, offered, skip_unreportable=True
+        )
         values = {
             "category": new.category,
             "posts": list(new.post_ids),
