@@ -187,7 +187,21 @@ async def reported_posts(conn: Conn, *, report_id: int) -> list[ReportedPost]:
         report_id,
     )
     return [
-        ReportedPost(*row[:8], json.loads(row[8]), row[9], row[10], row[11], bool(row[12]))
+        ReportedPost(
+            post_id=row[0],
+            ap_id=row[1],
+            url=row[2],
+            source=row[3],
+            html=row[4],
+            summary=row[5],
+            sensitive=row[6],
+            visibility=row[7],
+            media=json.loads(row[8]),
+            posted_at=row[9],
+            edited_at=row[10],
+            deleted_since=row[11],
+            edited_since=bool(row[12]),
+        )
         for row in rows
     ]
 

@@ -176,9 +176,11 @@ async def create_report(services: Services, reporter_id: int | None, new: NewRep
                     comment=comment,
                 )
                 await reports_sql.set_forwarded(conn, report_id=report_id)
+            actor_id, actor = await _reporter(conn, reporter_id)
             await audit_sql.record(
                 conn,
-                **await _reporter(conn, reporter_id),
+                actor_account_id=actor_id,
+                actor=actor,
                 action="report.create",
                 target_type="report",
                 target=str(report_id),
@@ -197,13 +199,12 @@ async def create_report(services: Services, reporter_id: int | None, new: NewRep
     return made
 
 
-async def _reporter(conn: Conn, reporter_id: int | None) -> dict[str, object]:
-    """The audit row's actor columns for a reporter."""
+async def _reporter(conn: Conn, reporter_id: int | None) -> tuple[int | None, str]:
+    """The audit row's actor (account id, handle) for a reporter; the CLI's for None."""
     if reporter_id is None:
-        return {"actor_account_id": None, "actor": roles.CLI.handle}
+        return None, roles.CLI.handle
     account = await accounts_sql.get_account(conn, account_id=reporter_id)
-    handle = account.handle if account is not None else str(reporter_id)
-    return {"actor_account_id": reporter_id, "actor": handle}
+    return reporter_id, account.handle if account is not None else str(reporter_id)
 
 
 async def report_form(

@@ -3,6 +3,8 @@ linked from a post's menu and from profiles. A plain form; it works without Java
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from quart import Blueprint, Response, request
 
 from stgy.domain import reports
@@ -24,7 +26,7 @@ def _ids(values: list[str], what: str) -> tuple[int, ...]:
 
 
 async def _page(
-    form: ReportForm, values: dict[str, object], errors: FormErrors, status: int = 200
+    form: ReportForm, values: Mapping[str, object], errors: FormErrors, status: int = 200
 ) -> Response:
     return await render_page(
         "pages/report.html",
