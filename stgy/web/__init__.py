@@ -124,6 +124,7 @@ def register(app: Quart) -> None:
     app.jinja_env.globals["action_bar"] = action_bar.action_bar
     app.jinja_env.globals["action_bars"] = action_bar.ActionBars
     app.jinja_env.globals["post_article"] = post_cards.post_article
+    app.jinja_env.globals["post_articles"] = post_cards.post_articles
     app.register_blueprint(bp)
     app.register_blueprint(assets.bp)
     app.register_blueprint(image_proxy.bp)
