@@ -1,4 +1,5 @@
-"""Admin commands of `stgy`: users, reset-data, reset-data-test, reset-cache, media."""
+"""Admin commands of `stgy`: users, reset-data, reset-data-test, reset-cache, media,
+instances. (`stgy reports`: stgy/cli_reports.py.)"""
 
 from __future__ import annotations
 
@@ -174,26 +175,6 @@ def cmd_instances_block(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_reports_list(config: Config, args: argparse.Namespace) -> int:
-    found = _with_services(
-        config, lambda s: moderation.reports(s, include_resolved=args.all, limit=args.limit)
-    )
-    for r in found:
-        state = f"resolved {_when(r.resolved_at)}" if r.resolved_at else "open"
-        posts = ",".join(str(p) for p in r.post_ids) or "-"
-        print(f"#{r.id}  {_when(r.created_at)}  {state}  about {r.target}  posts {posts}")
-        print(f"    from {r.reporter or '(unknown)'}: {r.comment or '(no comment)'}")
-    if not found:
-        print("no reports" if args.all else "no open reports")
-    return 0
-
-
-def cmd_reports_resolve(config: Config, args: argparse.Namespace) -> int:
-    _with_services(config, lambda s: moderation.resolve_report(s, args.id))
-    print(f"report #{args.id} resolved")
-    return 0
-
-
 def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else "-"
 
@@ -284,12 +265,3 @@ def _add_moderation_commands(sub: Any) -> None:
         p = instances.add_parser(name, help=help_, description=help_)
         p.add_argument("domain", help="host name, with :port when not the default")
         p.set_defaults(func=cmd_instances_block)
-    rp = sub.add_parser("reports", help="reports from other instances (Flag): list, resolve")
-    reports = rp.add_subparsers(dest="reports_command", metavar="command", required=True)
-    p = reports.add_parser("list", help="open reports, newest first")
-    p.add_argument("--all", action="store_true", help="resolved ones too")
-    p.add_argument("--limit", type=_positive, default=50)
-    p.set_defaults(func=cmd_reports_list)
-    p = reports.add_parser("resolve", help="mark a report resolved")
-    p.add_argument("id", type=_positive)
-    p.set_defaults(func=cmd_reports_resolve)

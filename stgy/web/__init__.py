@@ -13,6 +13,7 @@ from stgy.http.streaming import track_streams
 from stgy.logs import quote
 from stgy.web import (
     action_bar,
+    admin_report_pages,
     api_docs,
     assets,
     auth_pages,
@@ -32,6 +33,7 @@ from stgy.web import (
     post_edit_pages,
     post_pages,
     profile_pages,
+    report_pages,
     search_pages,
     security,
     settings_account_pages,
@@ -65,6 +67,8 @@ bp.register_blueprint(profile_pages.bp)
 bp.register_blueprint(follow_request_pages.bp)
 bp.register_blueprint(search_pages.bp)
 bp.register_blueprint(interaction_pages.bp)
+bp.register_blueprint(report_pages.bp)
+bp.register_blueprint(admin_report_pages.bp)
 
 
 @bp.before_request
