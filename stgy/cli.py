@@ -13,6 +13,7 @@ from pathlib import Path
 import asyncpg
 
 from stgy import __version__
+from stgy.cli_accounts import add_account_commands
 from stgy.cli_admin import AdminFailed, add_admin_commands
 from stgy.cli_agents import add_agent_commands
 from stgy.config import Config, ConfigError, load_config
@@ -280,6 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--yes", action="store_true", help="really drop all data")
 
     add_admin_commands(sub)
+    add_account_commands(sub)
     add_agent_commands(sub)
 
     sp = sub.add_parser(
