@@ -208,8 +208,14 @@ async def due_purges(conn: Conn, *, days: float, limit: int) -> list[int]:
 
 
 async def remove_from_timelines(conn: Conn, *, author_id: int) -> int:
-    """Every home timeline entry of the author's posts and shares; how many went."""
-    result = await conn.execute("DELETE FROM timeline_entries WHERE author_id = $1", author_id)
+    """The author's posts and shares in the home timelines of its followers (by the
+    (owner, author) index; call it before the follows go). Pages also skip suspended
+    authors' posts wherever they are. How many entries went."""
+    result = await conn.execute(
+        "DELETE FROM timeline_entries WHERE author_id = $1 AND owner_id IN"
+        " (SELECT follower_id FROM follows WHERE followee_id = $1)",
+        author_id,
+    )
     return int(result.split()[-1])
 
 
