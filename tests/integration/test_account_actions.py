@@ -159,7 +159,8 @@ async def test_local_actions_through_the_api(client: Client, services: Services)
     await promote(services, moderator, roles.MODERATOR)
     follow = await client.put(f"/api/accounts/{target.id}/follow", headers=follower.auth)
     assert follow.status_code in (200, 202, 204)
-    post = await client.post("/api/posts", json={"text": "hello all"}, headers=target.auth)
+    word = f"zebra{target.id[-6:]}"
+    post = await client.post("/api/posts", json={"text": f"hello {word}"}, headers=target.auth)
     assert post.status_code == 201
     post_id = (await post.get_json())["id"]
 
@@ -180,11 +181,18 @@ async def test_local_actions_through_the_api(client: Client, services: Services)
     again = await act(client, moderator, target, "sensitive")
     assert again.status_code == 409 and "error" in await again.get_json()
 
-    # Limit: off the public timelines; followers still see its posts, strangers do not.
+    # Limit: off the public timelines and search; followers still see its posts,
+    # strangers do not.
+    found = await client.get(f"/api/search?q={word}&type=posts", headers=stranger.auth)
+    assert post_id in [p["id"] for p in (await found.get_json()).get("posts", [])]
+    public = await client.get("/api/timelines/public?limit=100")
+    assert post_id in [p["id"] for p in (await public.get_json())["posts"]]
     assert (await act(client, moderator, target, "limit")).status_code == 200
     public = await client.get("/api/timelines/public?limit=100")
     ids = [p["id"] for p in (await public.get_json())["posts"]] if public.status_code == 200 else []
     assert post_id not in ids
+    found = await client.get(f"/api/search?q={word}&type=posts", headers=stranger.auth)
+    assert post_id not in [p["id"] for p in (await found.get_json()).get("posts", [])]
     assert (await client.get(f"/api/posts/{post_id}", headers=follower.auth)).status_code == 200
     assert (await client.get(f"/api/posts/{post_id}", headers=stranger.auth)).status_code == 404
     assert (await act(client, moderator, target, "unlimit")).status_code == 200
@@ -202,6 +210,9 @@ async def test_local_actions_through_the_api(client: Client, services: Services)
         f"/users/{target.handle}", headers={"Accept": "application/activity+json"}
     )
     assert actor.status_code == 410
+    # The profile is gone, for people as for servers.
+    assert (await client.get(f"/api/accounts/{target.id}")).status_code == 404
+    assert (await client.get(f"/@{target.handle}")).status_code == 404
     assert (await act(client, moderator, target, "unsuspend")).status_code == 200
     login = await client.post(
         "/api/auth/login", json={"handle": target.handle, "password": target.password}
