@@ -466,3 +466,40 @@ async def test_web_pages_for_each_role(client: Client, services: Services) -> No
         "account.role",
     ]
     assert await audit_actions(services, applicant) == ["account.approve"]
+
+
+# --- the moderation sweep -------------------------------------------------------------------
+
+
+async def test_the_sweep_announces_and_purges_old_suspensions(
+    client: Client, services: Services
+) -> None:
+    kept, purged = await make_user(client), await make_user(client)
+    for user in (kept, purged):
+        await account_actions.act(services, roles.CLI, int(user.id), "suspend")
+    # Nothing is due while the grace period and the keeping time last.
+    await account_actions.sweep(services)
+    announced = await services.pool.fetchval(
+        "SELECT suspension_announced_at FROM accounts WHERE id = $1", int(kept.id)
+    )
+    assert announced is None
+    # `purged` was suspended long ago (the clock moved back in the row, not in the test).
+    await services.pool.execute(
+        "UPDATE accounts SET suspended_at = now() - interval '31 days' WHERE id = $1",
+        int(purged.id),
+    )
+    await account_actions.sweep(services)
+    rows = await services.pool.fetch(
+        "SELECT id, deleted_at, suspension_announced_at FROM accounts WHERE id = ANY($1)",
+        [int(kept.id), int(purged.id)],
+    )
+    state = {str(row["id"]): row for row in rows}
+    assert state[purged.id]["deleted_at"] is not None
+    assert state[purged.id]["suspension_announced_at"] is not None
+    assert (
+        state[kept.id]["deleted_at"] is None and state[kept.id]["suspension_announced_at"] is None
+    )
+    assert await audit_actions(services, purged.id) == ["account.suspend", "account.purge"]
+    # Run again: nothing changes a second time.
+    await account_actions.sweep(services)
+    assert await audit_actions(services, purged.id) == ["account.suspend", "account.purge"]
