@@ -14,6 +14,7 @@ from stgy import __version__, metrics, web
 from stgy.activitypub import inbox, objects, wellknown
 from stgy.api import (
     accounts,
+    admin_accounts,
     admin_overview,
     agents,
     follows,
@@ -88,6 +89,7 @@ def create_app(config: Config | None = None) -> Quart:
     app.register_blueprint(agents.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(admin_overview.bp)
+    app.register_blueprint(admin_accounts.bp)
     app.register_blueprint(posts.bp)
     app.register_blueprint(follows.bp)
     app.register_blueprint(timelines.bp)

@@ -13,6 +13,7 @@ from pathlib import Path
 import asyncpg
 
 from stgy import __version__
+from stgy.cli_accounts import add_account_commands
 from stgy.cli_admin import AdminFailed, add_admin_commands
 from stgy.cli_agents import add_agent_commands
 from stgy.cli_jobs import add_jobs_commands
@@ -283,6 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_admin_commands(sub)
     add_report_commands(sub)
+    add_account_commands(sub)
     add_agent_commands(sub)
     add_jobs_commands(sub)
 

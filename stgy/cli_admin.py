@@ -51,6 +51,8 @@ def _progress(stage: str, done: int, total: int) -> None:
 
 def cmd_users_create(config: Config, args: argparse.Namespace) -> int:
     password = args.password or secrets.token_urlsafe(12)
+    if args.admin:
+        args.role = "admin"
     account_id = _with_services(
         config,
         lambda s: admin.create_user(
@@ -82,17 +84,10 @@ def cmd_users_list(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_users_suspend(config: Config, args: argparse.Namespace) -> int:
-    suspended = args.users_command == "suspend"
-    _with_services(config, lambda s: admin.set_suspended(s, args.handle, suspended=suspended))
-    print(f"{args.handle}: {'suspended' if suspended else 'active again'}")
-    return 0
-
-
 def cmd_users_delete(config: Config, args: argparse.Namespace) -> int:
     if not args.yes:
         raise AdminFailed(f"this deletes {args.handle} and their posts; add --yes to do it")
-    _with_services(config, lambda s: admin.delete_user(s, args.handle))
+    _with_services(config, lambda s: admin.delete_user(s, args.handle, comment=args.comment or ""))
     print(f"{args.handle}: deleted")
     return 0
 
@@ -204,17 +199,18 @@ def add_admin_commands(sub: Any) -> None:
     p.add_argument("--email", required=True)
     p.add_argument("--password", help="default: a random one, printed once")
     p.add_argument("--role", choices=["user", "moderator", "admin"], default="user")
+    p.add_argument("--admin", action="store_true", help="the same as --role admin")
     p.set_defaults(func=cmd_users_create)
     p = users.add_parser("list", help="list users")
     p.add_argument("--limit", type=_positive, default=100)
     p.add_argument("--offset", type=_positive, default=0)
     p.set_defaults(func=cmd_users_list)
-    for name, help_ in (("suspend", "suspend (log out, refuse logins)"), ("unsuspend", "undo")):
-        p = users.add_parser(name, help=help_)
-        p.add_argument("handle")
-        p.set_defaults(func=cmd_users_suspend)
+    from stgy.cli_accounts import add_user_moderation_commands
+
+    add_user_moderation_commands(users)
     p = users.add_parser("delete", help="delete a user and their posts")
     p.add_argument("handle")
+    p.add_argument("--comment", help="why (kept in the audit log)")
     p.add_argument("--yes", action="store_true")
     p.set_defaults(func=cmd_users_delete)
     p = users.add_parser("reset-password", help="set a new password, log out everywhere")

@@ -13,6 +13,7 @@ from stgy.http.streaming import track_streams
 from stgy.logs import quote
 from stgy.web import (
     action_bar,
+    admin_account_pages,
     admin_report_pages,
     api_docs,
     assets,
@@ -69,6 +70,7 @@ bp.register_blueprint(search_pages.bp)
 bp.register_blueprint(interaction_pages.bp)
 bp.register_blueprint(report_pages.bp)
 bp.register_blueprint(admin_report_pages.bp)
+bp.register_blueprint(admin_account_pages.bp)
 
 
 @bp.before_request
