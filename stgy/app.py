@@ -14,12 +14,15 @@ from stgy import __version__, mastodon, metrics, web
 from stgy.activitypub import inbox, objects, wellknown
 from stgy.api import (
     accounts,
+    admin_accounts,
+    admin_overview,
     agents,
     follows,
     mail,
     media,
     notifications,
     posts,
+    reports,
     search,
     serializers,
     streaming,
@@ -84,6 +87,9 @@ def create_app(config: Config | None = None) -> Quart:
     app.register_blueprint(health.bp)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(agents.bp)
+    app.register_blueprint(reports.bp)
+    app.register_blueprint(admin_overview.bp)
+    app.register_blueprint(admin_accounts.bp)
     app.register_blueprint(posts.bp)
     app.register_blueprint(follows.bp)
     app.register_blueprint(timelines.bp)

@@ -271,6 +271,18 @@ class AuthConfig:
 
 
 @dataclass(frozen=True)
+class ModerationConfig:
+    """Account actions (docs/moderation.md)."""
+
+    # A suspended local account's data is kept this long (unsuspending restores it),
+    # then purged as a deletion would.
+    suspension_days: float = _key(30.0, _at_least(0.0))
+    # Seconds after a suspension before the account's `Delete` goes out to the servers
+    # of its followers and followees; unsuspending within it sends nothing.
+    suspension_grace_seconds: float = _key(3600.0, _at_least(0.0))
+
+
+@dataclass(frozen=True)
 class AiConfig:
     """AI agents and post summaries (docs/agents.md): an OpenAI-compatible endpoint."""
 
@@ -312,6 +324,7 @@ class Config:
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     auth: AuthConfig = field(default_factory=AuthConfig)
     ai: AiConfig = field(default_factory=AiConfig)
+    moderation: ModerationConfig = field(default_factory=ModerationConfig)
     source: str = "<defaults>"
     root: Path = field(default_factory=Path.cwd)
 

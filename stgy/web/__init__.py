@@ -13,6 +13,8 @@ from stgy.http.streaming import track_streams
 from stgy.logs import quote
 from stgy.web import (
     action_bar,
+    admin_account_pages,
+    admin_report_pages,
     api_docs,
     assets,
     auth_pages,
@@ -33,6 +35,7 @@ from stgy.web import (
     post_edit_pages,
     post_pages,
     profile_pages,
+    report_pages,
     search_pages,
     security,
     settings_account_pages,
@@ -69,6 +72,9 @@ bp.register_blueprint(profile_pages.bp)
 bp.register_blueprint(follow_request_pages.bp)
 bp.register_blueprint(search_pages.bp)
 bp.register_blueprint(interaction_pages.bp)
+bp.register_blueprint(report_pages.bp)
+bp.register_blueprint(admin_report_pages.bp)
+bp.register_blueprint(admin_account_pages.bp)
 
 
 @bp.before_request

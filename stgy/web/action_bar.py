@@ -38,6 +38,8 @@ class _Labels:
     bookmark: str
     edit: str
     delete: str
+    more: str
+    report: str
     replies: str
     likes: str
     shares: str
@@ -58,6 +60,8 @@ def _labels(language: str) -> _Labels:
         bookmark=word(N_("Bookmark")),
         edit=word(N_("Edit")),
         delete=word(N_("Delete")),
+        more=word(N_("More actions")),
+        report=word(N_("Report")),
         replies=word(N_("Replies")),
         likes=word(N_("Likes")),
         shares=word(N_("Shares")),
@@ -99,6 +103,10 @@ class ActionBars:
             f'<input type="hidden" name="next" value="{escape(back)}">'
         )
         self.delete_next = str(escape(quote(back, safe="/")))
+        self.menu_head = (
+            '<details class="post-menu"><summary class="action"><span aria-hidden="true">…'
+            f'</span><span class="visually-hidden">{self.words.more}</span></summary>'
+        )
 
     def bar(self, post: dict[str, Any]) -> Markup:
         """The bar of `post` (the API's post JSON; a share acts on its original)."""
@@ -136,13 +144,23 @@ class ActionBars:
                 f'\n<a class="action danger" href="/posts/{int(post["id"])}/delete'
                 f'?next={self.delete_next}">{words.delete}</a>'
             )
+        menu = ""
+        author_id = int(target["account"]["id"])
+        if str(author_id) != self.viewer_id:
+            # A menu (a <details>, no script) holds what is rarely wanted.
+            menu = (
+                f"\n{self.menu_head}"
+                f'<a class="action" href="/report?account={author_id}&amp;post={target_id}">'
+                f"{words.report}</a></details>"
+            )
         return (
             '<div class="post-actions">\n'
             f'<a class="action" href="/compose?in_reply_to={target_id}">'
             f"{words.reply}{_count(target['replies_count'])}</a>\n"
             f'<form class="inline" method="post" action="/posts/{target_id}/actions"'
             f' hx-post="/posts/{target_id}/actions" hx-target="closest .post-actions"'
-            f' hx-swap="outerHTML">\n{self.fields}{likes}{shares}\n{bookmark}\n</form>{own}\n</div>'
+            f' hx-swap="outerHTML">\n{self.fields}{likes}{shares}\n{bookmark}\n</form>{own}{menu}'
+            "\n</div>"
         )
 
 

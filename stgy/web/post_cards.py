@@ -30,14 +30,19 @@ MAX_ENTRIES = 50_000
 
 # What an action bar needs of a post besides its live fields, the same for every
 # version-equal drawing: the author's id, allow_likes and visibility; and for a share,
-# the original's id, allow_likes and visibility.
-Facts = tuple[str, bool, str, tuple[str, bool, str] | None]
+# the original's id, allow_likes, visibility and author's id (its Report link).
+Facts = tuple[str, bool, str, tuple[str, bool, str, str] | None]
 
 
 def facts_of(post: dict[str, Any]) -> Facts:
     original = post["share_of"]
     target = (
-        (str(original["id"]), bool(original["allow_likes"]), str(original["visibility"]))
+        (
+            str(original["id"]),
+            bool(original["allow_likes"]),
+            str(original["visibility"]),
+            str(original["account"]["id"]),
+        )
         if original
         else None
     )
@@ -159,7 +164,12 @@ def _kept_cards(cache: CardCache, language: str, page: RenderedPage) -> list[dic
         )
         if target is not None and original_live is not None:
             original: dict[str, Any] = dict(zip(LIVE_FIELDS, original_live, strict=True))
-            original.update(id=target[0], allow_likes=target[1], visibility=target[2])
+            original.update(
+                id=target[0],
+                allow_likes=target[1],
+                visibility=target[2],
+                account={"id": target[3]},
+            )
             post["share_of"] = original
         found.append(post)
     return found

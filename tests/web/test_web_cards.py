@@ -115,6 +115,8 @@ async def test_the_action_bar(app: Quart) -> None:
 
         theirs = str(action_bar(_post(liked=True, bookmarked=True), other, "t", "/"))
         assert "/delete" not in theirs
+        assert 'href="/report?account=3&amp;post=7">Report</a>' in theirs
+        assert "/report?" not in own
         assert 'value="unlike" class="on" aria-pressed="true">Like' in theirs
         assert 'value="unbookmark" class="on" aria-pressed="true">Bookmark' in theirs
 
@@ -127,6 +129,7 @@ async def test_the_action_bar(app: Quart) -> None:
         shared = str(action_bar(share, viewer, "t", "/"))
         assert "/posts/8/actions" in shared and "/posts/9/delete" in shared
         assert '<span class="count">6</span>' in shared
+        assert "/report?account=5&amp;post=8" in shared  # the original, by its author
 
         anonymous = str(action_bar(_post(), None, "t", "/"))
         assert "<form" not in anonymous and "Likes <span" in anonymous
