@@ -104,8 +104,8 @@ class ActionBars:
         )
         self.delete_next = str(escape(quote(back, safe="/")))
         self.menu_head = (
-            '<details class="post-menu"><summary class="action"><span aria-hidden="true">…'
-            f'</span><span class="visually-hidden">{self.words.more}</span></summary>'
+            f'<details class="post-menu"><summary class="action" aria-label="{self.words.more}">'
+            "…</summary>"
         )
 
     def bar(self, post: dict[str, Any]) -> Markup:
@@ -126,12 +126,12 @@ class ActionBars:
                 "</div>"
             )
         likes = (
-            "\n" + _toggle(target["liked"], "like", words.like, _count(target["likes_count"]))
+            _toggle(target["liked"], "like", words.like, _count(target["likes_count"]))
             if target["allow_likes"]
             else ""
         )
         shares = (
-            "\n" + _toggle(target["shared"], "share", words.share, _count(target["shares_count"]))
+            _toggle(target["shared"], "share", words.share, _count(target["shares_count"]))
             if target["visibility"] in _SHAREABLE
             else ""
         )
@@ -139,9 +139,9 @@ class ActionBars:
         own = ""
         if post["account"]["id"] == self.viewer_id:
             if not post["share_of"]:
-                own = f'\n<a class="action" href="/posts/{target_id}/edit">{words.edit}</a>'
+                own = f'<a class="action" href="/posts/{target_id}/edit">{words.edit}</a>'
             own += (
-                f'\n<a class="action danger" href="/posts/{int(post["id"])}/delete'
+                f'<a class="action danger" href="/posts/{int(post["id"])}/delete'
                 f'?next={self.delete_next}">{words.delete}</a>'
             )
         menu = ""
@@ -149,18 +149,19 @@ class ActionBars:
         if str(author_id) != self.viewer_id:
             # A menu (a <details>, no script) holds what is rarely wanted.
             menu = (
-                f"\n{self.menu_head}"
-                f'<a class="action" href="/report?account={author_id}&amp;post={target_id}">'
+                f"{self.menu_head}"
+                f'<a href="/report?account={author_id}&amp;post={target_id}">'
                 f"{words.report}</a></details>"
             )
+        # htmx: the form's answer replaces the bar (hx-target and hx-swap are inherited
+        # from the bar). The bar's parts are flex items: no whitespace is needed between.
         return (
-            '<div class="post-actions">\n'
+            '<div class="post-actions" hx-target="this" hx-swap="outerHTML">'
             f'<a class="action" href="/compose?in_reply_to={target_id}">'
-            f"{words.reply}{_count(target['replies_count'])}</a>\n"
-            f'<form class="inline" method="post" action="/posts/{target_id}/actions"'
-            f' hx-post="/posts/{target_id}/actions" hx-target="closest .post-actions"'
-            f' hx-swap="outerHTML">\n{self.fields}{likes}{shares}\n{bookmark}\n</form>{own}{menu}'
-            "\n</div>"
+            f"{words.reply}{_count(target['replies_count'])}</a>"
+            f'<form method="post" action="/posts/{target_id}/actions"'
+            f' hx-post="/posts/{target_id}/actions">{self.fields}{likes}{shares}{bookmark}'
+            f"</form>{own}{menu}</div>"
         )
 
 

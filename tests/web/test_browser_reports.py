@@ -74,7 +74,7 @@ def test_member_reports_a_post(
             log_in(page.page, cast["member"])
             page.page.goto(f"/@{cast['author']}/{post_id}")
             bar = page.page.locator(f"#post-{post_id} .post-actions")
-            bar.locator("summary", has_text="More actions").click()
+            bar.locator('summary[aria-label="More actions"]').click()
             bar.get_by_role("link", name="Report").click()
             page.page.wait_for_url(f"**/report?account=*&post={post_id}")
             expect(page.page.get_by_label("Posted", exact=False)).to_be_checked()
