@@ -259,6 +259,108 @@ OAUTH_ERROR: list[Field] = [
 ]
 ERROR: list[Field] = [("error", "str", False, False)]
 
+# Statuses and what they hold (docs.joinmastodon.org/entities/Status and the others).
+MEDIA_ATTACHMENT: list[Field] = [
+    ("id", "id", False, False),
+    ("type", "str", False, False),
+    ("url", "url", False, False),
+    ("preview_url", "url", True, False),
+    ("remote_url", "url", True, False),
+    ("meta", "dict", False, False),
+    ("description", "str", True, False),
+    ("blurhash", "str", True, False),
+]
+MENTION: list[Field] = [
+    ("id", "id", False, False),
+    ("username", "str", False, False),
+    ("url", "url", False, False),
+    ("acct", "str", False, False),
+]
+TAG: list[Field] = [
+    ("name", "str", False, False),
+    ("url", "url", False, False),
+]
+STATUS: list[Field] = [
+    ("id", "id", False, False),
+    ("uri", "url", False, False),
+    ("created_at", "datetime", False, False),
+    ("account", "ACCOUNT", False, False),
+    ("content", "str", False, False),
+    ("visibility", "str", False, False),
+    ("sensitive", "bool", False, False),
+    ("spoiler_text", "str", False, False),
+    ("media_attachments", "list", False, False),
+    ("application", "dict", True, True),
+    ("mentions", "list", False, False),
+    ("tags", "list", False, False),
+    ("emojis", "list", False, False),
+    ("reblogs_count", "int", False, False),
+    ("favourites_count", "int", False, False),
+    ("replies_count", "int", False, False),
+    ("url", "url", True, False),
+    ("in_reply_to_id", "id", True, False),
+    ("in_reply_to_account_id", "id", True, False),
+    ("reblog", "STATUS", True, False),
+    ("poll", "dict", True, False),
+    ("card", "dict", True, False),
+    ("language", "str", True, False),
+    ("text", "str", True, False),
+    ("edited_at", "datetime", True, False),
+    ("favourited", "bool", False, True),
+    ("reblogged", "bool", False, True),
+    ("muted", "bool", False, True),
+    ("bookmarked", "bool", False, True),
+    ("pinned", "bool", False, True),
+    ("filtered", "list", False, True),
+]
+CONTEXT: list[Field] = [
+    ("ancestors", "list", False, False),
+    ("descendants", "list", False, False),
+]
+STATUS_SOURCE: list[Field] = [
+    ("id", "id", False, False),
+    ("text", "str", False, False),
+    ("spoiler_text", "str", False, False),
+]
+STATUS_EDIT: list[Field] = [
+    ("content", "str", False, False),
+    ("spoiler_text", "str", False, False),
+    ("sensitive", "bool", False, False),
+    ("created_at", "datetime", False, False),
+    ("account", "ACCOUNT", False, False),
+    ("poll", "dict", True, True),
+    ("media_attachments", "list", False, False),
+    ("emojis", "list", False, False),
+]
+RELATIONSHIP: list[Field] = [
+    ("id", "id", False, False),
+    ("following", "bool", False, False),
+    ("showing_reblogs", "bool", False, False),
+    ("notifying", "bool", False, False),
+    ("languages", "list", True, False),
+    ("followed_by", "bool", False, False),
+    ("blocking", "bool", False, False),
+    ("blocked_by", "bool", False, False),
+    ("muting", "bool", False, False),
+    ("muting_notifications", "bool", False, False),
+    ("requested", "bool", False, False),
+    ("requested_by", "bool", False, False),
+    ("domain_blocking", "bool", False, False),
+    ("endorsed", "bool", False, False),
+    ("note", "str", False, False),
+]
+NOTIFICATION: list[Field] = [
+    ("id", "id", False, False),
+    ("type", "str", False, False),
+    ("group_key", "str", False, False),
+    ("created_at", "datetime", False, False),
+    ("account", "ACCOUNT", False, False),
+    ("status", "STATUS", True, True),
+    ("report", "dict", True, True),
+    ("relationship_severance_event", "dict", True, True),
+    ("moderation_warning", "dict", True, True),
+]
+
 _DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 _DATE = re.compile(r"^\d{4}-\d\d-\d\d$")
 _URL = re.compile(r"^(https?|wss?)://[^\s]+$")
@@ -312,3 +414,10 @@ def entity_problems(value: Any, fields: list[Field], where: str = "$") -> list[s
 def assert_entity(value: Any, fields: list[Field]) -> None:
     problems = entity_problems(value, fields)
     assert problems == [], "\n".join(problems)
+
+
+def assert_entities(values: Any, fields: list[Field]) -> None:
+    """A JSON array of the entity `fields` describe (each item checked)."""
+    assert isinstance(values, list), values
+    for value in values:
+        assert_entity(value, fields)

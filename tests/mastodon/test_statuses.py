@@ -1,0 +1,187 @@
+"""Statuses and timelines through Mastodon.py on a live instance, and the raw JSON of
+each endpoint checked against Mastodon's entities."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+import requests
+from mastodon import Mastodon, MastodonAPIError, MastodonNotFoundError
+
+from tests.conftest import LiveInstance
+from tests.mastodon.conftest import Person, register_person, web_log_in
+from tests.mastodon.entities import (
+    CONTEXT,
+    STATUS,
+    STATUS_EDIT,
+    STATUS_SOURCE,
+    assert_entities,
+    assert_entity,
+)
+from tests.mastodon.test_mastodon_py import logged_in_api, session  # noqa: F401 - fixture
+
+
+def bearer(live_instance: LiveInstance, api: Mastodon) -> httpx.Client:
+    return httpx.Client(
+        base_url=live_instance.url,
+        timeout=30,
+        headers={"Authorization": f"Bearer {api.access_token}"},
+    )
+
+
+def eventually(check: Callable[[], Any], what: str) -> Any:
+    """What `check` returns once it is true (jobs such as fan-out run in the worker)."""
+    for _ in range(200):
+        found = check()
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"never happened: {what}")
+
+
+def second_api(
+    live_instance: LiveInstance, session: requests.Session, http: httpx.Client
+) -> tuple[Person, Mastodon]:
+    other = register_person(http, "n")
+    with httpx.Client(base_url=live_instance.url, timeout=30) as browser:
+        web_log_in(browser, other)
+        return other, logged_in_api(live_instance, session, browser)
+
+
+def test_statuses_through_mastodon_py(
+    live_instance: LiveInstance,
+    session: requests.Session,  # noqa: F811 - the fixture
+    logged_in: httpx.Client,
+    http: httpx.Client,
+    person: Person,
+) -> None:
+    api = logged_in_api(live_instance, session, logged_in)
+    raw = bearer(live_instance, api)
+    tag = "t" + uuid.uuid4().hex[:10]
+
+    posted = api.status_post(f"Hello **Mastodon** #{tag}", spoiler_text="cw", language="en")
+    assert posted["spoiler_text"] == "cw" and posted["sensitive"] is True
+    assert "<strong>Mastodon</strong>" in posted["content"]
+    assert posted["text"] == f"Hello **Mastodon** #{tag}"
+    assert posted["account"]["acct"] == person.handle
+    assert posted["tags"][0]["name"] == tag
+    status_id = str(posted["id"])
+    got = raw.get(f"/api/v1/statuses/{status_id}")
+    assert got.status_code == 200, got.text
+    assert_entity(got.json(), STATUS)
+    assert got.json()["interaction_policy"]["can_favourite"]["always"] == ["public"]
+    assert got.json()["favourited"] is False
+
+    # Idempotency-Key: the same key from the same token gives the first status back.
+    first = raw.post("/api/v1/statuses", data={"status": "once"}, headers={"Idempotency-Key": "k1"})
+    again = raw.post("/api/v1/statuses", data={"status": "once"}, headers={"Idempotency-Key": "k1"})
+    assert first.status_code == again.status_code == 200
+    assert first.json()["id"] == again.json()["id"]
+
+    # Replies, context, edits, source and history.
+    reply = api.status_post("a reply", in_reply_to_id=status_id, visibility="unlisted")
+    assert str(reply["in_reply_to_id"]) == status_id and reply["visibility"] == "unlisted"
+    context = raw.get(f"/api/v1/statuses/{status_id}/context").json()
+    assert_entity(context, CONTEXT)
+    assert_entities(context["descendants"], STATUS)
+    assert [s["id"] for s in context["descendants"]] == [str(reply["id"])]
+    assert api.status_context(reply["id"])["ancestors"][0]["id"] == posted["id"]
+
+    edited = api.status_update(status_id, f"Edited #{tag}", spoiler_text="")
+    assert edited["edited_at"] is not None and "Edited" in edited["content"]
+    source = raw.get(f"/api/v1/statuses/{status_id}/source").json()
+    assert_entity(source, STATUS_SOURCE)
+    assert source["text"] == f"Edited #{tag}"
+    assert api.status_source(status_id)["spoiler_text"] == ""
+    history = raw.get(f"/api/v1/statuses/{status_id}/history").json()
+    assert_entities(history, STATUS_EDIT)
+    assert len(history) == 2 and "Mastodon" in history[0]["content"]
+    assert len(api.status_history(status_id)) == 2
+
+    # Favourite, reblog, bookmark: the viewer's state is spliced into the status.
+    assert api.status_favourite(status_id)["favourited"] is True
+    assert api.status_favourite(status_id)["favourites_count"] == 1
+    liked = raw.get(f"/api/v1/statuses/{status_id}/favourited_by").json()
+    assert [a["acct"] for a in liked] == [person.handle]
+    assert api.status_unfavourite(status_id)["favourited"] is False
+    assert api.status_reblog(status_id)["reblogged"] is True
+    assert api.status_unreblog(status_id)["reblogged"] is False
+    assert api.status_bookmark(status_id)["bookmarked"] is True
+    assert api.status_unbookmark(status_id)["bookmarked"] is False
+
+    # Timelines: the home timeline (fan-out runs in a job), public and the tag's.
+    for n in range(3):
+        api.status_post(f"page {n} #{tag}")
+    home = eventually(
+        lambda: len(api.timeline_home(limit=40)) >= 6 and api.timeline_home(limit=2), "home"
+    )
+    assert len(home) == 2
+    older = api.fetch_next(home)
+    assert older and all(int(s["id"]) < int(home[-1]["id"]) for s in older)
+    raw_home = raw.get("/api/v1/timelines/home", params={"limit": 3})
+    assert_entities(raw_home.json(), STATUS)
+    assert 'rel="next"' in raw_home.headers["Link"]
+    assert raw_home.headers["Link"].startswith(f"<{live_instance.config.instance.base_url}/")
+    tagged = api.timeline_hashtag(tag, limit=2)
+    assert len(tagged) == 2 and all(tag in [t["name"] for t in s["tags"]] for s in tagged)
+    tagged_rest = api.fetch_next(tagged)
+    assert tagged_rest and len(tagged_rest) >= 1
+    public = http.get("/api/v1/timelines/public", params={"local": "true", "limit": 5})
+    assert public.status_code == 200
+    assert_entities(public.json(), STATUS)
+    assert len(api.timeline_public(local=True, limit=5)) == 5
+    with pytest.raises(MastodonNotFoundError):
+        api.timeline_list(1)
+
+    # Delete: the deleted status, with its source.
+    deleted = raw.delete(f"/api/v1/statuses/{reply['id']}")
+    assert deleted.status_code == 200 and deleted.json()["text"] == "a reply"
+    with pytest.raises(MastodonNotFoundError):
+        api.status(reply["id"])
+    raw.close()
+
+
+def test_refusals_and_bad_input_answer_json(
+    live_instance: LiveInstance,
+    session: requests.Session,  # noqa: F811 - the fixture
+    logged_in: httpx.Client,
+    http: httpx.Client,
+) -> None:
+    api = logged_in_api(live_instance, session, logged_in)
+    raw = bearer(live_instance, api)
+    for params in (
+        {"status": "x", "visibility": "everyone"},
+        {"status": "x", "in_reply_to_id": "abc"},
+        {"status": "x", "sensitive": "maybe"},
+        {"status": "x", "language": "not a language"},
+        {"status": ""},
+    ):
+        answer = raw.post("/api/v1/statuses", data=params)
+        assert answer.status_code == 422, (params, answer.text)
+        assert answer.json()["error"].startswith("Validation failed"), answer.text
+    assert raw.get("/api/v1/statuses/12x").status_code == 404
+    assert raw.get("/api/v1/statuses/99999999999999999999").json() == {"error": "Record not found"}
+    assert raw.get("/api/v1/timelines/home", params={"max_id": "x"}).status_code == 422
+    assert http.get("/api/v1/timelines/home").status_code == 401
+    assert raw.get("/api/v1/timelines/tag/x", params={"any[]": "y"}).status_code == 422
+
+    # A post that does not accept likes (written through the native API) refuses them.
+    native = http.post(
+        "/api/posts",
+        json={"text": "no likes", "allow_likes": False},
+        headers={"Authorization": f"Bearer {api.access_token}"},
+    )
+    if native.status_code == 201:
+        post_id = native.json()["id"]
+        shown = raw.get(f"/api/v1/statuses/{post_id}").json()
+        assert shown["interaction_policy"]["can_favourite"]["always"] == ["author"]
+        _, other = second_api(live_instance, session, http)
+        with pytest.raises(MastodonAPIError) as refused:
+            other.status_favourite(post_id)
+        assert refused.value.args[1] == 403
+    raw.close()
