@@ -9,8 +9,11 @@ from werkzeug.exceptions import HTTPException
 
 from stgy.domain.errors import DomainError
 from stgy.mastodon import (
+    account_pages,
     accounts,
     apps,
+    notifications,
+    relationships,
     empty_lists,
     errors,
     instance,
@@ -28,6 +31,9 @@ for child in (
     oauth.bp,
     instance.bp,
     accounts.bp,
+    account_pages.bp,
+    relationships.bp,
+    notifications.bp,
     markers.bp,
     empty_lists.bp,
     statuses.bp,

@@ -23,7 +23,7 @@ from tests.mastodon.entities import (
     assert_entities,
     assert_entity,
 )
-from tests.mastodon.test_mastodon_py import logged_in_api, session  # noqa: F401 - fixture
+from tests.mastodon.test_mastodon_py import logged_in_api
 
 
 def bearer(live_instance: LiveInstance, api: Mastodon) -> httpx.Client:
@@ -55,7 +55,7 @@ def second_api(
 
 def test_statuses_through_mastodon_py(
     live_instance: LiveInstance,
-    session: requests.Session,  # noqa: F811 - the fixture
+    session: requests.Session,
     logged_in: httpx.Client,
     http: httpx.Client,
     person: Person,
@@ -148,7 +148,7 @@ def test_statuses_through_mastodon_py(
 
 def test_refusals_and_bad_input_answer_json(
     live_instance: LiveInstance,
-    session: requests.Session,  # noqa: F811 - the fixture
+    session: requests.Session,
     logged_in: httpx.Client,
     http: httpx.Client,
 ) -> None:
