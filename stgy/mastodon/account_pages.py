@@ -18,8 +18,8 @@ from stgy.mastodon.auth import current_viewer, scoped
 from stgy.mastodon.entities import account_entity, credential_account_entity
 from stgy.mastodon.pagination import link_header, page_request
 from stgy.mastodon.params import bool_param, id_param, read_params, text_param
-from stgy.mastodon.statuses import _reader, renderer
 from stgy.mastodon.status_entities import statuses_json
+from stgy.mastodon.statuses import _reader, renderer
 from storage.posts import PostView
 
 bp = Blueprint("mastodon_account_pages", __name__, url_prefix="/api/v1")

@@ -15,8 +15,8 @@ from stgy.mastodon.entities import account_entity, mastodon_time
 from stgy.mastodon.errors import RecordNotFound
 from stgy.mastodon.pagination import link_header, page_request
 from stgy.mastodon.params import id_param, list_param, read_params
-from stgy.mastodon.statuses import renderer
 from stgy.mastodon.status_entities import status_json
+from stgy.mastodon.statuses import renderer
 
 bp = Blueprint("mastodon_notifications", __name__, url_prefix="/api/v1/notifications")
 

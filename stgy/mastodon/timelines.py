@@ -15,8 +15,8 @@ from stgy.mastodon.auth import current_viewer, scoped
 from stgy.mastodon.errors import RecordNotFound
 from stgy.mastodon.pagination import PageRequest, link_header, page_request
 from stgy.mastodon.params import bool_param, list_param, read_params
-from stgy.mastodon.statuses import _reader, renderer
 from stgy.mastodon.status_entities import page_json
+from stgy.mastodon.statuses import _reader, renderer
 
 bp = Blueprint("mastodon_timelines", __name__, url_prefix="/api/v1/timelines")
 

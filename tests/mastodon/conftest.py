@@ -13,8 +13,8 @@ from html import unescape
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
-import requests
 import pytest
+import requests
 
 from tests.conftest import LiveInstance, unique_handle
 
