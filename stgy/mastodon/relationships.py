@@ -40,6 +40,7 @@ def relationship_entity(target_id: int, found: Relationship) -> dict[str, object
         "blocked_by": False,
         "muting": found.muting,
         "muting_notifications": found.muting,
+        "muting_expires_at": None,
         "requested": found.following == "pending",
         "requested_by": False,
         "domain_blocking": False,

@@ -147,6 +147,9 @@ def status_fields(view: PostView, base_url: str, small_size: int) -> dict[str, A
         "poll": None,
         "card": None,
         "quote": None,
+        "quotes_count": 0,  # no quote posts here (Mastodon 4.5)
+        "quote_approval": {"automatic": [], "manual": [], "current_user": "denied"},
+        "tagged_collections": [],
         "muted": False,
         "pinned": False,
         "filtered": [],

@@ -263,10 +263,10 @@ ERROR: list[Field] = [("error", "str", False, False)]
 MEDIA_ATTACHMENT: list[Field] = [
     ("id", "id", False, False),
     ("type", "str", False, False),
-    ("url", "url", False, False),
+    ("url", "url", True, False),
     ("preview_url", "url", True, False),
     ("remote_url", "url", True, False),
-    ("meta", "dict", False, False),
+    ("meta", "dict", True, False),
     ("description", "str", True, False),
     ("blurhash", "str", True, False),
 ]
@@ -289,10 +289,10 @@ STATUS: list[Field] = [
     ("visibility", "str", False, False),
     ("sensitive", "bool", False, False),
     ("spoiler_text", "str", False, False),
-    ("media_attachments", "list", False, False),
+    ("media_attachments", "[MEDIA_ATTACHMENT]", False, False),
     ("application", "dict", True, True),
-    ("mentions", "list", False, False),
-    ("tags", "list", False, False),
+    ("mentions", "[MENTION]", False, False),
+    ("tags", "[TAG]", False, False),
     ("emojis", "list", False, False),
     ("reblogs_count", "int", False, False),
     ("favourites_count", "int", False, False),
@@ -306,6 +306,10 @@ STATUS: list[Field] = [
     ("language", "str", True, False),
     ("text", "str", True, False),
     ("edited_at", "datetime", True, False),
+    ("quote", "dict", True, False),
+    ("quotes_count", "int", False, False),
+    ("quote_approval", "QUOTE_APPROVAL", False, False),
+    ("tagged_collections", "list", False, False),
     ("favourited", "bool", False, True),
     ("reblogged", "bool", False, True),
     ("muted", "bool", False, True),
@@ -313,9 +317,14 @@ STATUS: list[Field] = [
     ("pinned", "bool", False, True),
     ("filtered", "list", False, True),
 ]
+QUOTE_APPROVAL: list[Field] = [
+    ("automatic", "list", False, False),
+    ("manual", "list", False, False),
+    ("current_user", "str", False, False),
+]
 CONTEXT: list[Field] = [
-    ("ancestors", "list", False, False),
-    ("descendants", "list", False, False),
+    ("ancestors", "[STATUS]", False, False),
+    ("descendants", "[STATUS]", False, False),
 ]
 STATUS_SOURCE: list[Field] = [
     ("id", "id", False, False),
@@ -329,7 +338,7 @@ STATUS_EDIT: list[Field] = [
     ("created_at", "datetime", False, False),
     ("account", "ACCOUNT", False, False),
     ("poll", "dict", True, True),
-    ("media_attachments", "list", False, False),
+    ("media_attachments", "[MEDIA_ATTACHMENT]", False, False),
     ("emojis", "list", False, False),
 ]
 RELATIONSHIP: list[Field] = [
@@ -343,6 +352,7 @@ RELATIONSHIP: list[Field] = [
     ("blocked_by", "bool", False, False),
     ("muting", "bool", False, False),
     ("muting_notifications", "bool", False, False),
+    ("muting_expires_at", "datetime", True, False),
     ("requested", "bool", False, False),
     ("requested_by", "bool", False, False),
     ("domain_blocking", "bool", False, False),
@@ -387,6 +397,13 @@ def _problems(value: Any, fields: list[Field], where: str) -> list[str]:
 
 
 def _type_problems(item: Any, kind: str, at: str) -> list[str]:
+    if kind.startswith("["):  # a list of the entity named inside the brackets
+        if not isinstance(item, list):
+            return [f"{at}: {item!r} is not a list"]
+        found: list[str] = []
+        for i, element in enumerate(item):
+            found.extend(_problems(element, globals()[kind[1:-1]], f"{at}[{i}]"))
+        return found
     if kind in _SIMPLE:
         ok = isinstance(item, _SIMPLE[kind])
     elif kind == "int":

@@ -3,6 +3,7 @@ each endpoint checked against Mastodon's entities."""
 
 from __future__ import annotations
 
+import io
 import time
 import uuid
 from collections.abc import Callable
@@ -12,6 +13,7 @@ import httpx
 import pytest
 import requests
 from mastodon import Mastodon, MastodonAPIError, MastodonNotFoundError
+from PIL import Image
 
 from tests.conftest import LiveInstance
 from tests.mastodon.conftest import Person, register_person, web_log_in
@@ -143,6 +145,34 @@ def test_statuses_through_mastodon_py(
     assert len(api.timeline_public(local=True, limit=5)) == 5
     with pytest.raises(MastodonNotFoundError):
         api.timeline_list(1)
+
+    # An attachment (uploaded through the native API): meta with the real sizes.
+    login = http.post(
+        "/api/auth/login", json={"handle": person.handle, "password": person.password}
+    )
+    picture = io.BytesIO()
+    Image.new("RGB", (800, 200), (200, 40, 40)).save(picture, "PNG")
+    uploaded = http.post(
+        "/api/media",
+        files={"file": ("red.png", picture.getvalue(), "image/png")},
+        headers={"Authorization": f"Bearer {login.json()['token']}"},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    with_media = raw.post(
+        "/api/v1/statuses", data={"status": "a picture", "media_ids[]": uploaded.json()["id"]}
+    )
+    assert with_media.status_code == 200, with_media.text
+    assert_entity(with_media.json(), STATUS)
+    attachment = with_media.json()["media_attachments"][0]
+    assert attachment["type"] == "image"
+    assert attachment["meta"]["original"] == {
+        "width": 800,
+        "height": 200,
+        "size": "800x200",
+        "aspect": 4.0,
+    }
+    assert attachment["meta"]["small"]["width"] == 400
+    assert attachment["meta"]["small"]["size"] == "400x100"
 
     # Delete: the deleted status, with its source.
     deleted = raw.delete(f"/api/v1/statuses/{reply['id']}")
