@@ -202,3 +202,38 @@ async def bookmarks(
         refs[0].id if refs else None,
         refs[-1].id if refs else None,
     )
+
+
+@dataclass(frozen=True)
+class SharersPage:
+    accounts: list[Account]
+    next: int | None  # pass as `until` for the next (older) page
+
+
+async def sharers(
+    services: Services, viewer_id: int | None, post_id: int, *, until: int | None, limit: int
+) -> SharersPage:
+    """Accounts that shared a visible post, newest share first, keyset-paged."""
+    async with services.pool.acquire() as conn:
+        ref = await posts_sql.get_post_ref(
+            conn, post_id=post_id, viewer_id=viewer_id, original=True
+        )
+        if ref is None or ref.deleted or not ref.visible:
+            raise NotFound("no such post")
+        rows = await posts_sql.sharer_page(conn, post_id=ref.id, before=until, limit=limit + 1)
+    page = rows[:limit]
+    return SharersPage(
+        [row.account for row in page], page[-1].share_id if len(rows) > limit else None
+    )
+
+
+async def liked_posts(
+    services: Services, viewer_id: int, *, since: int | None, until: int | None, limit: int
+) -> list[PostView]:
+    """The posts the viewer liked and may still see, newest post first."""
+    async with services.pool.acquire() as conn:
+        ids = await posts_sql.liked_post_ids(
+            conn, account_id=viewer_id, since=since, until=until, limit=limit
+        )
+        views = await posts_sql.load_views(conn, post_ids=ids, viewer_id=viewer_id)
+    return [views[i] for i in ids if i in views]

@@ -120,6 +120,26 @@ async def bookmarks() -> Response:
     return response
 
 
+@bp.get("/favourites", strict_slashes=False)
+@scoped("read:favourites")
+async def favourites() -> Response:
+    """Liked statuses, newest status first (not newest like: likes have no id of their
+    own to page on)."""
+    page = page_request(await read_params())
+    views = await interactions.liked_posts(
+        services(),
+        current_viewer().account_id,
+        since=page.since_id if page.since_id is not None else page.min_id,
+        until=page.max_id,
+        limit=page.limit,
+    )
+    response = Response(statuses_json(renderer(), views), mimetype="application/json")
+    link = link_header(page, [v.id for v in views])
+    if link is not None:
+        response.headers["Link"] = link
+    return response
+
+
 def _fields(params: dict[str, Any]) -> list[dict[str, str]] | None:
     """fields_attributes as Rails sends it (`[0][name]=...`), as a hash or a JSON list."""
     rows: dict[int, dict[str, str]] = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from typing import Any
+from urllib.parse import urlencode
 
 import orjson
 from quart import Blueprint, Response, request
@@ -234,13 +235,36 @@ async def unbookmark(status_id: str) -> Response:
     return await _act(interactions.unbookmark, status_id)
 
 
+def _accounts_page(accounts: list[Any], cursor: str | None) -> Response:
+    """Accounts, with a Link to the next page when there is one (`max_id`: our cursor)."""
+    base = config().instance.base_url
+    response = _json([account_entity(a, base, None) for a in accounts])
+    if cursor is not None:
+        kept = [(k, v) for k, v in request.args.items(multi=True) if k != "max_id"]
+        url = f"{base}{request.path}?{urlencode([*kept, ('max_id', cursor)])}"
+        response.headers["Link"] = f'<{url}>; rel="next"'
+    return response
+
+
 @bp.get("/<status_id>/favourited_by", strict_slashes=False)
 async def favourited_by(status_id: str) -> Response:
     params = await read_params()
-    page = page_request(params, default=40, maximum=80)
-    # Likes are paged by a cursor of their own: the first page, as many as asked.
+    limit = page_request({"limit": params.get("limit")}, default=40, maximum=80).limit
+    # Likes are paged by a cursor of their own (a time and an account), passed as max_id.
     found = await interactions.likers(
-        services(), await _reader(), id_param(status_id, "id"), until=None, limit=page.limit
+        services(),
+        await _reader(),
+        id_param(status_id, "id"),
+        until=text_param(params, "max_id") or None,
+        limit=limit,
     )
-    base = config().instance.base_url
-    return _json([account_entity(a, base, None) for a in found.accounts])
+    return _accounts_page(found.accounts, found.next)
+
+
+@bp.get("/<status_id>/reblogged_by", strict_slashes=False)
+async def reblogged_by(status_id: str) -> Response:
+    page = page_request(await read_params(), default=40, maximum=80)
+    found = await interactions.sharers(
+        services(), await _reader(), id_param(status_id, "id"), until=page.max_id, limit=page.limit
+    )
+    return _accounts_page(found.accounts, str(found.next) if found.next is not None else None)

@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -18,6 +19,7 @@ from PIL import Image
 from tests.conftest import LiveInstance
 from tests.mastodon.conftest import Person, register_person, web_log_in
 from tests.mastodon.entities import (
+    ACCOUNT,
     CONTEXT,
     STATUS,
     STATUS_EDIT,
@@ -44,6 +46,17 @@ def eventually(check: Callable[[], Any], what: str) -> Any:
             return found
         time.sleep(0.05)
     raise AssertionError(f"never happened: {what}")
+
+
+def next_page(answer: httpx.Response) -> str:
+    """The path and query of an answer's `rel="next"` link (its host is the instance's
+    domain, which only the loopback adapter knows)."""
+    for part in answer.headers["Link"].split(","):
+        url, _, rel = part.partition(";")
+        if 'rel="next"' in rel:
+            parts = urlsplit(url.strip()[1:-1])
+            return f"{parts.path}?{parts.query}"
+    raise AssertionError(f"no next link: {answer.headers['Link']}")
 
 
 def second_api(
@@ -225,4 +238,51 @@ def test_refusals_and_bad_input_answer_json(
     assert refused.status_code == 403 and isinstance(refused.json()["error"], str)
     with pytest.raises(MastodonAPIError):
         api.status_favourite(post_id)
+    raw.close()
+
+
+def test_who_favourited_and_reblogged_and_the_favourites_list(
+    live_instance: LiveInstance,
+    session: requests.Session,
+    logged_in: httpx.Client,
+    http: httpx.Client,
+    person: Person,
+) -> None:
+    api = logged_in_api(live_instance, session, logged_in)
+    raw = bearer(live_instance, api)
+    other, other_api = second_api(live_instance, session, http)
+    status = api.status_post("like and share me")
+    for who in (api, other_api):
+        who.status_favourite(status["id"])
+        who.status_reblog(status["id"])
+
+    first = raw.get(f"/api/v1/statuses/{status['id']}/favourited_by", params={"limit": 1})
+    assert_entities(first.json(), ACCOUNT)
+    assert [a["acct"] for a in first.json()] == [other.handle]
+    assert 'rel="next"' in first.headers["Link"]
+    rest = raw.get(next_page(first))
+    assert [a["acct"] for a in rest.json()] == [person.handle]
+    assert [a["acct"] for a in api.status_favourited_by(status["id"])] == [
+        other.handle,
+        person.handle,
+    ]
+
+    shared = raw.get(f"/api/v1/statuses/{status['id']}/reblogged_by", params={"limit": 1})
+    assert_entities(shared.json(), ACCOUNT)
+    assert [a["acct"] for a in shared.json()] == [other.handle]
+    rest = raw.get(next_page(shared))
+    assert [a["acct"] for a in rest.json()] == [person.handle]
+    assert "Link" not in rest.headers
+    assert len(api.status_reblogged_by(status["id"])) == 2
+
+    older = other_api.status_post("an older one")
+    api.status_favourite(older["id"])
+    liked = api.favourites(limit=1)
+    assert [s["id"] for s in liked] == [older["id"]]
+    assert [s["id"] for s in api.fetch_next(liked)] == [status["id"]]
+    raw_liked = raw.get("/api/v1/favourites").json()
+    assert_entities(raw_liked, STATUS)
+    assert all(s["favourited"] is True for s in raw_liked)
+    bad = raw.get(f"/api/v1/statuses/{status['id']}/favourited_by", params={"max_id": "zz"})
+    assert bad.status_code in (400, 422) and "error" in bad.json()
     raw.close()
