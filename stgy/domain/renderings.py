@@ -53,6 +53,9 @@ class PageRenderer:
     closing: bytes | None = None
     # The viewer's like, share and bookmark state when there is no viewer.
     no_state: bytes = b"null"
+    # Which stored rendering of a post or account is this face's (migration 0027): 0 the
+    # native API's, 1 the Mastodon API's. Each face replaces only its own.
+    slot: int = 0
 
     @property
     def template(self) -> bytes:
@@ -261,7 +264,7 @@ async def _fill(conn: Conn, cache: RenderingCache, renderer: PageRenderer, rows:
     fmt = renderer.format
     posts, accounts = _wanted(cache, fmt, rows)
     stored = await renderings_sql.stored(
-        conn, post_ids=list(posts), account_ids=list(accounts), format=fmt
+        conn, post_ids=list(posts), account_ids=list(accounts), format=fmt, slot=renderer.slot
     )
     for post_id, (version, rev, body) in stored.posts.items():
         if posts[post_id] == (version, rev):
@@ -282,7 +285,9 @@ async def _fill(conn: Conn, cache: RenderingCache, renderer: PageRenderer, rows:
                 load.add(row[at])
     views = await posts_sql.load_views(conn, post_ids=sorted(load), viewer_id=None)
     made_posts, made_accounts = _renderings(list(views.values()), renderer)
-    await renderings_sql.store(conn, posts=made_posts, accounts=made_accounts, format=fmt)
+    await renderings_sql.store(
+        conn, posts=made_posts, accounts=made_accounts, format=fmt, slot=renderer.slot
+    )
     for made in made_posts:
         cache.put_post(made.id, micros(made.version), made.rev, fmt, made.body.encode())
     for made in made_accounts:

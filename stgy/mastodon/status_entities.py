@@ -187,6 +187,7 @@ def status_renderer(base_url: str, small_size: int) -> PageRenderer:
         lambda account: _open(account_fields(account, base_url)),
         CLOSING,
         no_state=b"false",
+        slot=1,
     )
 
 
