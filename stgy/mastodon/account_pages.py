@@ -61,19 +61,23 @@ async def show(account_id: str) -> Response:
     return jsonify(_account(await accounts.get_account(services(), id_param(account_id, "id"))))
 
 
-def _keep(view: PostView, params: dict[str, Any]) -> bool:
-    if bool_param(params, "exclude_replies", False) and view.in_reply_to_id is not None:
+_FILTERS = ("exclude_replies", "exclude_reblogs", "only_media")
+
+
+def _keep(view: PostView, filters: set[str]) -> bool:
+    if "exclude_replies" in filters and view.in_reply_to_id is not None:
         return False
-    if bool_param(params, "exclude_reblogs", False) and view.share_of_id is not None:
+    if "exclude_reblogs" in filters and view.share_of_id is not None:
         return False
     shown = view.share_of or view
-    return not (bool_param(params, "only_media", False) and not shown.media)
+    return not ("only_media" in filters and not shown.media)
 
 
 @bp.get("/accounts/<account_id>/statuses", strict_slashes=False)
 async def account_statuses(account_id: str) -> Response:
     params = await read_params()
     page = page_request(params)
+    filters = {name for name in _FILTERS if bool_param(params, name, False)}
     if bool_param(params, "pinned", False):
         views: list[PostView] = []  # no pinned statuses yet
         page_ids: list[int] = []
@@ -90,7 +94,7 @@ async def account_statuses(account_id: str) -> Response:
         # Filters apply to the page as read, so a page may hold fewer than `limit`; its
         # Link still leads on from the last status read.
         page_ids = [v.id for v in loaded]
-        views = [v for v in loaded if _keep(v, params)]
+        views = [v for v in loaded if _keep(v, filters)]
     response = Response(statuses_json(renderer(), views), mimetype="application/json")
     link = link_header(page, page_ids)
     if link is not None:

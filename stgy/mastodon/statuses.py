@@ -83,6 +83,8 @@ async def create() -> Response:
     params = await read_params()
     if params.get("poll") is not None:
         raise Invalid("poll", "is not supported")
+    if params.get("scheduled_at"):
+        raise Invalid("scheduled_at", "is not supported (no scheduled statuses yet)")
     draft = posts.PostDraft(
         text=text_param(params, "status") or "",
         reply_to_id=_reply_to(params),

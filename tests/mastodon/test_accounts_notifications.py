@@ -129,3 +129,43 @@ def test_accounts_relationships_and_notifications(
     assert raw.get("/api/v1/accounts/relationships", params={"id[]": "x"}).status_code == 404
     raw.close()
     other_raw.close()
+
+
+def test_account_endpoints_answer_bad_input_with_json(
+    live_instance: LiveInstance,
+    session: requests.Session,
+    logged_in: httpx.Client,
+    http: httpx.Client,
+    person: Person,
+) -> None:
+    api = logged_in_api(live_instance, session, logged_in)
+    raw = bearer(live_instance, api)
+    cases = [
+        ("GET", "/api/v1/accounts/lookup", {}, 422),
+        ("GET", "/api/v1/accounts/99999999999", {}, 404),
+        ("GET", "/api/v1/accounts/abc/statuses", {}, 404),
+        ("GET", f"/api/v1/accounts/{person.id}/statuses", {"max_id": "-1"}, 422),
+        ("GET", f"/api/v1/accounts/{person.id}/statuses", {"only_media": "sometimes"}, 422),
+        ("POST", "/api/v1/accounts/99999999999/follow", {}, 404),
+        ("POST", f"/api/v1/accounts/{person.id}/follow", {}, 422),
+        ("POST", "/api/v1/accounts/1x/block", {}, 404),
+        ("PATCH", "/api/v1/accounts/update_credentials", {"locked": "perhaps"}, 422),
+        ("GET", "/api/v1/notifications/123", {}, 404),
+        ("POST", "/api/v1/notifications/123/dismiss", {}, 404),
+        ("GET", "/api/v1/notifications", {"limit": "many"}, 422),
+        ("POST", "/api/v1/statuses", {"status": "x", "scheduled_at": "2030-01-01"}, 422),
+        ("POST", "/api/v1/statuses/1/favourite", {}, 404),
+    ]
+    for method, path, params, status in cases:
+        if method == "GET":
+            answer = raw.request(method, path, params=params)
+        else:
+            answer = raw.request(method, path, data=params)
+        assert answer.status_code == status, (method, path, params, answer.text)
+        assert isinstance(answer.json()["error"], str), answer.text
+    assert raw.get("/api/v1/accounts/99999999999").json() == {"error": "Record not found"}
+    # Scopes: a read-only token may not post or follow.
+    with httpx.Client(base_url=live_instance.url, timeout=30) as anonymous:
+        assert anonymous.post("/api/v1/statuses", data={"status": "x"}).status_code == 401
+        assert anonymous.get("/api/v1/notifications").status_code == 401
+    raw.close()
