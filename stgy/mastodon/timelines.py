@@ -7,12 +7,12 @@ from typing import Any
 
 from quart import Blueprint, Response
 
-from stgy.domain import timelines
-from stgy.domain.errors import Invalid
+from stgy.domain import oauth, timelines
+from stgy.domain.errors import Invalid, Unauthorized
 from stgy.domain.renderings import RenderedPage
 from stgy.http.context import services
-from stgy.mastodon.auth import current_viewer, scoped
-from stgy.mastodon.errors import RecordNotFound
+from stgy.mastodon.auth import bearer_token, current_viewer, scoped
+from stgy.mastodon.errors import RecordNotFound, TokenInvalid
 from stgy.mastodon.pagination import PageRequest, link_header, page_request
 from stgy.mastodon.params import bool_param, list_param, read_params
 from stgy.mastodon.status_entities import page_json
@@ -44,21 +44,27 @@ def _unsupported(params: dict[str, Any], *names: str) -> None:
 
 
 @bp.get("/home", strict_slashes=False)
-@scoped("read:statuses")
+@scoped("read:statuses", recent=True)
 async def home() -> Response:
+    # The page's statement checks that the token's session is live: one round trip for
+    # the token seen lately (as the native home page, stgy/api/timelines.py).
     viewer = current_viewer()
     params = await read_params()
     page = page_request(params)
     since, until = _range(page)
-    rendered = await timelines.home(
-        services(),
-        renderer(),
-        viewer.account_id,
-        viewer.session_id,
-        since=since,
-        until=until,
-        limit=page.limit,
-    )
+    try:
+        rendered = await timelines.home(
+            services(),
+            renderer(),
+            viewer.account_id,
+            viewer.session_id,
+            since=since,
+            until=until,
+            limit=page.limit,
+        )
+    except Unauthorized:
+        oauth.forget_holder(bearer_token() or "")
+        raise TokenInvalid() from None
     return _answer(rendered, page)
 
 

@@ -13,7 +13,12 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import requests
-from mastodon import Mastodon, MastodonAPIError, MastodonNotFoundError
+from mastodon import (
+    Mastodon,
+    MastodonAPIError,
+    MastodonNotFoundError,
+    MastodonUnauthorizedError,
+)
 from PIL import Image
 
 from tests.conftest import LiveInstance
@@ -192,6 +197,16 @@ def test_statuses_through_mastodon_py(
     assert deleted.status_code == 200 and deleted.json()["text"] == "a reply"
     with pytest.raises(MastodonNotFoundError):
         api.status(reply["id"])
+
+    # The home timeline remembers a token's holder for a while, but its statement checks
+    # the session: a revoked token is refused at once.
+    assert api.timeline_home(limit=1)
+    api.revoke_access_token(allow_http=True)
+    home_after = raw.get("/api/v1/timelines/home")
+    assert home_after.status_code == 401
+    assert home_after.json() == {"error": "The access token is invalid"}
+    with pytest.raises(MastodonUnauthorizedError):
+        api.timeline_home()
     raw.close()
 
 
