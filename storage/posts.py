@@ -424,3 +424,13 @@ async def liked_post_ids(
         until,
     )
     return [row["id"] for row in rows]
+
+
+async def own_share_id(conn: Conn, *, account_id: int, share_of_id: int) -> int | None:
+    """The account's live share of a post, if any (posts_one_share_idx)."""
+    found: int | None = await conn.fetchval(
+        "SELECT id FROM posts WHERE account_id = $1 AND share_of_id = $2 AND deleted_at IS NULL",
+        account_id,
+        share_of_id,
+    )
+    return found

@@ -237,3 +237,13 @@ async def liked_posts(
         )
         views = await posts_sql.load_views(conn, post_ids=ids, viewer_id=viewer_id)
     return [views[i] for i in ids if i in views]
+
+
+async def own_share(services: Services, viewer_id: int, post_id: int) -> PostView | None:
+    """The viewer's share of a post (with the post in it), None when they do not share it."""
+    async with services.pool.acquire() as conn:
+        share_id = await posts_sql.own_share_id(conn, account_id=viewer_id, share_of_id=post_id)
+        if share_id is None:
+            return None
+        view = await _view(conn, share_id, viewer_id)
+    return view if view.shown else None

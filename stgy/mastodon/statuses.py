@@ -215,8 +215,12 @@ async def unfavourite(status_id: str) -> Response:
 @bp.post("/<status_id>/reblog", strict_slashes=False)
 @scoped("write:statuses")
 async def reblog(status_id: str) -> Response:
-    check_can_post(services().config, current_viewer())
-    return await _act(interactions.share, status_id)
+    viewer = current_viewer()
+    check_can_post(services().config, viewer)
+    original = await interactions.share(services(), viewer.account_id, id_param(status_id, "id"))
+    # Mastodon answers the reblog itself: the viewer's share, with the status in it.
+    wrapper = await interactions.own_share(services(), viewer.account_id, original.id)
+    return status_response(wrapper or original)
 
 
 @bp.post("/<status_id>/unreblog", strict_slashes=False)

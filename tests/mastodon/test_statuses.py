@@ -129,7 +129,13 @@ def test_statuses_through_mastodon_py(
     liked = raw.get(f"/api/v1/statuses/{status_id}/favourited_by").json()
     assert [a["acct"] for a in liked] == [person.handle]
     assert api.status_unfavourite(status_id)["favourited"] is False
-    assert api.status_reblog(status_id)["reblogged"] is True
+    reblogged = raw.post(f"/api/v1/statuses/{status_id}/reblog")
+    assert_entity(reblogged.json(), STATUS)
+    assert reblogged.json()["reblog"]["id"] == status_id
+    assert reblogged.json()["reblog"]["reblogged"] is True
+    assert reblogged.json()["id"] != status_id
+    again = api.status_reblog(status_id)  # a second time: the same reblog
+    assert str(again["id"]) == reblogged.json()["id"]
     wrapped = eventually(
         lambda: [s for s in raw.get("/api/v1/timelines/home").json() if s["reblog"] is not None],
         "the reblog in the home timeline",
