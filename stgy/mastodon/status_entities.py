@@ -66,9 +66,9 @@ def _size(width: int, height: int) -> dict[str, Any]:
 
 
 def media_type(content_type: str) -> str:
+    """Mastodon's attachment type. An animated GIF stays an `image` (Mastodon's `gifv` is
+    a silent looping video, which clients play as such; ours are GIF files)."""
     kind = content_type.split("/", 1)[0]
-    if content_type == "image/gif":
-        return "gifv"
     return kind if kind in ("image", "video", "audio") else "unknown"
 
 
@@ -79,10 +79,9 @@ def media_attachment_entity(media: Media, small_size: int) -> dict[str, Any]:
     if media.width and media.height:
         meta["original"] = _size(media.width, media.height)
         meta["small"] = _size(*_fit(media.width, media.height, small_size))
-    kind = "image" if media.content_type == "image/gif" and not media.animated else None
     return {
         "id": str(media.id),
-        "type": kind or media_type(media.content_type),
+        "type": media_type(media.content_type),
         "url": media.url or media.remote_url,
         "preview_url": media.small_url or media.url or media.remote_url,
         "remote_url": media.remote_url,

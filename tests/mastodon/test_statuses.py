@@ -102,6 +102,12 @@ def test_statuses_through_mastodon_py(
     again = raw.post("/api/v1/statuses", data={"status": "once"}, headers={"Idempotency-Key": "k1"})
     assert first.status_code == again.status_code == 200
     assert first.json()["id"] == again.json()["id"]
+    # The same key from another token (another login of the same person): a new status.
+    with bearer(live_instance, logged_in_api(live_instance, session, logged_in)) as raw2:
+        other = raw2.post(
+            "/api/v1/statuses", data={"status": "once"}, headers={"Idempotency-Key": "k1"}
+        )
+    assert other.status_code == 200 and other.json()["id"] != first.json()["id"]
 
     # Replies, context, edits, source and history.
     reply = api.status_post("a reply", in_reply_to_id=status_id, visibility="unlisted")
