@@ -34,6 +34,21 @@ class RenderingCache:
         self.max_entries = max_entries
         self.bytes = 0
         self.entries: dict[int, Entry] = {}
+        # The first format asked for is kept here; each other one (another face's
+        # renderings, e.g. Mastodon statuses) in a cache of its own with the same bounds.
+        self.main_format: int | None = None
+        self.others: dict[int, RenderingCache] = {}
+
+    def for_format(self, format: int) -> RenderingCache:
+        """The cache that keeps renderings of this format."""
+        if self.main_format is None:
+            self.main_format = format
+        if format == self.main_format:
+            return self
+        other = self.others.get(format)
+        if other is None:
+            other = self.others[format] = RenderingCache(self.max_bytes, self.max_entries)
+        return other
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -100,3 +115,5 @@ class RenderingCache:
     def clear(self) -> None:
         self.entries.clear()
         self.bytes = 0
+        for other in self.others.values():
+            other.clear()

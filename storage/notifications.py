@@ -247,3 +247,17 @@ async def header_counts(conn: Conn, *, account_id: int) -> HeaderCounts:
     )
     assert row is not None  # noqa: S101 - a SELECT of two counts has one row
     return HeaderCounts(row[0], row[1])
+
+
+async def dismiss(conn: Conn, *, account_id: int, notification_id: int) -> bool:
+    """Delete one of the account's notifications; whether there was one."""
+    result = await conn.execute(
+        "DELETE FROM notifications WHERE account_id = $1 AND id = $2", account_id, notification_id
+    )
+    return result != "DELETE 0"
+
+
+async def clear(conn: Conn, *, account_id: int) -> int:
+    """Delete all of the account's notifications; how many."""
+    result = await conn.execute("DELETE FROM notifications WHERE account_id = $1", account_id)
+    return int(result.split()[-1])

@@ -383,3 +383,54 @@ async def last_post_at(conn: Conn, *, account_id: int) -> datetime | None:
         account_id,
     )
     return found
+
+
+@dataclass(frozen=True)
+class Sharer:
+    account: Account
+    share_id: int  # the share's own post id: the cursor of the next page
+
+
+async def sharer_page(conn: Conn, *, post_id: int, before: int | None, limit: int) -> list[Sharer]:
+    """Active accounts that share a post, newest share first, below a share id."""
+    rows = await conn.fetch(
+        "SELECT s.id AS share_id, " + ACCOUNT_COLUMNS_PREFIXED + " FROM posts s"
+        " JOIN accounts a ON a.id = s.account_id"
+        " WHERE s.share_of_id = $1 AND s.deleted_at IS NULL"
+        " AND a.deleted_at IS NULL AND a.suspended_at IS NULL"
+        " AND ($2::bigint IS NULL OR s.id < $2)"
+        " ORDER BY s.id DESC LIMIT $3",
+        post_id,
+        before,
+        limit,
+    )
+    return [Sharer(account_from(row, "a_"), row["share_id"]) for row in rows]
+
+
+async def liked_post_ids(
+    conn: Conn, *, account_id: int, since: int | None, until: int | None, limit: int
+) -> list[int]:
+    """Posts an account liked and may still see, newest post first (the likes' key,
+    (account_id, post_id), is the index this pages on)."""
+    rows = await conn.fetch(
+        "SELECT p.id FROM likes l JOIN posts p ON p.id = l.post_id"
+        " WHERE l.account_id = $2 AND"
+        + _SHOWN
+        + " AND ($3::bigint IS NULL OR l.post_id > $3) AND ($4::bigint IS NULL OR l.post_id < $4)"
+        " ORDER BY l.post_id DESC LIMIT $1",
+        limit,
+        account_id,
+        since,
+        until,
+    )
+    return [row["id"] for row in rows]
+
+
+async def own_share_id(conn: Conn, *, account_id: int, share_of_id: int) -> int | None:
+    """The account's live share of a post, if any (posts_one_share_idx)."""
+    found: int | None = await conn.fetchval(
+        "SELECT id FROM posts WHERE account_id = $1 AND share_of_id = $2 AND deleted_at IS NULL",
+        account_id,
+        share_of_id,
+    )
+    return found

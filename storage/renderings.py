@@ -210,18 +210,21 @@ class Stored:
     accounts: dict[int, tuple[int, str]]
 
 
-async def stored(conn: Conn, *, post_ids: list[int], account_ids: list[int], format: int) -> Stored:
+async def stored(
+    conn: Conn, *, post_ids: list[int], account_ids: list[int], format: int, slot: int = 0
+) -> Stored:
     """The stored renderings of these posts and accounts made by this serializer, in one
     statement (whatever their version: the caller compares)."""
     rows = await conn.fetch(
         "SELECT true AS post, post_id AS id, " + _micros("version") + " AS version, rev, body"
-        " FROM post_renderings WHERE post_id = ANY($1::bigint[]) AND format = $3"
+        " FROM post_renderings WHERE post_id = ANY($1::bigint[]) AND slot = $4 AND format = $3"
         " UNION ALL SELECT false, account_id, " + _micros("version") + ", 0, body"
         " FROM account_renderings"
-        " WHERE account_id = ANY($2::bigint[]) AND format = $3",
+        " WHERE account_id = ANY($2::bigint[]) AND slot = $4 AND format = $3",
         post_ids,
         account_ids,
         format,
+        slot,
     )
     found = Stored({}, {})
     for row in rows:
@@ -233,23 +236,23 @@ async def stored(conn: Conn, *, post_ids: list[int], account_ids: list[int], for
 
 
 async def store(
-    conn: Conn, *, posts: list[Rendering], accounts: list[Rendering], format: int
+    conn: Conn, *, posts: list[Rendering], accounts: list[Rendering], format: int, slot: int = 0
 ) -> None:
-    """Write renderings in one statement, replacing older ones (a post's with its rev).
-    Rows are written in id order, so two requests filling overlapping pages at once
-    never deadlock."""
+    """Write renderings in one statement, replacing older ones of the same slot (a face:
+    migration 0027) whatever their format (a post's with its rev). Rows are written in
+    id order, so two requests filling overlapping pages at once never deadlock."""
     posts = sorted({r.id: r for r in posts}.values(), key=lambda r: r.id)
     accounts = sorted({r.id: r for r in accounts}.values(), key=lambda r: r.id)
     await conn.execute(
-        "WITH p AS (INSERT INTO post_renderings (post_id, version, rev, format, body)"
-        "  SELECT u.id, u.version, u.rev, $7, u.body FROM unnest($1::bigint[],"
+        "WITH p AS (INSERT INTO post_renderings (post_id, slot, version, rev, format, body)"
+        "  SELECT u.id, $9, u.version, u.rev, $7, u.body FROM unnest($1::bigint[],"
         "  $2::timestamptz[], $3::text[], $8::int[]) AS u(id, version, body, rev)"
-        "  ON CONFLICT (post_id) DO UPDATE SET version = EXCLUDED.version, rev = EXCLUDED.rev,"
-        "  format = EXCLUDED.format, body = EXCLUDED.body RETURNING 1)"
-        " INSERT INTO account_renderings (account_id, version, format, body)"
-        " SELECT u.id, u.version, $7, u.body"
+        "  ON CONFLICT (post_id, slot) DO UPDATE SET version = EXCLUDED.version,"
+        "  rev = EXCLUDED.rev, format = EXCLUDED.format, body = EXCLUDED.body RETURNING 1)"
+        " INSERT INTO account_renderings (account_id, slot, version, format, body)"
+        " SELECT u.id, $9, u.version, $7, u.body"
         " FROM unnest($4::bigint[], $5::timestamptz[], $6::text[]) AS u(id, version, body)"
-        " ON CONFLICT (account_id) DO UPDATE SET version = EXCLUDED.version,"
+        " ON CONFLICT (account_id, slot) DO UPDATE SET version = EXCLUDED.version,"
         " format = EXCLUDED.format, body = EXCLUDED.body",
         [r.id for r in posts],
         [r.version for r in posts],
@@ -259,6 +262,7 @@ async def store(
         [r.body for r in accounts],
         format,
         [r.rev for r in posts],
+        slot,
     )
 
 

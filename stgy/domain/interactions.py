@@ -202,3 +202,48 @@ async def bookmarks(
         refs[0].id if refs else None,
         refs[-1].id if refs else None,
     )
+
+
+@dataclass(frozen=True)
+class SharersPage:
+    accounts: list[Account]
+    next: int | None  # pass as `until` for the next (older) page
+
+
+async def sharers(
+    services: Services, viewer_id: int | None, post_id: int, *, until: int | None, limit: int
+) -> SharersPage:
+    """Accounts that shared a visible post, newest share first, keyset-paged."""
+    async with services.pool.acquire() as conn:
+        ref = await posts_sql.get_post_ref(
+            conn, post_id=post_id, viewer_id=viewer_id, original=True
+        )
+        if ref is None or ref.deleted or not ref.visible:
+            raise NotFound("no such post")
+        rows = await posts_sql.sharer_page(conn, post_id=ref.id, before=until, limit=limit + 1)
+    page = rows[:limit]
+    return SharersPage(
+        [row.account for row in page], page[-1].share_id if len(rows) > limit else None
+    )
+
+
+async def liked_posts(
+    services: Services, viewer_id: int, *, since: int | None, until: int | None, limit: int
+) -> list[PostView]:
+    """The posts the viewer liked and may still see, newest post first."""
+    async with services.pool.acquire() as conn:
+        ids = await posts_sql.liked_post_ids(
+            conn, account_id=viewer_id, since=since, until=until, limit=limit
+        )
+        views = await posts_sql.load_views(conn, post_ids=ids, viewer_id=viewer_id)
+    return [views[i] for i in ids if i in views]
+
+
+async def own_share(services: Services, viewer_id: int, post_id: int) -> PostView | None:
+    """The viewer's share of a post (with the post in it), None when they do not share it."""
+    async with services.pool.acquire() as conn:
+        share_id = await posts_sql.own_share_id(conn, account_id=viewer_id, share_of_id=post_id)
+        if share_id is None:
+            return None
+        view = await _view(conn, share_id, viewer_id)
+    return view if view.shown else None

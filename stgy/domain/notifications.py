@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from stgy.domain import streaming
-from stgy.domain.errors import Invalid
+from stgy.domain.errors import Invalid, NotFound
 from stgy.domain.jobs import outbox
 from stgy.services import Services
 from storage import accounts as accounts_sql
@@ -195,3 +195,18 @@ async def _follow_accepted(conn: Conn, event: OutboxEvent, services: Services) -
     ):
         return
     await _notify(conn, services, [(followee_id, "follow")], actor_id=follower_id, post_id=None)
+
+
+async def dismiss(services: Services, viewer_id: int, notification_id: int) -> None:
+    """Delete one of the viewer's notifications (NotFound when it is not theirs)."""
+    async with services.pool.acquire() as conn:
+        if not await notifications_sql.dismiss(
+            conn, account_id=viewer_id, notification_id=notification_id
+        ):
+            raise NotFound("no such notification")
+
+
+async def clear(services: Services, viewer_id: int) -> int:
+    """Delete all of the viewer's notifications; how many there were."""
+    async with services.pool.acquire() as conn:
+        return await notifications_sql.clear(conn, account_id=viewer_id)

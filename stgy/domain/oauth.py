@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -367,6 +368,37 @@ async def token_holder(services: Services, token: str) -> TokenHolder | None:
         return None
     async with services.pool.acquire() as conn:
         return await oauth_sql.token_holder(conn, token_hash=digest(token))
+
+
+# Holders of tokens seen lately, for the endpoints whose own statement checks that the
+# token's session is live (the home timeline): they skip the token's statement while
+# the holder is remembered. Every way a token ends (revocation, the app's, the
+# person's sessions, a suspension) ends its session, so that check is enough; the rest
+# of the holder (account, session, scopes) never changes for a token.
+RECENT_HOLDER_SECONDS = 60.0
+RECENT_HOLDERS = 10_000
+_recent: dict[str, tuple[float, TokenHolder]] = {}
+
+
+def recent_holder(token: str) -> TokenHolder | None:
+    """The person's holder of this token if seen in the last RECENT_HOLDER_SECONDS (only
+    for a statement that checks the session itself)."""
+    entry = _recent.get(digest(token))
+    if entry is None or entry[0] < time.monotonic():
+        return None
+    return entry[1]
+
+
+def remember_holder(token: str, holder: TokenHolder) -> None:
+    if holder.viewer is None:
+        return
+    if len(_recent) >= RECENT_HOLDERS:
+        _recent.pop(next(iter(_recent)))
+    _recent[digest(token)] = (time.monotonic() + RECENT_HOLDER_SECONDS, holder)
+
+
+def forget_holder(token: str) -> None:
+    _recent.pop(digest(token), None)
 
 
 async def authorised_apps(services: Services, account_id: int) -> list[AuthorisedApp]:

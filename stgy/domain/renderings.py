@@ -48,6 +48,22 @@ class PageRenderer:
     format: int
     post: Callable[[PostView], str]
     account: Callable[[Account], str]
+    # How a post's JSON closes after its rendering (see _POST, the native API's, for the
+    # twelve values it takes, in that order); None: the native API's.
+    closing: bytes | None = None
+    # The viewer's like, share and bookmark state when there is no viewer.
+    no_state: bytes = b"null"
+    # Which stored rendering of a post or account is this face's (migration 0027): 0 the
+    # native API's, 1 the Mastodon API's. Each face replaces only its own.
+    slot: int = 0
+
+    @property
+    def template(self) -> bytes:
+        return self.closing or _POST
+
+    @property
+    def states(self) -> dict[bool | None, bytes]:
+        return {True: b"true", False: b"false", None: self.no_state}
 
 
 @dataclass(frozen=True)
@@ -108,13 +124,21 @@ _POST = (
 _STATE = {True: b"true", False: b"false", None: b"null"}
 
 
-def _post_json(cache: RenderingCache, fmt: int, row: Any, at: int, share_of: bytes) -> bytes | None:
+def _post_json(
+    cache: RenderingCache,
+    fmt: int,
+    template: bytes,
+    row: Any,
+    at: int,
+    share_of: bytes,
+    state: dict[bool | None, bytes] = _STATE,
+) -> bytes | None:
     """A post's JSON from the row's columns at `at`, None when a rendering is missing."""
     post = cache.post(row[at], row[at + 1], row[at + 2], fmt)
     account = cache.account(row[at + 3], row[at + 4], fmt)
     if post is None or account is None:
         return None
-    return _POST % (
+    return template % (
         post,
         account,
         row[at + 5],
@@ -124,9 +148,9 @@ def _post_json(cache: RenderingCache, fmt: int, row: Any, at: int, share_of: byt
         row[at + 8],
         row[at + 9],
         row[at + 10],
-        _STATE[row[at + 11]],
-        _STATE[row[at + 12]],
-        _STATE[row[at + 13]],
+        state[row[at + 11]],
+        state[row[at + 12]],
+        state[row[at + 13]],
     )
 
 
@@ -136,14 +160,18 @@ assert (POST_AT, ORIGINAL_AT) == (1, 15)  # noqa: S101 - the layout the loop is 
 
 
 def _assemble(
-    cache: RenderingCache, fmt: int, rows: list[Any]
+    cache: RenderingCache,
+    fmt: int,
+    rows: list[Any],
+    template: bytes = _POST,
+    state: dict[bool | None, bytes] = _STATE,
 ) -> tuple[list[bytes], list[int], list[int]]:
     """The JSON of each row the cache can make (page order), their ids, and the ids of
     those it cannot. (A page's hot loop: _post_json inlined, for a post not a share.)"""
     made: list[bytes] = []
     ids: list[int] = []
     missed: list[int] = []
-    get, state, template = cache.entries.get, _STATE, _POST
+    get = cache.entries.get
     for row in rows:
         post_id = row[1]
         post = get(post_id)
@@ -161,7 +189,7 @@ def _assemble(
             continue
         share_of: bytes | None = b"null"
         if row[15] is not None:
-            share_of = _post_json(cache, fmt, row, ORIGINAL_AT, b"null")
+            share_of = _post_json(cache, fmt, template, row, ORIGINAL_AT, b"null", state)
             if share_of is None:
                 missed.append(post_id)
                 continue
@@ -236,7 +264,7 @@ async def _fill(conn: Conn, cache: RenderingCache, renderer: PageRenderer, rows:
     fmt = renderer.format
     posts, accounts = _wanted(cache, fmt, rows)
     stored = await renderings_sql.stored(
-        conn, post_ids=list(posts), account_ids=list(accounts), format=fmt
+        conn, post_ids=list(posts), account_ids=list(accounts), format=fmt, slot=renderer.slot
     )
     for post_id, (version, rev, body) in stored.posts.items():
         if posts[post_id] == (version, rev):
@@ -257,7 +285,9 @@ async def _fill(conn: Conn, cache: RenderingCache, renderer: PageRenderer, rows:
                 load.add(row[at])
     views = await posts_sql.load_views(conn, post_ids=sorted(load), viewer_id=None)
     made_posts, made_accounts = _renderings(list(views.values()), renderer)
-    await renderings_sql.store(conn, posts=made_posts, accounts=made_accounts, format=fmt)
+    await renderings_sql.store(
+        conn, posts=made_posts, accounts=made_accounts, format=fmt, slot=renderer.slot
+    )
     for made in made_posts:
         cache.put_post(made.id, micros(made.version), made.rev, fmt, made.body.encode())
     for made in made_accounts:
@@ -273,8 +303,10 @@ async def assemble(
 ) -> RenderedPage:
     """The page's JSON, filling the renderings it lacks. A post that changed again each
     time it was rendered is left out (it is in `missing`)."""
-    fmt, rows = renderer.format, page.rows
-    made, ids, missed = _assemble(cache, fmt, rows)
+    fmt, rows, template, state = renderer.format, page.rows, renderer.template, renderer.states
+    # Each format has a cache of its own, so two faces' pages do not evict each other.
+    cache = cache.for_format(fmt)
+    made, ids, missed = _assemble(cache, fmt, rows, template, state)
     if missed:
         # Filled into a copy of its own, so the page is made even when the cache is too
         # small (or set to nothing) to keep all it needs.
@@ -285,11 +317,11 @@ async def assemble(
                 post_ids = [row[POST_AT] for row in rows]
                 again = await renderings_sql.page_of(conn, post_ids=post_ids, viewer_id=viewer_id)
                 rows = again.rows
-                made, ids, missed = _assemble(own, fmt, rows)
+                made, ids, missed = _assemble(own, fmt, rows, template, state)
                 if not missed:
                     break
             await _fill(conn, own, renderer, rows)
-            made, ids, missed = _assemble(own, fmt, rows)
+            made, ids, missed = _assemble(own, fmt, rows, template, state)
             if not missed:
                 break
         cache.keep(own)
@@ -340,7 +372,7 @@ async def drop_all(services: Services) -> int:
 
 def _view_json(renderer: PageRenderer, view: PostView, share_of: bytes) -> bytes:
     author = view.account
-    return _POST % (
+    return renderer.template % (
         renderer.post(view).encode(),
         renderer.account(author).encode(),
         author.posts_count,
@@ -350,9 +382,9 @@ def _view_json(renderer: PageRenderer, view: PostView, share_of: bytes) -> bytes
         view.replies_count,
         view.likes_count,
         view.shares_count,
-        _STATE[view.liked],
-        _STATE[view.shared],
-        _STATE[view.bookmarked],
+        renderer.states[view.liked],
+        renderer.states[view.shared],
+        renderer.states[view.bookmarked],
     )
 
 

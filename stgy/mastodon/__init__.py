@@ -8,12 +8,37 @@ from quart_schema import hide
 from werkzeug.exceptions import HTTPException
 
 from stgy.domain.errors import DomainError
-from stgy.mastodon import accounts, apps, empty_lists, errors, instance, markers, oauth
+from stgy.mastodon import (
+    account_pages,
+    accounts,
+    apps,
+    empty_lists,
+    errors,
+    instance,
+    markers,
+    notifications,
+    oauth,
+    relationships,
+    statuses,
+    timelines,
+)
 from stgy.mastodon.cors import install_cors
 
 # The parent of every Mastodon blueprint: its error handlers answer as Mastodon does.
 bp = Blueprint("mastodon", __name__)
-for child in (apps.bp, oauth.bp, instance.bp, accounts.bp, markers.bp, empty_lists.bp):
+for child in (
+    apps.bp,
+    oauth.bp,
+    instance.bp,
+    accounts.bp,
+    account_pages.bp,
+    relationships.bp,
+    notifications.bp,
+    markers.bp,
+    empty_lists.bp,
+    statuses.bp,
+    timelines.bp,
+):
     bp.register_blueprint(child)
 bp.register_error_handler(DomainError, errors.domain_error)
 bp.register_error_handler(HTTPException, errors.http_error)

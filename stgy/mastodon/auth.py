@@ -29,27 +29,33 @@ def bearer_token() -> str | None:
     return token.strip()
 
 
-async def maybe_holder() -> TokenHolder | None:
-    """The token's holder; None without a token; TokenInvalid (401) for a bad one."""
+async def maybe_holder(*, recent: bool = False) -> TokenHolder | None:
+    """The token's holder; None without a token; TokenInvalid (401) for a bad one.
+    `recent`: a holder seen lately will do, for an endpoint whose statement checks that
+    the token's session is live (stgy.domain.oauth.recent_holder)."""
     if _HOLDER in g:
         cached: TokenHolder | None = g.get(_HOLDER)
         return cached
     token = bearer_token()
     holder = None
     if token is not None:
-        holder = await oauth.token_holder(services(), token)
+        holder = oauth.recent_holder(token) if recent else None
         if holder is None:
-            raise TokenInvalid()
+            holder = await oauth.token_holder(services(), token)
+            if holder is None:
+                raise TokenInvalid()
+            if recent:
+                oauth.remember_holder(token, holder)
         if holder.viewer is not None:
             await note_session_use(holder.viewer.session_id)
     setattr(g, _HOLDER, holder)
     return holder
 
 
-async def require_holder(*scopes: str, user: bool = True) -> TokenHolder:
+async def require_holder(*scopes: str, user: bool = True, recent: bool = False) -> TokenHolder:
     """The holder of a valid token carrying one of `scopes` (any scope when none is
     named); a person's token when `user`. 401, 403 or 422 as Mastodon answers."""
-    holder = await maybe_holder()
+    holder = await maybe_holder(recent=recent)
     if holder is None:
         raise TokenInvalid()
     if scopes and not any(covers(holder.scopes, scope) for scope in scopes):
@@ -60,15 +66,16 @@ async def require_holder(*scopes: str, user: bool = True) -> TokenHolder:
 
 
 def scoped(
-    *scopes: str, user: bool = True
+    *scopes: str, user: bool = True, recent: bool = False
 ) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
     """An endpoint that needs a token with one of `scopes` (and a person behind it
-    unless `user=False`)."""
+    unless `user=False`). `recent`: the endpoint's own statement checks that the
+    session is live, so a holder seen lately will do (see maybe_holder)."""
 
     def decorate(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         @functools.wraps(view)
         async def checked(*args: P.args, **kwargs: P.kwargs) -> R:
-            await require_holder(*scopes, user=user)
+            await require_holder(*scopes, user=user, recent=recent)
             return await view(*args, **kwargs)
 
         return checked

@@ -38,6 +38,8 @@ class RecordNotFound(NotFound):
 
 def message_of(exc: DomainError) -> str:
     """The sentence a Mastodon client shows for a domain error."""
+    if isinstance(exc, NotFound):
+        return "Record not found"  # as Mastodon says it, whatever was not found
     if isinstance(exc, Invalid):
         return f"Validation failed: {exc.field} {exc.reason}"
     if isinstance(exc.detail, str) and exc.detail:

@@ -11,6 +11,7 @@ from typing import Any
 from quart import request
 from werkzeug.datastructures import MultiDict
 
+from stgy.domain.errors import Invalid, NotFound
 from stgy.http.body import read_json_object
 
 MAX_VALUES = 200  # list items or nested keys one parameter may carry
@@ -68,3 +69,32 @@ def list_param(params: dict[str, Any], name: str) -> list[str]:
         return [str(item) for item in value if isinstance(item, str | int)]
     text = text_param(params, name)
     return [text] if text is not None else []
+
+
+_TRUE = ("true", "1", "on", "yes")
+_FALSE = ("false", "0", "off", "no", "")
+
+
+def bool_param(params: dict[str, Any], name: str, default: bool | None = None) -> bool | None:
+    """A boolean as Rails reads it (true/1/on, false/0/off); Invalid for anything else."""
+    value = params.get(name)
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    text = text_param(params, name)
+    if text is not None and text.lower() in _TRUE:
+        return True
+    if text is not None and text.lower() in _FALSE:
+        return False
+    raise Invalid(name, "must be true or false")
+
+
+def id_param(value: str | None, name: str) -> int:
+    """A path or body id (digits, fits in 64 bits); NotFound as Mastodon answers."""
+    if value is None or not value.isascii() or not value.isdigit() or len(value) > 19:
+        raise NotFound("Record not found")
+    number = int(value)
+    if number >= 2**63:
+        raise NotFound("Record not found")
+    return number

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
+import requests
 
 from tests.conftest import LiveInstance, unique_handle
 
@@ -158,3 +159,15 @@ def logged_in(browser_client: httpx.Client, person: Person) -> httpx.Client:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def session(live_instance: LiveInstance) -> Iterator[requests.Session]:
+    """A requests session for Mastodon.py that reaches the instance's own domain."""
+    from tests.mastodon.test_mastodon_py import LoopbackAdapter
+
+    made = requests.Session()
+    address = urlsplit(live_instance.url).netloc
+    made.mount("http://", LoopbackAdapter(live_instance.config.instance.domain, address))
+    yield made
+    made.close()

@@ -259,6 +259,118 @@ OAUTH_ERROR: list[Field] = [
 ]
 ERROR: list[Field] = [("error", "str", False, False)]
 
+# Statuses and what they hold (docs.joinmastodon.org/entities/Status and the others).
+MEDIA_ATTACHMENT: list[Field] = [
+    ("id", "id", False, False),
+    ("type", "str", False, False),
+    ("url", "url", True, False),
+    ("preview_url", "url", True, False),
+    ("remote_url", "url", True, False),
+    ("meta", "dict", True, False),
+    ("description", "str", True, False),
+    ("blurhash", "str", True, False),
+]
+MENTION: list[Field] = [
+    ("id", "id", False, False),
+    ("username", "str", False, False),
+    ("url", "url", False, False),
+    ("acct", "str", False, False),
+]
+TAG: list[Field] = [
+    ("name", "str", False, False),
+    ("url", "url", False, False),
+]
+STATUS: list[Field] = [
+    ("id", "id", False, False),
+    ("uri", "url", False, False),
+    ("created_at", "datetime", False, False),
+    ("account", "ACCOUNT", False, False),
+    ("content", "str", False, False),
+    ("visibility", "str", False, False),
+    ("sensitive", "bool", False, False),
+    ("spoiler_text", "str", False, False),
+    ("media_attachments", "[MEDIA_ATTACHMENT]", False, False),
+    ("application", "dict", True, True),
+    ("mentions", "[MENTION]", False, False),
+    ("tags", "[TAG]", False, False),
+    ("emojis", "list", False, False),
+    ("reblogs_count", "int", False, False),
+    ("favourites_count", "int", False, False),
+    ("replies_count", "int", False, False),
+    ("url", "url", True, False),
+    ("in_reply_to_id", "id", True, False),
+    ("in_reply_to_account_id", "id", True, False),
+    ("reblog", "STATUS", True, False),
+    ("poll", "dict", True, False),
+    ("card", "dict", True, False),
+    ("language", "str", True, False),
+    ("text", "str", True, False),
+    ("edited_at", "datetime", True, False),
+    ("quote", "dict", True, False),
+    ("quotes_count", "int", False, False),
+    ("quote_approval", "QUOTE_APPROVAL", False, False),
+    ("tagged_collections", "list", False, False),
+    ("favourited", "bool", False, True),
+    ("reblogged", "bool", False, True),
+    ("muted", "bool", False, True),
+    ("bookmarked", "bool", False, True),
+    ("pinned", "bool", False, True),
+    ("filtered", "list", False, True),
+]
+QUOTE_APPROVAL: list[Field] = [
+    ("automatic", "list", False, False),
+    ("manual", "list", False, False),
+    ("current_user", "str", False, False),
+]
+CONTEXT: list[Field] = [
+    ("ancestors", "[STATUS]", False, False),
+    ("descendants", "[STATUS]", False, False),
+]
+STATUS_SOURCE: list[Field] = [
+    ("id", "id", False, False),
+    ("text", "str", False, False),
+    ("spoiler_text", "str", False, False),
+]
+STATUS_EDIT: list[Field] = [
+    ("content", "str", False, False),
+    ("spoiler_text", "str", False, False),
+    ("sensitive", "bool", False, False),
+    ("created_at", "datetime", False, False),
+    ("account", "ACCOUNT", False, False),
+    ("poll", "dict", True, True),
+    ("media_attachments", "[MEDIA_ATTACHMENT]", False, False),
+    ("emojis", "list", False, False),
+]
+RELATIONSHIP: list[Field] = [
+    ("id", "id", False, False),
+    ("following", "bool", False, False),
+    ("showing_reblogs", "bool", False, False),
+    ("notifying", "bool", False, False),
+    ("languages", "list", True, False),
+    ("followed_by", "bool", False, False),
+    ("blocking", "bool", False, False),
+    ("blocked_by", "bool", False, False),
+    ("muting", "bool", False, False),
+    ("muting_notifications", "bool", False, False),
+    ("muting_expires_at", "datetime", True, False),
+    ("requested", "bool", False, False),
+    ("requested_by", "bool", False, False),
+    ("domain_blocking", "bool", False, False),
+    ("endorsed", "bool", False, False),
+    ("note", "str", False, False),
+]
+NOTIFICATION: list[Field] = [
+    ("id", "id", False, False),
+    ("type", "str", False, False),
+    ("group_key", "str", False, False),
+    ("created_at", "datetime", False, False),
+    ("account", "ACCOUNT", False, False),
+    ("status", "STATUS", True, True),
+    ("report", "dict", True, True),
+    ("relationship_severance_event", "dict", True, True),
+    ("moderation_warning", "dict", True, True),
+]
+
 _DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 _DATE = re.compile(r"^\d{4}-\d\d-\d\d$")
 _URL = re.compile(r"^(https?|wss?)://[^\s]+$")
@@ -285,6 +397,13 @@ def _problems(value: Any, fields: list[Field], where: str) -> list[str]:
 
 
 def _type_problems(item: Any, kind: str, at: str) -> list[str]:
+    if kind.startswith("["):  # a list of the entity named inside the brackets
+        if not isinstance(item, list):
+            return [f"{at}: {item!r} is not a list"]
+        found: list[str] = []
+        for i, element in enumerate(item):
+            found.extend(_problems(element, globals()[kind[1:-1]], f"{at}[{i}]"))
+        return found
     if kind in _SIMPLE:
         ok = isinstance(item, _SIMPLE[kind])
     elif kind == "int":
@@ -312,3 +431,10 @@ def entity_problems(value: Any, fields: list[Field], where: str = "$") -> list[s
 def assert_entity(value: Any, fields: list[Field]) -> None:
     problems = entity_problems(value, fields)
     assert problems == [], "\n".join(problems)
+
+
+def assert_entities(values: Any, fields: list[Field]) -> None:
+    """A JSON array of the entity `fields` describe (each item checked)."""
+    assert isinstance(values, list), values
+    for value in values:
+        assert_entity(value, fields)

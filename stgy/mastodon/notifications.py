@@ -1,0 +1,108 @@
+"""/api/v1/notifications: the person's notifications as Mastodon's Notification entity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from quart import Blueprint, Response, jsonify
+
+from stgy.domain import notifications
+from stgy.domain.notifications import NotificationView
+from stgy.http.context import config, services
+from stgy.mastodon.auth import current_viewer, scoped
+from stgy.mastodon.entities import account_entity, mastodon_time
+from stgy.mastodon.errors import RecordNotFound
+from stgy.mastodon.pagination import link_header, page_request
+from stgy.mastodon.params import id_param, list_param, read_params
+from stgy.mastodon.status_entities import status_json
+from stgy.mastodon.statuses import renderer
+
+bp = Blueprint("mastodon_notifications", __name__, url_prefix="/api/v1/notifications")
+
+# Our kinds as Mastodon's types; a reply is a mention to Mastodon.
+TYPE_OUT = {
+    "mention": "mention",
+    "reply": "mention",
+    "share": "reblog",
+    "like": "favourite",
+    "follow": "follow",
+    "follow_request": "follow_request",
+}
+TYPE_IN: dict[str, list[str]] = {}
+for ours, theirs in TYPE_OUT.items():
+    TYPE_IN.setdefault(theirs, []).append(ours)
+
+
+def _ours(types: list[str]) -> list[str]:
+    """Mastodon's types as ours; types we never make (poll, update, ...) match nothing."""
+    return [kind for given in types for kind in TYPE_IN.get(given, [])]
+
+
+def notification_json(view: NotificationView) -> bytes:
+    n = view.notification
+    kind = TYPE_OUT.get(n.type, n.type)
+    head: dict[str, Any] = {
+        "id": str(n.id),
+        "type": kind,
+        "group_key": f"ungrouped-{n.id}",
+        "created_at": mastodon_time(n.created_at),
+        "account": account_entity(view.account, config().instance.base_url, None),
+    }
+    status = b"null" if view.post is None else status_json(renderer(), view.post)
+    return orjson.dumps(head)[:-1] + b',"status":' + status + b"}"
+
+
+@bp.get("", strict_slashes=False)
+@scoped("read:notifications")
+async def index() -> Response:
+    params = await read_params()
+    page = page_request(params, default=40, maximum=80)
+    types = list_param(params, "types")
+    excluded = list_param(params, "exclude_types")
+    if types and not _ours(types):
+        views: list[NotificationView] = []
+    else:
+        views = await notifications.list_notifications(
+            services(),
+            current_viewer().account_id,
+            types=_ours(types) or None,
+            exclude_types=_ours(excluded) or None,
+            since=page.since_id if page.since_id is not None else page.min_id,
+            until=page.max_id,
+            limit=page.limit,
+        )
+    body = b"[" + b",".join(notification_json(v) for v in views) + b"]"
+    response = Response(body, mimetype="application/json")
+    link = link_header(page, [v.notification.id for v in views])
+    if link is not None:
+        response.headers["Link"] = link
+    return response
+
+
+@bp.get("/<notification_id>", strict_slashes=False)
+@scoped("read:notifications")
+async def show(notification_id: str) -> Response:
+    wanted = id_param(notification_id, "id")
+    found = await notifications.list_notifications(
+        services(), current_viewer().account_id, since=wanted - 1, until=wanted + 1, limit=1
+    )
+    if not found:
+        raise RecordNotFound()
+    return Response(notification_json(found[0]), mimetype="application/json")
+
+
+@bp.post("/clear", strict_slashes=False)
+@scoped("write:notifications")
+async def clear() -> Response:
+    await notifications.clear(services(), current_viewer().account_id)
+    return jsonify({})
+
+
+@bp.post("/<notification_id>/dismiss", strict_slashes=False)
+@scoped("write:notifications")
+async def dismiss(notification_id: str) -> Response:
+    await notifications.dismiss(
+        services(), current_viewer().account_id, id_param(notification_id, "id")
+    )
+    return jsonify({})

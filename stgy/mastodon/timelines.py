@@ -1,0 +1,107 @@
+"""/api/v1/timelines: home, public and tag timelines, assembled from the same renderings
+as the native API's pages (a second format: stgy/mastodon/status_entities.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Blueprint, Response
+
+from stgy.domain import oauth, timelines
+from stgy.domain.errors import Invalid, Unauthorized
+from stgy.domain.renderings import RenderedPage
+from stgy.http.context import services
+from stgy.mastodon.auth import bearer_token, current_viewer, scoped
+from stgy.mastodon.errors import RecordNotFound, TokenInvalid
+from stgy.mastodon.pagination import PageRequest, link_header, page_request
+from stgy.mastodon.params import bool_param, list_param, read_params
+from stgy.mastodon.status_entities import page_json
+from stgy.mastodon.statuses import _reader, renderer
+
+bp = Blueprint("mastodon_timelines", __name__, url_prefix="/api/v1/timelines")
+
+
+def _range(page: PageRequest) -> tuple[int | None, int | None]:
+    """Our pages are the newest posts below `until` and above `since`; Mastodon's min_id
+    (the posts just above it) is read as since_id."""
+    since = page.since_id if page.since_id is not None else page.min_id
+    return since, page.max_id
+
+
+def _answer(rendered: RenderedPage, page: PageRequest) -> Response:
+    response = Response(page_json(rendered), mimetype="application/json")
+    link = link_header(page, list(rendered.ids))
+    if link is not None:
+        response.headers["Link"] = link
+    return response
+
+
+def _unsupported(params: dict[str, Any], *names: str) -> None:
+    """Filters stgy cannot apply yet: refused, rather than answered unfiltered."""
+    for name in names:
+        if bool_param(params, name, False):
+            raise Invalid(name, "is not supported yet")
+
+
+@bp.get("/home", strict_slashes=False)
+@scoped("read:statuses", recent=True)
+async def home() -> Response:
+    # The page's statement checks that the token's session is live: one round trip for
+    # the token seen lately (as the native home page, stgy/api/timelines.py).
+    viewer = current_viewer()
+    params = await read_params()
+    page = page_request(params)
+    since, until = _range(page)
+    try:
+        rendered = await timelines.home(
+            services(),
+            renderer(),
+            viewer.account_id,
+            viewer.session_id,
+            since=since,
+            until=until,
+            limit=page.limit,
+        )
+    except Unauthorized:
+        oauth.forget_holder(bearer_token() or "")
+        raise TokenInvalid() from None
+    return _answer(rendered, page)
+
+
+@bp.get("/public", strict_slashes=False)
+async def public() -> Response:
+    params = await read_params()
+    _unsupported(params, "remote", "only_media")
+    page = page_request(params)
+    since, until = _range(page)
+    rendered = await timelines.public(
+        services(),
+        renderer(),
+        await _reader(),
+        local_only=bool(bool_param(params, "local", False)),
+        since=since,
+        until=until,
+        limit=page.limit,
+    )
+    return _answer(rendered, page)
+
+
+@bp.get("/tag/<hashtag>", strict_slashes=False)
+async def tag(hashtag: str) -> Response:
+    params = await read_params()
+    _unsupported(params, "local", "remote", "only_media")
+    for name in ("any", "all", "none"):
+        if list_param(params, name):
+            raise Invalid(name, "is not supported yet")
+    page = page_request(params)
+    since, until = _range(page)
+    rendered = await timelines.tagged(
+        services(), renderer(), await _reader(), hashtag, since=since, until=until, limit=page.limit
+    )
+    return _answer(rendered, page)
+
+
+@bp.get("/list/<list_id>", strict_slashes=False)
+@scoped("read:lists")
+async def list_timeline(list_id: str) -> Response:
+    raise RecordNotFound()  # no lists yet
