@@ -10,7 +10,7 @@ from stgy import __version__
 from stgy.config import Config
 from stgy.domain import accounts, instance_info
 from stgy.domain.account_settings import UI_LANGUAGES
-from stgy.domain.media import images, uploads
+from stgy.domain.media import formats, uploads
 from stgy.http.context import config, services
 from stgy.mastodon.entities import VAPID_KEY, static_url
 
@@ -48,7 +48,7 @@ def statuses(cfg: Config) -> dict[str, int]:
 
 def media_attachments(cfg: Config) -> dict[str, Any]:
     """What uploads take: our image types and limits; no video or audio yet (0)."""
-    types = sorted({*images.CONTENT_TYPES, *images.TYPE_ALIASES})
+    types = sorted({*formats.CONTENT_TYPES, *formats.TYPE_ALIASES})
     return {
         "supported_mime_types": types,
         "description_limit": uploads.MAX_DESCRIPTION,

@@ -11,7 +11,7 @@ from PIL import Image
 
 from federation.attachments import Attachment, attachment_object, parse_attachments
 from stgy.domain.errors import Invalid
-from stgy.domain.media import blurhash, images
+from stgy.domain.media import blurhash, formats, images
 from stgy.domain.media.uploads import parse_focus
 from tests.integration.media_support import GPS_IFD, animated_gif, huge_png, photo
 
@@ -180,3 +180,13 @@ def test_attachment_parsing_drops_what_cannot_be_shown() -> None:
 def test_attachment_parser_never_fails(value: object) -> None:
     for found in parse_attachments(value):
         assert found.url.startswith(("http://", "https://"))
+
+
+def test_formats_known_without_pillow_are_pillows() -> None:
+    """formats.py says what is accepted without loading Pillow; Pillow agrees."""
+    from PIL import Image
+
+    registered = set(Image.registered_extensions().values())
+    assert set(formats.FORMATS) <= registered
+    assert ("AVIF" in formats.FORMATS) == ("AVIF" in registered)
+    assert images.FORMATS is formats.FORMATS

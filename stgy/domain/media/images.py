@@ -15,20 +15,12 @@ from typing import Any
 
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
-from stgy.domain.media import blurhash
+from stgy.domain.media import blurhash, formats
 
-# Formats accepted, by Pillow's name: their content type and file extension.
-FORMATS: dict[str, tuple[str, str]] = {
-    "JPEG": ("image/jpeg", "jpg"),
-    "PNG": ("image/png", "png"),
-    "GIF": ("image/gif", "gif"),
-    "WEBP": ("image/webp", "webp"),
-}
-if "AVIF" in Image.registered_extensions().values():
-    FORMATS["AVIF"] = ("image/avif", "avif")
-CONTENT_TYPES = {content_type for content_type, _ in FORMATS.values()}
-# Names clients send for the same types.
-TYPE_ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "image/x-png": "image/png"}
+# What is accepted (known without Pillow, for the faces that only say it).
+FORMATS = formats.FORMATS
+CONTENT_TYPES = formats.CONTENT_TYPES
+TYPE_ALIASES = formats.TYPE_ALIASES
 BLURHASH_COMPONENTS = (4, 3)
 
 # Pillow warns (and past twice its limit, raises) on images big enough to be decompression
