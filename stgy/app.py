@@ -16,6 +16,7 @@ from stgy.api import (
     accounts,
     agents,
     follows,
+    instance_admin,
     mail,
     media,
     notifications,
@@ -84,6 +85,7 @@ def create_app(config: Config | None = None) -> Quart:
     app.register_blueprint(health.bp)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(agents.bp)
+    app.register_blueprint(instance_admin.bp)
     app.register_blueprint(posts.bp)
     app.register_blueprint(follows.bp)
     app.register_blueprint(timelines.bp)

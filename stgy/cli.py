@@ -15,6 +15,7 @@ import asyncpg
 from stgy import __version__
 from stgy.cli_admin import AdminFailed, add_admin_commands
 from stgy.cli_agents import add_agent_commands
+from stgy.cli_domains import add_domain_commands
 from stgy.config import Config, ConfigError, load_config
 from stgy.logs import configure_logging
 from storage import db
@@ -281,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_admin_commands(sub)
     add_agent_commands(sub)
+    add_domain_commands(sub)
 
     sp = sub.add_parser(
         "services",
