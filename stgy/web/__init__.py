@@ -13,6 +13,7 @@ from stgy.http.streaming import track_streams
 from stgy.logs import quote
 from stgy.web import (
     action_bar,
+    admin_instance_pages,
     api_docs,
     assets,
     auth_pages,
@@ -65,6 +66,7 @@ bp.register_blueprint(profile_pages.bp)
 bp.register_blueprint(follow_request_pages.bp)
 bp.register_blueprint(search_pages.bp)
 bp.register_blueprint(interaction_pages.bp)
+bp.register_blueprint(admin_instance_pages.bp)
 
 
 @bp.before_request
