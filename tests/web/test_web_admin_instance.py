@@ -171,8 +171,14 @@ async def test_rules_and_settings_forms(
 
     settings = await (await client.get("/admin/settings")).get_data(as_text=True)
     assert 'name="registrations" value="open" checked' in settings
-    form = {"csrf_token": token, "name": "Web Town", "description": "", "contact_email": "a@b.example",
-            "registrations": "approval", "show_domain_blocks": "on"}  # fmt: skip
+    form = {
+        "csrf_token": token,
+        "name": "Web Town",
+        "description": "",
+        "contact_email": "a@b.example",
+        "registrations": "approval",
+        "show_domain_blocks": "on",
+    }
     status, _, _ = await post_form(client, "/admin/settings", form)
     assert status == 303
     about = await (await client.get("/about")).get_data(as_text=True)
