@@ -1,4 +1,5 @@
-"""Activities we send about our objects: Update, Delete, Like, Follow, Block, Undo, Move.
+"""Activities we send about our objects: Update, Delete, Like, Follow, Block, Undo, Move,
+Flag.
 
 Create and Announce live beside the Note they carry (`vocab.create_activity`,
 `vocab.announce_activity`); everything here wraps ids or already rendered objects.
@@ -91,6 +92,24 @@ def follow(activity_id: str, actor: str, object_id: str) -> dict[str, Any]:
 def block(activity_id: str, actor: str, object_id: str) -> dict[str, Any]:
     return document(
         {"id": activity_id, "type": "Block", "actor": actor, "object": object_id, "to": [object_id]}
+    )
+
+
+def flag(
+    activity_id: str, actor: str, account: str, posts: Sequence[str], content: str
+) -> dict[str, Any]:
+    """`Flag`: a report about `account` (and some of its posts) for its instance's
+    moderators, as Mastodon sends it: from the instance actor, the account first among
+    the objects, the comment as `content`, addressed to the account."""
+    return document(
+        {
+            "id": activity_id,
+            "type": "Flag",
+            "actor": actor,
+            "content": content,
+            "object": [account, *posts],
+            "to": [account],
+        }
     )
 
 

@@ -10,10 +10,12 @@ from quart import Quart, Request, Response, g, request
 from quart_schema import QuartSchema
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from stgy import __version__, metrics, web
+from stgy import __version__, mastodon, metrics, web
 from stgy.activitypub import inbox, objects, wellknown
 from stgy.api import (
     accounts,
+    admin_accounts,
+    admin_overview,
     agents,
     follows,
     instance_admin,
@@ -21,6 +23,7 @@ from stgy.api import (
     media,
     notifications,
     posts,
+    reports,
     search,
     serializers,
     streaming,
@@ -85,6 +88,9 @@ def create_app(config: Config | None = None) -> Quart:
     app.register_blueprint(health.bp)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(agents.bp)
+    app.register_blueprint(reports.bp)
+    app.register_blueprint(admin_overview.bp)
+    app.register_blueprint(admin_accounts.bp)
     app.register_blueprint(instance_admin.bp)
     app.register_blueprint(posts.bp)
     app.register_blueprint(follows.bp)
@@ -99,6 +105,7 @@ def create_app(config: Config | None = None) -> Quart:
     app.register_blueprint(media.bp)
     app.register_blueprint(media.files_bp)
     web.register(app)
+    mastodon.register(app)
 
     @app.before_serving
     async def start_services() -> None:

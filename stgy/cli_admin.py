@@ -1,4 +1,5 @@
-"""Admin commands of `stgy`: users, reset-data, reset-data-test, reset-cache, media."""
+"""Admin commands of `stgy`: users, reset-data, reset-data-test, reset-cache, media,
+instances. (`stgy reports`: stgy/cli_reports.py.)"""
 
 from __future__ import annotations
 
@@ -50,6 +51,8 @@ def _progress(stage: str, done: int, total: int) -> None:
 
 def cmd_users_create(config: Config, args: argparse.Namespace) -> int:
     password = args.password or secrets.token_urlsafe(12)
+    if args.admin:
+        args.role = "admin"
     account_id = _with_services(
         config,
         lambda s: admin.create_user(
@@ -81,17 +84,10 @@ def cmd_users_list(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_users_suspend(config: Config, args: argparse.Namespace) -> int:
-    suspended = args.users_command == "suspend"
-    _with_services(config, lambda s: admin.set_suspended(s, args.handle, suspended=suspended))
-    print(f"{args.handle}: {'suspended' if suspended else 'active again'}")
-    return 0
-
-
 def cmd_users_delete(config: Config, args: argparse.Namespace) -> int:
     if not args.yes:
         raise AdminFailed(f"this deletes {args.handle} and their posts; add --yes to do it")
-    _with_services(config, lambda s: admin.delete_user(s, args.handle))
+    _with_services(config, lambda s: admin.delete_user(s, args.handle, comment=args.comment or ""))
     print(f"{args.handle}: deleted")
     return 0
 
@@ -181,26 +177,6 @@ def cmd_instances_block(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_reports_list(config: Config, args: argparse.Namespace) -> int:
-    found = _with_services(
-        config, lambda s: moderation.reports(s, include_resolved=args.all, limit=args.limit)
-    )
-    for r in found:
-        state = f"resolved {_when(r.resolved_at)}" if r.resolved_at else "open"
-        posts = ",".join(str(p) for p in r.post_ids) or "-"
-        print(f"#{r.id}  {_when(r.created_at)}  {state}  about {r.target}  posts {posts}")
-        print(f"    from {r.reporter or '(unknown)'}: {r.comment or '(no comment)'}")
-    if not found:
-        print("no reports" if args.all else "no open reports")
-    return 0
-
-
-def cmd_reports_resolve(config: Config, args: argparse.Namespace) -> int:
-    _with_services(config, lambda s: moderation.resolve_report(s, args.id))
-    print(f"report #{args.id} resolved")
-    return 0
-
-
 def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else "-"
 
@@ -230,17 +206,18 @@ def add_admin_commands(sub: Any) -> None:
     p.add_argument("--email", required=True)
     p.add_argument("--password", help="default: a random one, printed once")
     p.add_argument("--role", choices=["user", "moderator", "admin"], default="user")
+    p.add_argument("--admin", action="store_true", help="the same as --role admin")
     p.set_defaults(func=cmd_users_create)
     p = users.add_parser("list", help="list users")
     p.add_argument("--limit", type=_positive, default=100)
     p.add_argument("--offset", type=_positive, default=0)
     p.set_defaults(func=cmd_users_list)
-    for name, help_ in (("suspend", "suspend (log out, refuse logins)"), ("unsuspend", "undo")):
-        p = users.add_parser(name, help=help_)
-        p.add_argument("handle")
-        p.set_defaults(func=cmd_users_suspend)
+    from stgy.cli_accounts import add_user_moderation_commands
+
+    add_user_moderation_commands(users)
     p = users.add_parser("delete", help="delete a user and their posts")
     p.add_argument("handle")
+    p.add_argument("--comment", help="why (kept in the audit log)")
     p.add_argument("--yes", action="store_true")
     p.set_defaults(func=cmd_users_delete)
     p = users.add_parser("reset-password", help="set a new password, log out everywhere")
@@ -291,12 +268,3 @@ def _add_moderation_commands(sub: Any) -> None:
         p = instances.add_parser(name, help=help_, description=help_)
         p.add_argument("domain", help="host name, with :port when not the default")
         p.set_defaults(func=cmd_instances_block)
-    rp = sub.add_parser("reports", help="reports from other instances (Flag): list, resolve")
-    reports = rp.add_subparsers(dest="reports_command", metavar="command", required=True)
-    p = reports.add_parser("list", help="open reports, newest first")
-    p.add_argument("--all", action="store_true", help="resolved ones too")
-    p.add_argument("--limit", type=_positive, default=50)
-    p.set_defaults(func=cmd_reports_list)
-    p = reports.add_parser("resolve", help="mark a report resolved")
-    p.add_argument("id", type=_positive)
-    p.set_defaults(func=cmd_reports_resolve)

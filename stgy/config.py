@@ -150,6 +150,14 @@ class WorkerConfig:
 
 
 @dataclass(frozen=True)
+class JobsConfig:
+    # Attempts at an outbox event (its job's retries and the sweep's re-enqueues
+    # together) before it is a dead letter: kept failed with its error, never enqueued
+    # again until an admin retries it (`stgy jobs retry`, docs/operations.md).
+    max_attempts: int = _key(8, _at_least(1))
+
+
+@dataclass(frozen=True)
 class DatabaseConfig:
     url: str = _key("postgresql://127.0.0.1:5432/stgy", _url("postgresql", "postgres"))
     pool_min: int = _key(2, _at_least(0))
@@ -263,6 +271,18 @@ class AuthConfig:
 
 
 @dataclass(frozen=True)
+class ModerationConfig:
+    """Account actions (docs/moderation.md)."""
+
+    # A suspended local account's data is kept this long (unsuspending restores it),
+    # then purged as a deletion would.
+    suspension_days: float = _key(30.0, _at_least(0.0))
+    # Seconds after a suspension before the account's `Delete` goes out to the servers
+    # of its followers and followees; unsuspending within it sends nothing.
+    suspension_grace_seconds: float = _key(3600.0, _at_least(0.0))
+
+
+@dataclass(frozen=True)
 class AiConfig:
     """AI agents and post summaries (docs/agents.md): an OpenAI-compatible endpoint."""
 
@@ -294,6 +314,7 @@ class Config:
     instance: InstanceConfig = field(default_factory=InstanceConfig)
     server: ServerConfig = field(default_factory=ServerConfig)
     worker: WorkerConfig = field(default_factory=WorkerConfig)
+    jobs: JobsConfig = field(default_factory=JobsConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     redis: RedisConfig = field(default_factory=RedisConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
@@ -303,6 +324,7 @@ class Config:
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     auth: AuthConfig = field(default_factory=AuthConfig)
     ai: AiConfig = field(default_factory=AiConfig)
+    moderation: ModerationConfig = field(default_factory=ModerationConfig)
     source: str = "<defaults>"
     root: Path = field(default_factory=Path.cwd)
 

@@ -42,6 +42,8 @@ SEND_MAIL = "send_mail"
 RUN_AGENT = "run_agent"
 SCHEDULE_AGENTS = "schedule_agents"
 SUMMARISE_POST = "summarise_post"
+ANNOUNCE_SUSPENSION = "announce_suspension"
+MODERATION_SWEEP = "moderation_sweep"
 
 JOBS: dict[str, JobSettings] = {
     # Applies one outbox event; the sweeper re-enqueues it if every attempt fails.
@@ -91,6 +93,14 @@ JOBS: dict[str, JobSettings] = {
     SCHEDULE_AGENTS: JobSettings(
         timeout=60, retries=1, retry_delay=0.0, retry_backoff=False, queue=AGENTS_QUEUE
     ),
+    # The Delete of a suspended local actor, scheduled for the end of the grace period;
+    # idempotent (claims the account's row), and the moderation sweep catches lost ones.
+    ANNOUNCE_SUSPENSION: JobSettings(
+        timeout=60, retries=3, retry_delay=30.0, retry_backoff=300.0, ttl=-1
+    ),
+    # Cron, every minute: suspensions to announce whose job was lost, and purges of
+    # accounts suspended for longer than moderation.suspension_days.
+    MODERATION_SWEEP: JobSettings(timeout=300, retries=1, retry_delay=0.0, retry_backoff=False),
     # Two model calls (summary, embedding); its key keeps one per post for ten minutes.
     SUMMARISE_POST: JobSettings(
         timeout=300, retries=3, retry_delay=60.0, retry_backoff=600.0, queue=AGENTS_QUEUE
@@ -120,6 +130,11 @@ def remote_media_job_key(media_id: int) -> str:
 def agent_job_key(function: str, object_id: int) -> str:
     """One run per agent, one summary per post, while it waits, runs, and for its ttl."""
     return f"{function}:{object_id}"
+
+
+def suspension_job_key(account_id: int, suspended_at: float) -> str:
+    """One announcement job per suspension (a new suspension gets its own)."""
+    return f"suspension:{account_id}:{suspended_at:.3f}"
 
 
 def outbox_job_key(event_id: int) -> str:

@@ -100,6 +100,9 @@ class Figures:
     outbox_oldest_seconds: float = -1.0
     instances_failing: int = -1
     instances_unavailable: int = -1
+    # Dead letters (outbox events out of attempts) per event kind: every kind is named,
+    # with 0 when it has none, and -1 when unreadable.
+    dead_letters: tuple[tuple[str, int], ...] = ()
 
 
 class _Snapshot:
@@ -131,6 +134,14 @@ class _Snapshot:
             "Other instances skipped as unavailable until they answer again",
             value=figures.instances_unavailable,
         )
+        dead = GaugeMetricFamily(
+            "stgy_dead_letters",
+            "Outbox events that failed every attempt, waiting for an admin (stgy jobs failed)",
+            labels=["kind"],
+        )
+        for kind, count in figures.dead_letters:
+            dead.add_metric([kind], count)
+        yield dead
 
 
 def render(queue: str, figures: Figures) -> bytes:

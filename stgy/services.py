@@ -123,6 +123,11 @@ class JobQueue:
     async def depth(self) -> int:
         return int(await self.saq.count("queued"))
 
+    async def busy(self) -> bool:
+        """Whether the default queue (fan-out, delivery, mail, media) has jobs waiting or
+        running, which work of a lower priority (the agents') lets go first."""
+        return bool(await self.saq.count("queued") or await self.saq.count("active"))
+
     async def unfinished(self, keys: list[str]) -> set[str]:
         """Which of these job keys have a job waiting, scheduled for a retry or running."""
         if not keys:

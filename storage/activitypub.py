@@ -270,3 +270,9 @@ async def get_instance_secret(conn: Conn, *, name: str) -> str | None:
         "SELECT value FROM instance_secrets WHERE name = $1", name
     )
     return value
+
+
+async def known_domains_count(conn: Conn) -> int:
+    """Other servers this one knows of (has exchanged with), blocked ones left out."""
+    found: int = await conn.fetchval("SELECT count(*) FROM instances WHERE NOT blocked")
+    return found

@@ -66,16 +66,25 @@ async def entries(
     before: int | None,
     target_type: str | None = None,
     target: str | None = None,
+    actor: str | None = None,
+    action: str | None = None,
 ) -> list[AuditEntry]:
-    """Newest first; `before` pages by id; optionally only about one target."""
+    """Newest first; `before` pages by id; optionally only of one target type, target
+    (its id or name as written), actor (a handle, or 'cli'), or action: 'report.resolve',
+    or 'report' for every 'report.…' action."""
     rows = await conn.fetch(
         "SELECT " + _COLUMNS + " FROM audit_log"
         " WHERE ($2::bigint IS NULL OR id < $2)"
-        " AND ($3::text IS NULL OR (target_type = $3 AND target = $4))"
+        " AND ($3::text IS NULL OR target_type = $3)"
+        " AND ($4::text IS NULL OR target = $4)"
+        " AND ($5::text IS NULL OR actor = $5)"
+        " AND ($6::text IS NULL OR action = $6 OR starts_with(action, $6 || '.'))"
         " ORDER BY id DESC LIMIT $1",
         limit,
         before,
         target_type,
         target,
+        actor,
+        action,
     )
     return [_entry(row) for row in rows]

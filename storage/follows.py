@@ -167,3 +167,9 @@ def pending_requests_sql(account: str) -> str:
         " WHERE f.followee_id = " + account + " AND f.state = 'pending'"
         " AND fa.deleted_at IS NULL AND fa.suspended_at IS NULL)"
     )
+
+
+async def pending_follow_requests(conn: Conn, *, account_id: int) -> int:
+    """How many follow requests wait for the account's answer."""
+    found: int = await conn.fetchval("SELECT " + pending_requests_sql("$1"), account_id)
+    return found

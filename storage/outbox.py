@@ -24,9 +24,11 @@ class OutboxEvent:
     payload: dict[str, Any]
     created_at: datetime
     enqueued_at: datetime | None
-    attempts: int
+    attempts: int  # attempts begun, this one included while it runs (begin_attempt)
     last_error: str | None
     done_at: datetime | None
+    # Set when the event ran out of attempts (a dead letter, stgy.domain.dead_letters).
+    failed_at: datetime | None = None
 
 
 def _event(row: asyncpg.Record) -> OutboxEvent:
@@ -39,7 +41,11 @@ def _event(row: asyncpg.Record) -> OutboxEvent:
         attempts=row["attempts"],
         last_error=row["last_error"],
         done_at=row["done_at"],
+        failed_at=row["failed_at"],
     )
+
+
+_COLUMNS = "id, kind, payload, created_at, enqueued_at, attempts, last_error, done_at, failed_at"
 
 
 async def insert_event(conn: Conn, *, kind: str, payload: dict[str, Any]) -> int:
@@ -55,8 +61,8 @@ async def insert_event(conn: Conn, *, kind: str, payload: dict[str, Any]) -> int
 async def claim_event(conn: Conn, *, event_id: int) -> OutboxEvent | None:
     """Lock a pending event for this transaction; None when done or being handled elsewhere."""
     row = await conn.fetchrow(
-        "SELECT id, kind, payload, created_at, enqueued_at, attempts, last_error, done_at"
-        " FROM outbox_events WHERE id = $1 AND done_at IS NULL FOR UPDATE SKIP LOCKED",
+        "SELECT " + _COLUMNS + " FROM outbox_events"
+        " WHERE id = $1 AND done_at IS NULL AND failed_at IS NULL FOR UPDATE SKIP LOCKED",
         event_id,
     )
     return _event(row) if row else None
@@ -69,19 +75,50 @@ async def event_exists(conn: Conn, *, event_id: int) -> bool:
     return found
 
 
+@dataclass(frozen=True)
+class Attempt:
+    kind: str
+    attempts: int  # attempts begun, this one included when `begun`
+    begun: bool  # False: the event had used all its attempts already
+    last_error: str | None
+
+
+async def begin_attempt(conn: Conn, *, event_id: int, max_attempts: int) -> Attempt | None:
+    """Count an attempt at a pending event before it is made, committed at once, so an
+    attempt that never ends (a timeout, a worker killed) counts too; not when the event
+    has had `max_attempts` already. None when the event is done, failed, or being
+    applied elsewhere. Outside any transaction: the count must outlive the attempt's
+    rollback. Committed without waiting for the disk (synchronous_commit off, for this
+    statement only): a crash may lose a count, never a change, and the event's own
+    commit right after flushes it anyway."""
+    row = await conn.fetchrow(
+        "WITH quick AS (SELECT set_config('synchronous_commit', 'off', true)),"
+        " target AS (SELECT id, attempts FROM outbox_events"
+        "  WHERE id = $1 AND done_at IS NULL AND failed_at IS NULL FOR UPDATE SKIP LOCKED)"
+        " UPDATE outbox_events e"
+        " SET attempts = e.attempts + CASE WHEN t.attempts < $2 THEN 1 ELSE 0 END"
+        " FROM target t, quick WHERE e.id = t.id"
+        " RETURNING e.kind, e.attempts, t.attempts < $2 AS begun, e.last_error",
+        event_id,
+        max_attempts,
+    )
+    return Attempt(row[0], row[1], row[2], row[3]) if row else None
+
+
 async def mark_done(conn: Conn, *, event_id: int) -> None:
     await conn.execute(
-        "UPDATE outbox_events SET done_at = now(), attempts = attempts + 1, last_error = NULL"
-        " WHERE id = $1",
-        event_id,
+        "UPDATE outbox_events SET done_at = now(), last_error = NULL WHERE id = $1", event_id
     )
 
 
-async def record_failure(conn: Conn, *, event_id: int, error: str) -> None:
+async def record_failure(conn: Conn, *, event_id: int, error: str, dead: bool = False) -> None:
+    """Keep why the attempt failed; `dead`: it was the last, the event is a dead letter."""
     await conn.execute(
-        "UPDATE outbox_events SET attempts = attempts + 1, last_error = $2 WHERE id = $1",
+        "UPDATE outbox_events SET last_error = $2,"
+        " failed_at = CASE WHEN $3 THEN now() END WHERE id = $1 AND done_at IS NULL",
         event_id,
         error[:2000],
+        dead,
     )
 
 
@@ -91,7 +128,7 @@ async def unfinished_events(
     """Ids above `after_id` of events not done and not (re-)enqueued for `idle_seconds`,
     or for `retry_after_seconds` when their last attempt failed; in id order."""
     rows = await conn.fetch(
-        "SELECT id FROM outbox_events WHERE done_at IS NULL AND id > $3"
+        "SELECT id FROM outbox_events WHERE done_at IS NULL AND failed_at IS NULL AND id > $3"
         " AND coalesce(enqueued_at, created_at) < now() - make_interval(secs =>"
         " CASE WHEN last_error IS NULL THEN $1::float8 ELSE $2::float8 END)"
         " ORDER BY id LIMIT $4",
@@ -107,7 +144,8 @@ async def stamp_enqueued(conn: Conn, *, event_ids: list[int]) -> list[int]:
     """Stamp these events as enqueued now, but for those done or being applied meanwhile."""
     rows = await conn.fetch(
         "UPDATE outbox_events SET enqueued_at = now() WHERE id IN ("
-        " SELECT id FROM outbox_events WHERE id = ANY($1::bigint[]) AND done_at IS NULL"
+        " SELECT id FROM outbox_events WHERE id = ANY($1::bigint[])"
+        " AND done_at IS NULL AND failed_at IS NULL"
         " FOR UPDATE SKIP LOCKED) RETURNING id",
         event_ids,
     )
@@ -140,16 +178,14 @@ async def listen(url: str, callback: Callable[[], None]) -> asyncpg.Connection:
 
 
 async def get_event(conn: Conn, *, event_id: int) -> OutboxEvent | None:
-    row = await conn.fetchrow(
-        "SELECT id, kind, payload, created_at, enqueued_at, attempts, last_error, done_at"
-        " FROM outbox_events WHERE id = $1",
-        event_id,
-    )
+    row = await conn.fetchrow("SELECT " + _COLUMNS + " FROM outbox_events WHERE id = $1", event_id)
     return _event(row) if row else None
 
 
 async def count_pending(conn: Conn) -> int:
-    n: int = await conn.fetchval("SELECT count(*) FROM outbox_events WHERE done_at IS NULL")
+    n: int = await conn.fetchval(
+        "SELECT count(*) FROM outbox_events WHERE done_at IS NULL AND failed_at IS NULL"
+    )
     return n
 
 
@@ -163,14 +199,14 @@ async def count_unrelayed(conn: Conn) -> int:
 
 @dataclass(frozen=True)
 class Backlog:
-    pending: int  # events not done
+    pending: int  # events not done (dead letters aside: they wait for an admin)
     oldest_seconds: float  # age of the oldest of them (0 when none)
 
 
 async def backlog(conn: Conn) -> Backlog:
     row = await conn.fetchrow(
         "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8"
-        " FROM outbox_events WHERE done_at IS NULL"
+        " FROM outbox_events WHERE done_at IS NULL AND failed_at IS NULL"
     )
     assert row is not None  # noqa: S101 - an aggregate always gives one row
     return Backlog(pending=row[0], oldest_seconds=row[1])

@@ -373,3 +373,13 @@ async def idempotent_post_id(
         max_age_seconds,
     )
     return post_id
+
+
+async def last_post_at(conn: Conn, *, account_id: int) -> datetime | None:
+    """When the account last posted (its newest live post's id says when)."""
+    found: datetime | None = await conn.fetchval(
+        "SELECT created_at FROM posts WHERE account_id = $1 AND deleted_at IS NULL"
+        " ORDER BY id DESC LIMIT 1",
+        account_id,
+    )
+    return found

@@ -122,7 +122,8 @@ async def _matching(
     """Posts matching `tsquery` and not `without`, newest first.
 
     The conditions repeat posts_search_idx's predicate so the GIN index serves it;
-    stgy_can_see drops posts across a block with the viewer.
+    stgy_can_see drops posts across a block with the viewer. Limited accounts' posts are
+    not found (as on the public timelines, docs/moderation.md).
     """
     rows = await conn.fetch(
         "SELECT p.id FROM posts p"
@@ -132,7 +133,7 @@ async def _matching(
         " AND ($3::bigint IS NULL OR p.id < $3)"
         " AND ($2::bigint IS NULL OR stgy_can_see(p.account_id, p.visibility, p.id, $2))"
         " AND EXISTS (SELECT 1 FROM accounts a WHERE a.id = p.account_id"
-        "  AND a.suspended_at IS NULL AND a.deleted_at IS NULL)"
+        "  AND a.suspended_at IS NULL AND a.deleted_at IS NULL AND a.limited_at IS NULL)"
         " ORDER BY p.id DESC LIMIT $4",
         tsquery,
         viewer_id,

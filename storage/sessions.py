@@ -113,11 +113,13 @@ async def browser_viewer(conn: Conn, *, session_id: int, account_id: int) -> Bro
 
 
 async def list_sessions(conn: Conn, *, account_id: int) -> list[SessionInfo]:
-    """The account's live sessions, newest first."""
+    """The account's live sessions, newest first; those behind an app's OAuth token are
+    listed with the authorised apps instead (storage/oauth.py)."""
     rows = await conn.fetch(
         "SELECT id, created_at, expires_at, user_agent, ip,"
-        " coalesce(last_used_at, created_at), coalesce(last_used_ip, ip) FROM sessions"
+        " coalesce(last_used_at, created_at), coalesce(last_used_ip, ip) FROM sessions s"
         " WHERE account_id = $1 AND revoked_at IS NULL AND expires_at > now()"
+        " AND NOT EXISTS (SELECT 1 FROM oauth_tokens t WHERE t.session_id = s.id)"
         " ORDER BY id DESC LIMIT 100",
         account_id,
     )

@@ -123,7 +123,10 @@ async def home_ids_on_read(
 
 # ---- public, local and tag timelines ($1 is the viewer or NULL)
 
-_PUBLIC_ORIGINAL = " p.visibility = 'public' AND p.share_of_id IS NULL AND"
+# Limited accounts' posts are never on these pages (migration 0023).
+_PUBLIC_ORIGINAL = (
+    " p.visibility = 'public' AND p.share_of_id IS NULL AND pa.limited_at IS NULL AND"
+)
 # Domains silenced or suspended (migration 0025), gathered once per page (a few rows):
 # their accounts' posts stay out of the public and tag timelines, the domains below
 # them too. Local accounts (domain NULL) and pages with no such block skip the check.

@@ -33,7 +33,9 @@ async def run_agent(ctx: JobContext, *, account_id: int) -> str:
     if not services.config.ai.enabled:
         return "ai off"
     from stgy.domain.agents.run import run_agent as drive_agent
+    from stgy.domain.agents.runtime import yield_to_urgent
 
+    await yield_to_urgent(services)
     report = await drive_agent(services, _runtime(ctx), account_id)
     return "; ".join(report.did + report.skipped) or "nothing to do"
 
@@ -43,7 +45,9 @@ async def summarise_post(ctx: JobContext, *, post_id: int) -> str:
     if not services.config.ai.enabled:
         return "ai off"
     from stgy.domain.agents import summaries
+    from stgy.domain.agents.runtime import yield_to_urgent
 
+    await yield_to_urgent(services)
     return await summaries.summarise_post(services, _runtime(ctx), post_id)
 
 

@@ -24,6 +24,7 @@ from stgy.jobs import (
     AGENTS_QUEUE,
     DEFAULT_QUEUE,
     JOBS,
+    MODERATION_SWEEP,
     PROBE_INSTANCES,
     QUEUES,
     SCHEDULE_AGENTS,
@@ -39,6 +40,7 @@ from tasks.delivery import deliver_activity, probe_instances
 from tasks.fetch import backfill_outbox, fetch_context, refresh_remote_account
 from tasks.mail import send_mail
 from tasks.media import cache_remote_media, process_media, sweep_media
+from tasks.moderation import announce_suspension, moderation_sweep
 from tasks.outbox import handle_outbox_event
 from tasks.recovery import RecoveryLoop
 from tasks.timelines import trim_timelines
@@ -83,6 +85,8 @@ FUNCTIONS: list[Callable[..., Awaitable[Any]]] = [
     process_media,
     cache_remote_media,
     sweep_media,
+    announce_suspension,
+    moderation_sweep,
 ]
 # The agents queue's jobs: model calls take seconds, so they never wait in line
 # with fan-out and delivery (`stgy worker --queues default` leaves them out).
@@ -95,6 +99,8 @@ TRIM_TIMELINES_CRON = "*/10 * * * *"
 PROBE_INSTANCES_CRON = "*/30 * * * *"
 # Unattached media go a day after upload; checked every quarter of an hour.
 SWEEP_MEDIA_CRON = "*/15 * * * *"
+# Suspensions to announce (lost jobs) and to purge, every minute.
+MODERATION_SWEEP_CRON = "* * * * *"
 
 
 def _check_functions() -> None:
@@ -211,6 +217,7 @@ def make_worker(services: Services, **options: Any) -> OutageTolerantWorker:
     trim = JOBS[TRIM_TIMELINES]
     probe = JOBS[PROBE_INSTANCES]
     media_sweep = JOBS[SWEEP_MEDIA]
+    moderation = JOBS[MODERATION_SWEEP]
     worker = OutageTolerantWorker(
         services.jobs.saq,
         functions=FUNCTIONS,
@@ -236,6 +243,13 @@ def make_worker(services: Services, **options: Any) -> OutageTolerantWorker:
                 timeout=media_sweep.timeout,
                 retries=media_sweep.retries,
                 ttl=media_sweep.ttl,
+            ),
+            CronJob(
+                moderation_sweep,
+                cron=MODERATION_SWEEP_CRON,
+                timeout=moderation.timeout,
+                retries=moderation.retries,
+                ttl=moderation.ttl,
             ),
         ],
         startup=startup,

@@ -24,6 +24,7 @@ from storage.outbox import OutboxEvent
 
 HANDLE_RE = re.compile(r"^[A-Za-z0-9_]{1,30}$")
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+EMAIL_LOCAL_RE = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$")
 MIN_PASSWORD = 8
 MAX_PASSWORD = 256
 _COMMON_PASSWORDS = {
@@ -78,8 +79,11 @@ def check_password(password: str, *, handle: str = "", email: str = "") -> None:
         raise Invalid("password", "must not contain the handle or be the email")
 
 
-def check_email(email: str) -> None:
-    if len(email) > 254 or not EMAIL_RE.match(email):
+def check_email(email: str, *, single_label: bool = False) -> None:
+    """An address with a dotted domain; `single_label` also takes `name@localhost` and
+    other one-label hosts (an instance on localhost or loopback, where mail stays local)."""
+    pattern = EMAIL_LOCAL_RE if single_label else EMAIL_RE
+    if len(email) > 254 or not pattern.match(email):
         raise Invalid("email", "not an email address")
 
 
@@ -105,7 +109,7 @@ async def register(
     if mode == "closed":
         raise Forbidden("registrations are closed on this instance")
     check_handle(handle)
-    check_email(email)
+    check_email(email, single_label=services.config.instance.is_local_only)
     check_password(password, handle=handle, email=email)
     if len(display_name) > MAX_DISPLAY_NAME:
         raise Invalid("display_name", f"at most {MAX_DISPLAY_NAME} characters")

@@ -7,10 +7,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from stgy.domain import accounts, renderings
+from stgy.domain import account_actions, accounts, renderings, roles
 from stgy.domain.auth import hash_password
 from stgy.domain.errors import NotFound
-from stgy.domain.jobs import outbox
 from stgy.domain.keys import generate_key_pair
 from stgy.services import Services
 from storage import accounts as accounts_sql
@@ -62,11 +61,10 @@ async def _local_account_id(services: Services, handle: str) -> int:
 
 
 async def set_suspended(services: Services, handle: str, *, suspended: bool) -> None:
+    """Suspend or lift, as the CLI (the account actions, with their audit rows)."""
     account_id = await _local_account_id(services, handle)
-    async with services.pool.acquire() as conn, conn.transaction():
-        await accounts_sql.set_suspended(conn, account_id=account_id, suspended=suspended)
-        if suspended:
-            await sessions_sql.revoke_all_sessions(conn, account_id=account_id)
+    action = "suspend" if suspended else "unsuspend"
+    await account_actions.act(services, roles.CLI, account_id, action)
 
 
 async def reset_password(services: Services, handle: str, password: str) -> None:
@@ -80,15 +78,11 @@ async def reset_password(services: Services, handle: str, password: str) -> None
         await sessions_sql.revoke_all_sessions(conn, account_id=account_id)
 
 
-async def delete_user(services: Services, handle: str) -> None:
-    """Delete as the account owner would, without the password (an admin decision)."""
+async def delete_user(services: Services, handle: str, *, comment: str = "") -> None:
+    """Delete as the account owner would, without the password (an admin decision, in
+    the audit log as the account action `delete`)."""
     account_id = await _local_account_id(services, handle)
-    async with services.pool.acquire() as conn, conn.transaction():
-        await accounts_sql.mark_deleted(conn, account_id=account_id)
-        await sessions_sql.revoke_all_sessions(conn, account_id=account_id)
-        # Content goes in the event's job, which first tells remote followers.
-        event = await outbox.record_event(conn, "account.deleted", {"account_id": account_id})
-    await outbox.enqueue_events(services.jobs, [event])
+    await account_actions.act(services, roles.CLI, account_id, "delete", comment=comment)
 
 
 async def reset_cache(services: Services) -> int:

@@ -50,14 +50,18 @@ async def entries(
     before: int | None = None,
     target_type: str | None = None,
     target: str | None = None,
+    actor: str | None = None,
+    action: str | None = None,
 ) -> list[AuditEntry]:
-    """The log, newest first (admins only)."""
+    """The log, newest first (admins only), optionally filtered (storage.audit.entries)."""
     roles.require(staff, roles.ADMIN)
     async with services.pool.acquire() as conn:
         return await audit_sql.entries(
             conn,
             limit=max(1, min(limit, MAX_PAGE)),
             before=before,
-            target_type=target_type,
-            target=target,
+            target_type=target_type or None,
+            target=target or None,
+            actor=actor or None,
+            action=action or None,
         )

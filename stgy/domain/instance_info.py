@@ -8,6 +8,7 @@ from stgy import __version__
 from stgy.domain import instance_settings
 from stgy.domain.remote import discovery
 from stgy.services import Services
+from storage import activitypub as activitypub_sql
 
 
 @dataclass(frozen=True)
@@ -38,3 +39,9 @@ async def about(services: Services) -> InstanceInfo:
         local_posts=int(usage["localPosts"]),
         version=__version__,
     )
+
+
+async def known_domains(services: Services) -> int:
+    """How many other servers this one knows of (Mastodon's `stats.domain_count`)."""
+    async with services.pool.acquire() as conn:
+        return await activitypub_sql.known_domains_count(conn)

@@ -1,14 +1,14 @@
-"""Admins' federation tools: list instances, read and resolve reports that other
-instances sent (Flag). Blocking an instance is a domain block (stgy.domain.domain_blocks)."""
+"""Admins' federation tools: list instances. Blocking one is a domain block
+(stgy/domain/domain_blocks.py); reports, theirs and ours: stgy/domain/reports.py."""
 
 from __future__ import annotations
 
 import re
 
-from stgy.domain.errors import Invalid, NotFound
+from stgy.domain.errors import Invalid
 from stgy.services import Services
 from storage import moderation as moderation_sql
-from storage.moderation import InstanceRow, ReportRow
+from storage.moderation import InstanceRow
 
 # host[:port], lowercase letters, digits, dots and dashes: what `instances.domain` holds.
 _DOMAIN_RE = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$")
@@ -28,16 +28,3 @@ async def instances(
         return await moderation_sql.list_instances(
             conn, only_blocked=only_blocked, only_unavailable=only_unavailable, limit=limit
         )
-
-
-async def reports(services: Services, *, include_resolved: bool, limit: int) -> list[ReportRow]:
-    async with services.pool.acquire() as conn:
-        return await moderation_sql.list_reports(
-            conn, include_resolved=include_resolved, limit=limit
-        )
-
-
-async def resolve_report(services: Services, report_id: int) -> None:
-    async with services.pool.acquire() as conn:
-        if not await moderation_sql.resolve_report(conn, report_id=report_id):
-            raise NotFound(f"no open report {report_id}")

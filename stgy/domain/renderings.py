@@ -73,6 +73,28 @@ class RenderedPage:
             found.append(row[POST_AT : POST_AT + 5] + row[ORIGINAL_AT : ORIGINAL_AT + 5])
         return found
 
+    def live(self) -> list[tuple[tuple[Any, ...], tuple[Any, ...] | None]]:
+        """For each post in `body`, its fields that change without a new version, named
+        as LIVE_FIELDS; and the same of the original it shares (None for a post)."""
+        by_id = {row[POST_AT]: row for row in self.rows}
+        found: list[tuple[tuple[Any, ...], tuple[Any, ...] | None]] = []
+        for post_id in self.ids:
+            row = by_id[post_id]
+            original = row[ORIGINAL_AT + _LIVE_AT : ORIGINAL_AT + _LIVE_END]
+            found.append(
+                (
+                    row[POST_AT + _LIVE_AT : POST_AT + _LIVE_END],
+                    original if row[ORIGINAL_AT] is not None else None,
+                )
+            )
+        return found
+
+
+# A post's fields that change without a new version: its counts and the viewer's state,
+# where they are on a page row after the post's columns start (POST_COLUMNS).
+LIVE_FIELDS = ("replies_count", "likes_count", "shares_count", "liked", "shared", "bookmarked")
+_LIVE_AT = 8
+_LIVE_END = _LIVE_AT + len(LIVE_FIELDS)
 
 EMPTY_PAGE = RenderedPage(b"", None, None, [])
 

@@ -11,9 +11,11 @@ from quart import Blueprint, Response, jsonify
 from redis.exceptions import RedisError
 
 from stgy import __version__, metrics
+from stgy.domain import dead_letters
 from stgy.http.context import services
 from stgy.http.errors import RETRY_AFTER_SECONDS
 from storage import db
+from storage import dead_letters as dead_sql
 from storage import deliveries as deliveries_sql
 from storage import outbox as outbox_sql
 from storage.db import Conn
@@ -60,17 +62,20 @@ async def healthz() -> tuple[Response, int]:
 @bp.get("/metrics")
 async def metrics_endpoint() -> Response:
     svc = services()
-    depth, backlog, instances = await asyncio.gather(
+    depth, backlog, instances, dead = await asyncio.gather(
         _read(svc.jobs.depth()),
         _read(_with_conn(outbox_sql.backlog)),
         _read(_with_conn(deliveries_sql.instance_counts)),
+        _read(_with_conn(dead_sql.count_by_kind)),
     )
+    kinds = sorted(set(dead_letters.kinds()) | set(dead or {}))
     figures = metrics.Figures(
         queue_depth=-1 if depth is None else depth,
         outbox_pending=-1 if backlog is None else backlog.pending,
         outbox_oldest_seconds=-1.0 if backlog is None else backlog.oldest_seconds,
         instances_failing=-1 if instances is None else instances.failing,
         instances_unavailable=-1 if instances is None else instances.unavailable,
+        dead_letters=tuple((k, -1 if dead is None else dead.get(k, 0)) for k in kinds),
     )
     return Response(metrics.render(svc.jobs.name, figures), content_type=metrics.CONTENT_TYPE)
 

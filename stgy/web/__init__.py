@@ -13,7 +13,9 @@ from stgy.http.streaming import track_streams
 from stgy.logs import quote
 from stgy.web import (
     action_bar,
+    admin_account_pages,
     admin_instance_pages,
+    admin_report_pages,
     api_docs,
     assets,
     auth_pages,
@@ -28,14 +30,17 @@ from stgy.web import (
     live_pages,
     mail_pages,
     notification_pages,
+    oauth_pages,
     pages,
     post_cards,
     post_edit_pages,
     post_pages,
     profile_pages,
+    report_pages,
     search_pages,
     security,
     settings_account_pages,
+    settings_apps_pages,
     settings_pages,
     timeline_pages,
 )
@@ -51,6 +56,8 @@ bp.register_blueprint(auth_pages.bp)
 bp.register_blueprint(mail_pages.bp)
 bp.register_blueprint(settings_pages.bp)
 bp.register_blueprint(settings_account_pages.bp)
+bp.register_blueprint(settings_apps_pages.bp)
+bp.register_blueprint(oauth_pages.bp)
 bp.register_blueprint(notification_pages.bp)
 bp.register_blueprint(api_docs.bp)
 # Every page of a member shows their unread count in the header.
@@ -66,6 +73,9 @@ bp.register_blueprint(profile_pages.bp)
 bp.register_blueprint(follow_request_pages.bp)
 bp.register_blueprint(search_pages.bp)
 bp.register_blueprint(interaction_pages.bp)
+bp.register_blueprint(report_pages.bp)
+bp.register_blueprint(admin_report_pages.bp)
+bp.register_blueprint(admin_account_pages.bp)
 bp.register_blueprint(admin_instance_pages.bp)
 
 
@@ -122,6 +132,7 @@ def register(app: Quart) -> None:
     app.jinja_env.globals["action_bar"] = action_bar.action_bar
     app.jinja_env.globals["action_bars"] = action_bar.ActionBars
     app.jinja_env.globals["post_article"] = post_cards.post_article
+    app.jinja_env.globals["post_articles"] = post_cards.post_articles
     app.register_blueprint(bp)
     app.register_blueprint(assets.bp)
     app.register_blueprint(image_proxy.bp)

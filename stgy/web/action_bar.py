@@ -38,6 +38,8 @@ class _Labels:
     bookmark: str
     edit: str
     delete: str
+    more: str
+    report: str
     replies: str
     likes: str
     shares: str
@@ -58,6 +60,8 @@ def _labels(language: str) -> _Labels:
         bookmark=word(N_("Bookmark")),
         edit=word(N_("Edit")),
         delete=word(N_("Delete")),
+        more=word(N_("More actions")),
+        report=word(N_("Report")),
         replies=word(N_("Replies")),
         likes=word(N_("Likes")),
         shares=word(N_("Shares")),
@@ -74,8 +78,15 @@ def _toggle(on: bool, action: str, label: str, count: str) -> str:
     return f'<button name="do" value="{action}" aria-pressed="false">{label}{count}</button>'
 
 
+_SHAREABLE = frozenset({"public", "unlisted"})
+_COUNTS = [f' <span class="count">{n}</span>' for n in range(100)]
+
+
 def _count(value: Any) -> str:
-    return f' <span class="count">{int(value)}</span>'
+    number = int(value)
+    if 0 <= number < 100:
+        return _COUNTS[number]
+    return f' <span class="count">{number}</span>'
 
 
 class ActionBars:
@@ -92,49 +103,65 @@ class ActionBars:
             f'<input type="hidden" name="next" value="{escape(back)}">'
         )
         self.delete_next = str(escape(quote(back, safe="/")))
+        self.menu_head = (
+            '<details class="post-menu"><summary class="action"><span aria-hidden="true">…'
+            f'</span><span class="visually-hidden">{self.words.more}</span></summary>'
+        )
 
     def bar(self, post: dict[str, Any]) -> Markup:
         """The bar of `post` (the API's post JSON; a share acts on its original)."""
+        return Markup(self.markup(post))  # noqa: S704 - every part is a number or escaped
+
+    def markup(self, post: dict[str, Any]) -> str:
+        """`bar(post)` as the str a page joins with others (already escaped)."""
         target = post["share_of"] or post
         words = self.words
         target_id = int(target["id"])
         if self.viewer is None:
-            return Markup(  # noqa: S704 - every part is a number or escaped above
+            return (
                 '<div class="post-actions">\n'
                 f'<span class="action">{words.replies}{_count(target["replies_count"])}</span>\n'
                 f'<span class="action">{words.likes}{_count(target["likes_count"])}</span>\n'
                 f'<span class="action">{words.shares}{_count(target["shares_count"])}</span>\n'
                 "</div>"
             )
-        parts = [
+        likes = (
+            "\n" + _toggle(target["liked"], "like", words.like, _count(target["likes_count"]))
+            if target["allow_likes"]
+            else ""
+        )
+        shares = (
+            "\n" + _toggle(target["shared"], "share", words.share, _count(target["shares_count"]))
+            if target["visibility"] in _SHAREABLE
+            else ""
+        )
+        bookmark = _toggle(target["bookmarked"], "bookmark", words.bookmark, "")
+        own = ""
+        if post["account"]["id"] == self.viewer_id:
+            if not post["share_of"]:
+                own = f'\n<a class="action" href="/posts/{target_id}/edit">{words.edit}</a>'
+            own += (
+                f'\n<a class="action danger" href="/posts/{int(post["id"])}/delete'
+                f'?next={self.delete_next}">{words.delete}</a>'
+            )
+        menu = ""
+        author_id = int(target["account"]["id"])
+        if str(author_id) != self.viewer_id:
+            # A menu (a <details>, no script) holds what is rarely wanted.
+            menu = (
+                f"\n{self.menu_head}"
+                f'<a class="action" href="/report?account={author_id}&amp;post={target_id}">'
+                f"{words.report}</a></details>"
+            )
+        return (
             '<div class="post-actions">\n'
             f'<a class="action" href="/compose?in_reply_to={target_id}">'
             f"{words.reply}{_count(target['replies_count'])}</a>\n"
             f'<form class="inline" method="post" action="/posts/{target_id}/actions"'
             f' hx-post="/posts/{target_id}/actions" hx-target="closest .post-actions"'
-            ' hx-swap="outerHTML">\n' + self.fields
-        ]
-        if target["allow_likes"]:
-            parts.append(
-                _toggle(bool(target["liked"]), "like", words.like, _count(target["likes_count"]))
-            )
-        if target["visibility"] in ("public", "unlisted"):
-            parts.append(
-                _toggle(
-                    bool(target["shared"]), "share", words.share, _count(target["shares_count"])
-                )
-            )
-        parts.append(_toggle(bool(target["bookmarked"]), "bookmark", words.bookmark, ""))
-        parts.append("</form>")
-        if post["account"]["id"] == self.viewer_id:
-            if not post["share_of"]:
-                parts.append(f'<a class="action" href="/posts/{target_id}/edit">{words.edit}</a>')
-            parts.append(
-                f'<a class="action danger" href="/posts/{int(post["id"])}/delete'
-                f'?next={self.delete_next}">{words.delete}</a>'
-            )
-        parts.append("</div>")
-        return Markup("\n".join(parts))  # noqa: S704 - every part is a number or escaped
+            f' hx-swap="outerHTML">\n{self.fields}{likes}{shares}\n{bookmark}\n</form>{own}{menu}'
+            "\n</div>"
+        )
 
 
 def action_bar(post: dict[str, Any], viewer: Viewer | None, csrf_token: str, back: str) -> Markup:

@@ -11,7 +11,7 @@ from markupsafe import Markup
 from quart import current_app, request
 
 from stgy.domain.errors import Invalid
-from stgy.domain.renderings import RenderedPage
+from stgy.domain.renderings import LIVE_FIELDS, RenderedPage
 from stgy.http.validation import parse_cursor
 from stgy.web import context, rendering
 from stgy.web.action_bar import ActionBars
@@ -28,6 +28,27 @@ _OVERHEAD = 400
 MAX_ENTRIES = 50_000
 
 
+# What an action bar needs of a post besides its live fields, the same for every
+# version-equal drawing: the author's id, allow_likes and visibility; and for a share,
+# the original's id, allow_likes, visibility and author's id (its Report link).
+Facts = tuple[str, bool, str, tuple[str, bool, str, str] | None]
+
+
+def facts_of(post: dict[str, Any]) -> Facts:
+    original = post["share_of"]
+    target = (
+        (
+            str(original["id"]),
+            bool(original["allow_likes"]),
+            str(original["visibility"]),
+            str(original["account"]["id"]),
+        )
+        if original
+        else None
+    )
+    return (str(post["account"]["id"]), bool(post["allow_likes"]), str(post["visibility"]), target)
+
+
 class CardCache:
     """Posts drawn as HTML (partials/post_static.html: all of a post but its action bar),
     one entry per post and language, kept with the versions it was drawn from
@@ -41,7 +62,7 @@ class CardCache:
         self.max_bytes = max_bytes
         self.max_entries = max_entries
         self.bytes = 0
-        self.entries: dict[tuple[str, int], tuple[tuple[Any, ...], Markup]] = {}
+        self.entries: dict[tuple[str, int], tuple[tuple[Any, ...], Markup, Facts | None]] = {}
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -52,14 +73,21 @@ class CardCache:
             return None
         return entry[1]
 
-    def put(self, language: str, post_id: int, versions: tuple[Any, ...], html: Markup) -> None:
+    def put(
+        self,
+        language: str,
+        post_id: int,
+        versions: tuple[Any, ...],
+        html: Markup,
+        facts: Facts | None = None,
+    ) -> None:
         if self.max_bytes <= 0 or self.max_entries <= 0:
             return
         key = (language, post_id)
         old = self.entries.pop(key, None)
         if old is not None:
             self.bytes -= len(old[1]) + _OVERHEAD
-        self.entries[key] = (versions, html)
+        self.entries[key] = (versions, html, facts)
         self.bytes += len(html) + _OVERHEAD
         if self.bytes > self.max_bytes or len(self.entries) > self.max_entries:
             self._shrink(self.max_bytes * 3 // 4, self.max_entries * 3 // 4)
@@ -68,7 +96,7 @@ class CardCache:
         for key in list(self.entries):
             if self.bytes <= target and len(self.entries) <= entries_target:
                 break
-            versions, html = self.entries.pop(key)
+            html = self.entries.pop(key)[1]
             self.bytes -= len(html) + _OVERHEAD
 
 
@@ -81,15 +109,25 @@ def card_cache() -> CardCache:
     return cache
 
 
-async def drawn_cards(page: RenderedPage) -> list[dict[str, Any]]:
+async def drawn_cards(page: RenderedPage, *, articles_only: bool = False) -> list[dict[str, Any]]:
     """`cards(page)`, each with `card_html`: its unchanging part drawn, from memory when
     this process drew the same versions in this language before. Templates then draw
-    only the action bars (partials/post.html)."""
-    posts = cards(page)
-    if not posts or len(page.ids) != len(posts):
-        return posts  # a page made without its versions: drawn whole (partials/post.html)
+    only the action bars (partials/post.html).
+
+    `articles_only`: the page shows the posts as articles alone (post_articles): when
+    every post is kept drawn, its cards are made from the page's rows, with what an
+    action bar reads, and the page's JSON is not parsed at all."""
+    if not page.body or not page.ids:
+        return cards(page)
     cache = card_cache()
     language = current_language()
+    if articles_only:
+        light = _kept_cards(cache, language, page)
+        if light is not None:
+            return light
+    posts = cards(page)
+    if len(page.ids) != len(posts):
+        return posts  # a page made without its versions: drawn whole (partials/post.html)
     template = None
     for post, post_id, versions in zip(posts, page.ids, page.versions(), strict=True):
         html = cache.get(language, post_id, versions)
@@ -98,9 +136,55 @@ async def drawn_cards(page: RenderedPage) -> list[dict[str, Any]]:
                 template = rendering.templates().get_template(STATIC_TEMPLATE)
             # An autoescaping template's output: already escaped.
             html = Markup(template.render(post=post))  # noqa: S704
-            cache.put(language, post_id, versions, html)
+            cache.put(language, post_id, versions, html, facts_of(post))
         post["card_html"] = html
     return posts
+
+
+def _kept_cards(cache: CardCache, language: str, page: RenderedPage) -> list[dict[str, Any]] | None:
+    """The page's posts as post_articles reads them, from the kept drawings and the
+    page's rows; None unless every post is kept with its facts at its versions."""
+    entries = cache.entries
+    found: list[dict[str, Any]] = []
+    for post_id, versions, (live, original_live) in zip(
+        page.ids, page.versions(), page.live(), strict=True
+    ):
+        entry = entries.get((language, post_id))
+        if entry is None or entry[0] != versions or entry[2] is None:
+            return None
+        author, allow_likes, visibility, target = entry[2]
+        post: dict[str, Any] = dict(zip(LIVE_FIELDS, live, strict=True))
+        post.update(
+            id=str(post_id),
+            account={"id": author},
+            allow_likes=allow_likes,
+            visibility=visibility,
+            share_of=None,
+            card_html=entry[1],
+        )
+        if target is not None and original_live is not None:
+            original: dict[str, Any] = dict(zip(LIVE_FIELDS, original_live, strict=True))
+            original.update(
+                id=target[0],
+                allow_likes=target[1],
+                visibility=target[2],
+                account={"id": target[3]},
+            )
+            post["share_of"] = original
+        found.append(post)
+    return found
+
+
+def _article(post: dict[str, Any], bars: ActionBars | None, focus: bool) -> str:
+    static = post.get("card_html")
+    if static is None:
+        template = rendering.templates().get_template(STATIC_TEMPLATE)
+        static = Markup(template.render(post=post))  # noqa: S704 - autoescaped output
+    bar = bars.markup(post) if bars is not None else ""
+    return (
+        f'<article class="post{" focused" if focus else ""}" id="post-{int(post["id"])}">'
+        f"{static}\n{bar}\n</article>"
+    )
 
 
 def post_article(
@@ -113,15 +197,13 @@ def post_article(
     drawn_cards kept it, else partials/post_static.html drawn now) and its action bar
     (none when `bars` is None). Written here rather than as an included template: an
     include per post of a page, with its own context, cost more than the rest of it."""
-    static = post.get("card_html")
-    if static is None:
-        template = rendering.templates().get_template(STATIC_TEMPLATE)
-        static = Markup(template.render(post=post))  # noqa: S704 - autoescaped output
-    bar = bars.bar(post) if bars is not None else ""
-    return Markup(  # noqa: S704 - the parts are escaped markup and an integer
-        f'<article class="post{" focused" if focus else ""}" id="post-{int(post["id"])}">'
-        f"{static}\n{bar}\n</article>"
-    )
+    return Markup(_article(post, bars, focus))  # noqa: S704 - escaped parts and integers
+
+
+def post_articles(posts: list[dict[str, Any]], bars: ActionBars | None) -> Markup:
+    """The articles of a page's posts, each on a line of its own: one call from the
+    template for the page rather than one per post."""
+    return Markup("".join(["\n" + _article(post, bars, False) for post in posts]))  # noqa: S704
 
 
 def cards(page: RenderedPage) -> list[dict[str, Any]]:

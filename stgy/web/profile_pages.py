@@ -58,7 +58,7 @@ async def profile(acct: str) -> Response:
     page = await renderings.posts_page(
         context.services(), context.page_renderer(), [v.id for v in views], viewer_id
     )
-    shown = await drawn_cards(page)
+    shown = await drawn_cards(page, articles_only=True)
     return await render_page(
         "pages/profile.html",
         partial="partials/timeline_page.html",

@@ -26,7 +26,7 @@ bp = Blueprint("timelines", __name__)
 
 
 async def _timeline(template: str, page: RenderedPage, path: str, **values: Any) -> Response:
-    posts = await drawn_cards(page)
+    posts = await drawn_cards(page, articles_only=True)
     return await render_page(
         template,
         partial="partials/timeline_page.html",

@@ -3,13 +3,14 @@ what is not addressed to it, or pass actions_per_run."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 import pytest
 
 from stgy.domain import follows
 from stgy.domain.agents.run import run_agent
-from stgy.domain.agents.runtime import AgentRuntime, StepFailed
+from stgy.domain.agents.runtime import AgentRuntime, StepFailed, yield_to_urgent
 from stgy.services import Services
 from tests.agents.conftest import agent, person
 from tests.agents.fake_model import FakeModel, Reply
@@ -151,3 +152,28 @@ async def test_a_japanese_agent_is_prompted_in_japanese(
             await conn.fetchval("SELECT language FROM posts WHERE account_id = $1", bot.account_id)
             == "ja"
         )
+
+
+async def test_agents_let_fan_out_and_delivery_go_first(services: Services) -> None:
+    """Before each job and each model call, agents wait while the default queue has jobs
+    waiting (or running), at most a bound, so their work never delays fan-out."""
+    await drain(services)  # what earlier tests left on this run's queue
+    assert not await services.jobs.busy()
+    await asyncio.wait_for(yield_to_urgent(services, max_wait=60), timeout=10)
+
+    queue = services.jobs.saq
+    job = await queue.enqueue("deliver_activity", key="urgent-test", timeout=5)
+    assert job is not None and await services.jobs.busy()
+    waiting = asyncio.create_task(yield_to_urgent(services, max_wait=60))
+    await asyncio.sleep(0.2)
+    assert not waiting.done()  # the queued job goes first
+    await queue.abort(job, "test over")
+    await asyncio.wait_for(waiting, timeout=10)  # and once it is gone, agents go on
+    assert not await services.jobs.busy()
+
+    # Never starved: past its bound it goes on even while the queue is busy.
+    again = await queue.enqueue("deliver_activity", key="urgent-test-2", timeout=5)
+    assert again is not None
+    waited = await asyncio.wait_for(yield_to_urgent(services, max_wait=0.05), timeout=10)
+    assert waited >= 0.05 and await services.jobs.busy()
+    await queue.abort(again, "test over")

@@ -263,9 +263,11 @@ async def test_gone_and_missing_actors(client: Client, services: Services, confi
     assert doc["formerType"] == "Person" and doc["deleted"].endswith("Z")
     status, doc = await fetch(client, f"/users/{gone.handle}/posts/{note['id']}")
     assert status == 410 and doc["type"] == "Tombstone" and doc["id"] == note["ap_id"]
+    # A suspended actor is gone for other servers as a deleted one is (docs/moderation.md).
+    status, doc = await fetch(client, f"/users/{suspended.handle}")
+    assert status == 410 and doc["type"] == "Tombstone" and doc["formerType"] == "Person"
     for path in (
         f"/users/{gone.handle}/outbox",
-        f"/users/{suspended.handle}",
         f"/users/{suspended.handle}/followers",
         "/users/nobody_at_all",
         "/users/not.a.handle",

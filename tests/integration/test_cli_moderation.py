@@ -81,6 +81,6 @@ def test_block_unblock_and_reports(tmp_path: Path) -> None:
         assert "no open reports" in stgy("reports", "list", env=env).stdout
         assert f"#{report}" in stgy("reports", "list", "--all", env=env).stdout
         again = stgy("reports", "resolve", str(report), env=env)
-        assert again.returncode == 1 and "no open report" in again.stderr
+        assert again.returncode == 1 and "resolved already" in again.stderr
     finally:
         asyncio.run(db.drop_database(url))

@@ -75,6 +75,14 @@ async def test_flag_creates_a_report_once(
     assert [tuple(r) for r in reports] == [
         (int(user.id), [int(post["id"])], "spam, sorry", remote.account_id)
     ]
+    # The post as it was, kept with the report (once, though the Flag came twice).
+    kept = await _value(
+        services,
+        "SELECT array_agg(s.source) FROM report_posts s JOIN reports r ON r.id = s.report_id"
+        " WHERE r.ap_id = $1",
+        flag["id"],
+    )
+    assert kept == ["reported"]
     nothing_local = activity_of(remote, "Flag", ["https://elsewhere.example/users/x"])
     assert await post_activity(client, config, remote, nothing_local) == 202
     await drain(services)

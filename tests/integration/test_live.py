@@ -69,7 +69,7 @@ async def _enqueue_and_watch(live_instance: LiveInstance, services: Services) ->
         logged = f"job=handle_outbox_event key=outbox:{event_id} outcome=retry"
         return (
             error is not None
-            and "UnknownEventKind('test.record')" in error
+            and error.startswith("UnknownEventKind: test.record\n")
             and logged in live_instance.log.read_text()
         )
 

@@ -35,7 +35,7 @@ async def fail_first_time(conn: Conn, event: OutboxEvent, services: Services) ->
     await conn.execute(
         "INSERT INTO outbox_test_effects (event_id, label) VALUES ($1, $2)", event.id, "try"
     )
-    if event.attempts == 0:
+    if event.attempts == 1:  # attempts begun, this one included
         raise RuntimeError("first attempt fails")
 
 

@@ -26,8 +26,12 @@ from tests.conftest import (
     stop_processes,
 )
 
-# Retries come after a second here (60 s by default), so a test can watch one happen.
-FAST_RETRY = {"STGY_FEDERATION_DELIVERY_RETRY_DELAY": "1"}
+# Retries come after a second here (60 s by default), so a test can watch one happen;
+# a suspended account's Delete goes out a second after its suspension (an hour by default).
+FAST_RETRY = {
+    "STGY_FEDERATION_DELIVERY_RETRY_DELAY": "1",
+    "STGY_MODERATION_SUSPENSION_GRACE_SECONDS": "1",
+}
 
 
 @dataclass

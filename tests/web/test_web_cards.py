@@ -9,9 +9,11 @@ import re
 from quart import Quart
 from quart.typing import TestClientProtocol as Client
 
-from stgy.web.action_bar import action_bar
+from stgy.domain import renderings
+from stgy.web import context
+from stgy.web.action_bar import ActionBars, action_bar
 from stgy.web.i18n import set_language
-from stgy.web.post_cards import CardCache, card_cache
+from stgy.web.post_cards import CardCache, card_cache, drawn_cards, post_articles
 from storage.sessions import Viewer
 from tests.conftest import make_user
 from tests.web.test_web_posts import web_login
@@ -113,6 +115,8 @@ async def test_the_action_bar(app: Quart) -> None:
 
         theirs = str(action_bar(_post(liked=True, bookmarked=True), other, "t", "/"))
         assert "/delete" not in theirs
+        assert 'href="/report?account=3&amp;post=7">Report</a>' in theirs
+        assert "/report?" not in own
         assert 'value="unlike" class="on" aria-pressed="true">Like' in theirs
         assert 'value="unbookmark" class="on" aria-pressed="true">Bookmark' in theirs
 
@@ -125,6 +129,7 @@ async def test_the_action_bar(app: Quart) -> None:
         shared = str(action_bar(share, viewer, "t", "/"))
         assert "/posts/8/actions" in shared and "/posts/9/delete" in shared
         assert '<span class="count">6</span>' in shared
+        assert "/report?account=5&amp;post=8" in shared  # the original, by its author
 
         anonymous = str(action_bar(_post(), None, "t", "/"))
         assert "<form" not in anonymous and "Likes <span" in anonymous
@@ -166,3 +171,65 @@ async def test_timeline_pages_take_a_limit_and_keep_it_in_the_older_link(
     for bad in ("0", "101", "x"):
         refused = await client.get(f"/?limit={bad}", headers={"Accept": "text/html"})
         assert refused.status_code == 400
+
+
+async def test_kept_posts_are_drawn_from_the_rows_as_from_the_json(
+    app: Quart, client: Client
+) -> None:
+    """A page whose posts are all kept is drawn without parsing its JSON
+    (drawn_cards(articles_only=True)): the same articles, live counts and viewer state
+    included, as from the parsed page."""
+    reader = await make_user(client, display_name="Reader")
+    author = await make_user(client, display_name="Author")
+
+    async def post(user: object, **body: object) -> str:
+        made = await client.post("/api/posts", json=body, headers=user.auth)  # type: ignore[attr-defined]
+        assert made.status_code == 201, await made.get_data(as_text=True)
+        return str((await made.get_json())["id"])
+
+    public = await post(author, text="open to all", visibility="public")
+    closed = await post(author, text="for followers", visibility="followers", allow_likes=False)
+    own = await post(reader, text="my own words", visibility="public")
+    await client.put(f"/api/accounts/{author.id}/follow", headers=reader.auth)
+    assert (await client.put(f"/api/posts/{public}/like", headers=reader.auth)).status_code < 300
+    assert (
+        await client.put(f"/api/posts/{closed}/bookmark", headers=reader.auth)
+    ).status_code < 300
+    assert (await client.put(f"/api/posts/{own}/like", headers=author.auth)).status_code < 300
+    shared = await client.put(f"/api/posts/{own}/share", headers=author.auth)
+    assert shared.status_code < 300, await shared.get_data(as_text=True)
+    listed = await client.get(f"/api/accounts/{author.id}/posts", headers=reader.auth)
+    share_id = (await listed.get_json())["posts"][0]["id"]
+    assert share_id != own
+    ids = [int(share_id), int(own), int(closed), int(public)]
+
+    async with app.test_request_context("/"):
+        set_language("en")
+        services, renderer = context.services(), context.page_renderer()
+        viewer = Viewer(account_id=int(reader.id), session_id=1, role="user")
+        bars = ActionBars(viewer, "token", "/")
+        page = await renderings.posts_page(services, renderer, ids, int(reader.id))
+        parsed = await drawn_cards(page)  # draws and keeps each post
+        assert [p["id"] for p in parsed] == [str(i) for i in ids] and "html" in parsed[0]
+        again = await renderings.posts_page(services, renderer, ids, int(reader.id))
+        kept = await drawn_cards(again, articles_only=True)
+        assert all("html" not in p for p in kept)  # made from the rows, not the JSON
+        assert str(post_articles(kept, bars)) == str(post_articles(parsed, bars))
+        drawn = str(post_articles(kept, bars))
+        assert 'value="unlike" class="on" aria-pressed="true">Like <span class="count">1' in drawn
+        assert 'value="unbookmark" class="on"' in drawn
+        # The share acts on the original; the reader's own post may be deleted, not theirs.
+        assert f"/posts/{own}/actions" in drawn and f"/posts/{share_id}/actions" not in drawn
+        assert f"/posts/{own}/delete" in drawn and f"/posts/{share_id}/delete" not in drawn
+
+        # A count changed since: the kept drawing is used with the new count.
+        assert (
+            await client.put(f"/api/posts/{public}/like", headers=author.auth)
+        ).status_code < 300
+        later = await renderings.posts_page(services, renderer, ids, int(reader.id))
+        counted = await drawn_cards(later, articles_only=True)
+        assert "html" not in counted[0]
+        assert counted[3]["likes_count"] == 2
+        assert str(post_articles(counted, bars)) == str(
+            post_articles(await drawn_cards(later), bars)
+        )

@@ -3,10 +3,15 @@ accounting of every model call (counters in PostgreSQL and in /metrics)."""
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import logging
+import time
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import TypeVar
+
+from redis.exceptions import RedisError
 
 from stgy import metrics
 from stgy.config import Config
@@ -44,6 +49,28 @@ class AgentRuntime:
         await self.model.aclose()
 
 
+# Agents' work is of a lower priority than fan-out and delivery: before each job and
+# each model call it waits while the default queue has jobs waiting or running (looking
+# every URGENT_POLL seconds), at most URGENT_MAX_WAIT seconds each time, so that it is
+# never starved but its CPU (and PostgreSQL's) goes to that work first.
+URGENT_POLL = 0.005
+URGENT_MAX_WAIT = 2.0
+
+
+async def yield_to_urgent(services: Services, max_wait: float = URGENT_MAX_WAIT) -> float:
+    """Wait while the default queue is busy, at most `max_wait` seconds; the seconds
+    waited. A Redis that does not answer is no reason to wait."""
+    started = time.monotonic()
+    deadline = started + max_wait
+    try:
+        # Polling: the queue's state is in Redis, written by other processes.
+        while time.monotonic() < deadline and await services.jobs.busy():  # noqa: ASYNC110
+            await asyncio.sleep(URGENT_POLL)
+    except (RedisError, OSError):
+        pass
+    return time.monotonic() - started
+
+
 async def counted(
     services: Services,
     *,
@@ -55,6 +82,12 @@ async def counted(
     """Run one model call, counting it (and its tokens) for the agent, or for the
     summaries when `account_id` is None; a failure is logged with the agent and the
     step and raised as StepFailed."""
+    try:
+        await yield_to_urgent(services)
+    except BaseException:
+        if inspect.iscoroutine(call):
+            call.close()  # cancelled while waiting: the call was never started
+        raise
     try:
         value, usage = await call
     except ModelError as exc:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from redis.exceptions import RedisError
 
 from stgy.jobs import HANDLE_OUTBOX_EVENT, outbox_job_key
+from stgy.logs import quote
 from stgy.services import JobQueue, Services
 from storage import outbox as outbox_sql
 from storage.db import Conn
@@ -98,16 +100,47 @@ async def enqueue_events(jobs: JobQueue, event_ids: Iterable[int]) -> None:
             log.warning("event=%s enqueue_failed=%r (sweeper will retry)", event_id, str(exc))
 
 
+DONE = "done"
+SKIPPED = "skipped"
+DEAD_LETTERED = "dead_lettered"
+# Why an event stopped when its last attempt never came back to say how it went.
+UNFINISHED = "its last attempt did not finish (it timed out, or its worker was lost)"
+
+
+def describe_error(exc: BaseException) -> str:
+    """What an operator needs of a failure: its type and message on the first line (the
+    one `stgy jobs failed` shows), then where it was raised (the traceback's end)."""
+    first = f"{type(exc).__name__}: {exc}".strip().rstrip(":").splitlines()[0]
+    trace = "".join(traceback.format_exception(exc)).rstrip()
+    return f"{first}\n{trace[-1500:]}"
+
+
 async def handle_event(services: Services, event_id: int) -> str:
-    """Apply one event exactly once. Returns 'done', or 'skipped' if already done or busy."""
+    """Apply one event exactly once. Returns DONE; SKIPPED if already done, failed or
+    busy; DEAD_LETTERED when this was its last attempt (`jobs.max_attempts`) and it
+    failed, or the last one never finished: it is kept failed with its error and never
+    enqueued again (stgy.domain.dead_letters). Other failures are raised, so SAQ
+    retries with backoff (and the sweep after SAQ's retries)."""
+    max_attempts = services.config.jobs.max_attempts
     async with services.pool.acquire() as conn:
+        attempt = await outbox_sql.begin_attempt(conn, event_id=event_id, max_attempts=max_attempts)
+        if attempt is None:
+            if not await outbox_sql.event_exists(conn, event_id=event_id):
+                raise EventMissing(event_id, services.config.database.url)
+            return SKIPPED
+        if not attempt.begun:
+            earlier = (
+                f"\nthe last error recorded: {attempt.last_error}" if attempt.last_error else ""
+            )
+            error = f"{UNFINISHED}{earlier}"
+            await outbox_sql.record_failure(conn, event_id=event_id, error=error, dead=True)
+            _log_dead_letter(event_id, attempt.kind, attempt.attempts, error)
+            return DEAD_LETTERED
         try:
             async with conn.transaction():
                 event = await outbox_sql.claim_event(conn, event_id=event_id)
                 if event is None:
-                    if not await outbox_sql.event_exists(conn, event_id=event_id):
-                        raise EventMissing(event_id, services.config.database.url)
-                    return "skipped"
+                    return SKIPPED
                 handlers = HANDLERS.get(event.kind)
                 if handlers is None and event.kind not in KINDS:
                     raise UnknownEventKind(event.kind)
@@ -115,10 +148,26 @@ async def handle_event(services: Services, event_id: int) -> str:
                     await handler(conn, event, services)
                 await outbox_sql.mark_done(conn, event_id=event_id)
         except Exception as exc:
-            # Recorded for operators, then re-raised so SAQ retries with backoff.
-            await outbox_sql.record_failure(conn, event_id=event_id, error=repr(exc))
-            raise
-    return "done"
+            # Recorded for operators; then the last attempt makes a dead letter, any
+            # other is raised again so that SAQ retries with backoff.
+            error = describe_error(exc)
+            dead = attempt.attempts >= max_attempts
+            await outbox_sql.record_failure(conn, event_id=event_id, error=error, dead=dead)
+            if not dead:
+                raise
+            _log_dead_letter(event_id, attempt.kind, attempt.attempts, error)
+            return DEAD_LETTERED
+    return DONE
+
+
+def _log_dead_letter(event_id: int, kind: str, attempts: int, error: str) -> None:
+    log.warning(
+        "event=%d kind=%s outcome=dead_lettered attempts=%d error=%s",
+        event_id,
+        quote(kind),
+        attempts,
+        quote(error.splitlines()[0][:300]),
+    )
 
 
 async def sweep(
@@ -130,7 +179,8 @@ async def sweep(
 ) -> int:
     """Re-enqueue every event that is not done and has no job left in the queue (lost
     with Redis, or given up after its retries): those idle for `idle_seconds`, or for
-    `retry_after_seconds` when their last attempt failed. How many were re-enqueued."""
+    `retry_after_seconds` when their last attempt failed. Dead letters never (they
+    wait for an admin). How many were re-enqueued."""
     total = 0
     after_id = 0
     while True:

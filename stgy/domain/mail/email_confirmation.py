@@ -150,7 +150,7 @@ async def confirm(services: Services, token: str) -> Confirmed:
 async def request_change(services: Services, account_id: int, *, email: str, password: str) -> str:
     """Mail a confirmation link to a new address, and a notice to the current one."""
     email = email.strip()
-    check_email(email)
+    check_email(email, single_label=services.config.instance.is_local_only)
     async with services.pool.acquire() as conn:
         creds = await accounts_sql.get_credentials(conn, account_id=account_id)
         user = await mail_sql.get_user(conn, account_id=account_id)

@@ -55,19 +55,20 @@ class InstanceKey:
 
 
 async def _actor(services: Services, handle: str) -> LocalActor:
-    """A local account by current or old handle; deleted ones too (they answer 410)."""
+    """A local account by current or old handle; deleted and suspended ones too (their
+    actor answers 410)."""
     if not HANDLE_RE.match(handle):
         raise NotFound("no such account")
     async with services.pool.acquire() as conn:
         actor = await ap_sql.find_local_actor(conn, handle=handle)
-    if actor is None or not actor.approved or actor.account.suspended_at is not None:
+    if actor is None or not actor.approved:
         raise NotFound("no such account")
     return actor
 
 
 async def live_actor(services: Services, handle: str) -> LocalActor:
     actor = await _actor(services, handle)
-    if actor.account.deleted_at is not None:
+    if actor.account.deleted_at is not None or actor.account.suspended_at is not None:
         raise NotFound("no such account")
     return actor
 
@@ -75,6 +76,8 @@ async def live_actor(services: Services, handle: str) -> LocalActor:
 async def _post(services: Services, handle: str, post_id: int) -> PostObject:
     """A local post of the account the handle names (by either of its handles)."""
     actor = await _actor(services, handle)
+    if actor.account.suspended_at is not None:
+        raise NotFound("no such post")
     async with services.pool.acquire() as conn:
         post = (await ap_sql.post_objects(conn, post_ids=[post_id])).get(post_id)
     if post is None or not post.local or post.account.id != actor.account.id:
@@ -124,8 +127,11 @@ def person(actor: LocalActor) -> vocab.Actor:
 async def actor_document(services: Services, handle: str) -> Document:
     actor = await _actor(services, handle)
     account = actor.account
-    if account.deleted_at is not None:
-        return Document(vocab.render_tombstone(account.ap_id, account.deleted_at, "Person"), 410)
+    # A suspended account is gone for other servers as a deleted one is (its Delete
+    # follows after moderation.suspension_grace_seconds); lifting it brings it back.
+    gone_at = account.deleted_at or account.suspended_at
+    if gone_at is not None:
+        return Document(vocab.render_tombstone(account.ap_id, gone_at, "Person"), 410)
     return Document(vocab.render_person(person(actor)))
 
 

@@ -19,6 +19,7 @@ import httpx
 from federation.deliver import DeliveryResult, Scheme, deliver
 from federation.ssrf import UnsafeTarget
 from stgy.domain.jobs import durable_jobs
+from stgy.domain.remote.activitypub import instance_key
 from stgy.domain.remote.remote_keys import domains_of, host_of
 from stgy.jobs import DELIVER_ACTIVITY, delivery_job_key
 from stgy.logs import quote
@@ -28,6 +29,10 @@ from storage.db import Conn
 from storage.deliveries import InstanceHealth, SigningKey
 
 log = logging.getLogger("stgy.delivery")
+
+# The sender id of what the instance actor (`/actor`) sends, e.g. a forwarded report: no
+# account has id 0 (ids are time-ordered and positive).
+INSTANCE_ACTOR = 0
 
 # Each request of an attempt (two with the double knock) must be answered this fast.
 REQUEST_TIMEOUT = 10.0
@@ -177,8 +182,13 @@ async def _signing_key(services: Services, sender_id: int) -> SigningKey | None:
     cached = _KEYS.get(sender_id)
     if cached is not None and time.monotonic() - cached[0] < KEY_TTL:
         return cached[1]
-    async with services.pool.acquire() as conn:
-        key = await deliveries_sql.signing_key(conn, account_id=sender_id)
+    key: SigningKey | None
+    if sender_id == INSTANCE_ACTOR:
+        made = await instance_key(services)
+        key = SigningKey(made.key_id, made.private_pem)
+    else:
+        async with services.pool.acquire() as conn:
+            key = await deliveries_sql.signing_key(conn, account_id=sender_id)
     if len(_KEYS) >= _CACHE_MAX:
         _KEYS.clear()
     _KEYS[sender_id] = (time.monotonic(), key)

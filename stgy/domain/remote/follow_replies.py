@@ -83,9 +83,11 @@ async def accept_remote_follow(conn: Conn, event: OutboxEvent, services: Service
 
 @outbox.handles("follow.removed")
 async def reject_remote_follow(conn: Conn, event: OutboxEvent, services: Services) -> None:
-    # Only a request the followee refused (`rejected` is set by follows.reject_request):
-    # the follower's own Undo and other removals record follow.removed without it. The
-    # follow row is gone, so the Follow is embedded rather than named by its id.
-    if event.payload.get("state") != "pending" or not event.payload.get("rejected"):
+    # Only a follow the followee's side refused (`rejected` is set by
+    # follows.reject_request for a pending request, and by a moderator's suspension of
+    # the follower for an accepted follow too): the follower's own Undo and other
+    # removals record follow.removed without it. The follow row is gone, so the Follow
+    # is embedded rather than named by its id.
+    if not event.payload.get("rejected"):
         return
     await _reply(conn, services, "Reject", event, None)

@@ -33,6 +33,7 @@ from stgy.domain.remote.inbox_social import ACTOR_TYPES, APPLIERS, NOTE_TYPES
 from stgy.domain.remote.remote_keys import SenderKeys, domains_of, host_of
 from stgy.logs import quote
 from stgy.services import Services
+from storage import account_moderation as moderation_sql
 from storage import inbox as inbox_sql
 from storage import remote_accounts as remote_sql
 from storage.db import Conn
@@ -170,6 +171,9 @@ async def receive(
         raise Unauthorized("the signing key does not belong to the activity's actor")
     _check_hosts(activity, activity_type, actor_host, id_host)
     async with services.pool.acquire() as conn:
+        # A remote account suspended by our moderators is not heard (docs/moderation.md).
+        if await moderation_sql.is_suspended(conn, account_id=owner.account_id):
+            raise Forbidden("this account is suspended")
         # Block check, activity and its event in one statement: atomic, one round trip.
         # (A sender whose key was cached was not asked about blocks before.)
         taken = await inbox_sql.take_activity(

@@ -22,6 +22,7 @@ from storage import inbox_social as social_sql
 from storage import post_writes
 from storage import relations as relations_sql
 from storage import remote_accounts as remote_sql
+from storage import reports as reports_sql
 from storage.inbox_social import FollowRow
 
 ACTOR_TYPES = frozenset({"Person", "Service", "Application", "Group", "Organization"})
@@ -239,14 +240,17 @@ async def apply_flag(incoming: Incoming) -> None:
     if not targets:
         raise Ignored("the report names no local account or post")
     target = targets[0]
-    await social_sql.insert_report(
+    post_ids = [post for post, author in posts if author == target]
+    report_id = await social_sql.insert_report(
         conn,
         ap_id=incoming.activity.ap_id,
         reporter_id=incoming.actor.id,
         target_account_id=target,
-        post_ids=[post for post, author in posts if author == target],
+        post_ids=post_ids,
         comment=text_of(incoming.raw.get("content"))[:MAX_REPORT_COMMENT],
     )
+    if report_id is not None:  # the posts as they are now, as for our own reports
+        await reports_sql.snapshot_posts(conn, report_id=report_id, post_ids=post_ids)
 
 
 APPLIERS: dict[str, Callable[[Incoming], Awaitable[None]]] = {

@@ -1,0 +1,28 @@
+"""The Mastodon client API and its OAuth 2 server: the fourth face over the same domain
+calls, answering with Mastodon's entities so that Mastodon apps work with stgy."""
+
+from __future__ import annotations
+
+from quart import Blueprint, Quart
+from quart_schema import hide
+from werkzeug.exceptions import HTTPException
+
+from stgy.domain.errors import DomainError
+from stgy.mastodon import accounts, apps, empty_lists, errors, instance, markers, oauth
+from stgy.mastodon.cors import install_cors
+
+# The parent of every Mastodon blueprint: its error handlers answer as Mastodon does.
+bp = Blueprint("mastodon", __name__)
+for child in (apps.bp, oauth.bp, instance.bp, accounts.bp, markers.bp, empty_lists.bp):
+    bp.register_blueprint(child)
+bp.register_error_handler(DomainError, errors.domain_error)
+bp.register_error_handler(HTTPException, errors.http_error)
+
+
+def register(app: Quart) -> None:
+    """Mount the Mastodon face on `app` (and CORS for every API, as Mastodon sets it)."""
+    app.register_blueprint(bp)
+    install_cors(app)
+    for endpoint, view in app.view_functions.items():
+        if endpoint.startswith(f"{bp.name}."):
+            hide(view)  # documented in docs/mastodon-api.md, not in the native OpenAPI
