@@ -206,7 +206,6 @@ async def create_domain_block(body: DomainBlockIn) -> tuple[Response, int]:
 
 
 @bp.get("/api/admin/domain_blocks/export")
-@responds(str)
 @_admin_errors
 async def export_domain_blocks() -> Response:
     """Every block as Mastodon's CSV (`#domain,#severity,#reject_media,#reject_reports,

@@ -175,3 +175,23 @@ async def test_about_lists_domain_blocks_when_the_admins_choose(
     mine = [b for b in listed["domain_blocks"] if b["comment"] == "harassment"]
     assert mine and "*" in mine[0]["domain"] and len(mine[0]["digest"]) == 64
     await client.delete(f"/api/admin/domain_blocks/{(await made.get_json())['id']}", headers=admin)
+
+
+async def test_the_openapi_document_names_the_new_endpoints(client: Client) -> None:
+    answer = await client.get("/api/openapi.json")
+    assert answer.status_code == 200
+    paths = (await answer.get_json())["paths"]
+    for path in (
+        "/api/admin/domain_blocks",
+        "/api/admin/domain_blocks/{block_id}",
+        "/api/admin/domain_blocks/import",
+        "/api/admin/domain_blocks/export",
+        "/api/admin/rules",
+        "/api/admin/rules/{rule_id}",
+        "/api/admin/settings",
+        "/api/instance",
+        "/api/instance/rules",
+        "/api/instance/domain_blocks",
+    ):
+        assert path in paths, path
+    assert "patch" in paths["/api/admin/settings"]
