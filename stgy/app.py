@@ -18,6 +18,7 @@ from stgy.api import (
     admin_overview,
     agents,
     follows,
+    instance_admin,
     mail,
     media,
     notifications,
@@ -90,6 +91,7 @@ def create_app(config: Config | None = None) -> Quart:
     app.register_blueprint(reports.bp)
     app.register_blueprint(admin_overview.bp)
     app.register_blueprint(admin_accounts.bp)
+    app.register_blueprint(instance_admin.bp)
     app.register_blueprint(posts.bp)
     app.register_blueprint(follows.bp)
     app.register_blueprint(timelines.bp)

@@ -16,6 +16,7 @@ from stgy import __version__
 from stgy.cli_accounts import add_account_commands
 from stgy.cli_admin import AdminFailed, add_admin_commands
 from stgy.cli_agents import add_agent_commands
+from stgy.cli_domains import add_domain_commands
 from stgy.cli_jobs import add_jobs_commands
 from stgy.cli_reports import add_report_commands
 from stgy.config import Config, ConfigError, load_config
@@ -287,6 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_account_commands(sub)
     add_agent_commands(sub)
     add_jobs_commands(sub)
+    add_domain_commands(sub)
 
     sp = sub.add_parser(
         "services",

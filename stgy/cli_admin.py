@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from stgy.config import Config
-from stgy.domain import admin, moderation
+from stgy.domain import admin, domain_blocks, moderation, roles
 from stgy.domain.errors import DomainError
 from stgy.domain.media import media_cleanup
 from stgy.services import Services
@@ -162,11 +162,18 @@ def cmd_instances_list(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_instances_block(config: Config, args: argparse.Namespace) -> int:
-    blocked = args.instances_command == "block"
+    """A domain block of severity `suspend` (see `stgy domains`)."""
+    if args.instances_command == "block":
+        block = _with_services(
+            config, lambda s: domain_blocks.suspend_domain(s, roles.CLI, args.domain)
+        )
+        print(f"blocked {block.domain} (and the domains below it)")
+        return 0
     domain = _with_services(
-        config, lambda s: moderation.set_blocked(s, args.domain, blocked=blocked)
+        config,
+        lambda s: domain_blocks.unblock_domain(s, roles.CLI, args.domain, missing_ok=True),
     )
-    print(f"{'blocked' if blocked else 'unblocked'} {domain} (and the domains below it)")
+    print(f"unblocked {domain} (and the domains below it)")
     return 0
 
 

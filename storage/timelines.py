@@ -127,6 +127,17 @@ async def home_ids_on_read(
 _PUBLIC_ORIGINAL = (
     " p.visibility = 'public' AND p.share_of_id IS NULL AND pa.limited_at IS NULL AND"
 )
+# Domains silenced or suspended (migration 0025), gathered once per page (a few rows):
+# their accounts' posts stay out of the public and tag timelines, the domains below
+# them too. Local accounts (domain NULL) and pages with no such block skip the check.
+_LIMITED = (
+    ", limited AS (SELECT coalesce(array_agg(domain), '{}') AS domains FROM domain_blocks"
+    " WHERE severity IN ('silence', 'suspend'))"
+)
+_NOT_LIMITED = (
+    " AND (pa.domain IS NULL OR cardinality(l.domains) = 0"
+    " OR NOT (stgy_domains_of(pa.domain) && l.domains))"
+)
 
 
 async def public_ids(
@@ -136,12 +147,13 @@ async def public_ids(
     rows = await conn.fetch(
         "WITH "
         + _HIDDEN
+        + _LIMITED
         + " SELECT p.id FROM posts p"
         + _PAGE_JOINS
-        + " WHERE"
+        + " CROSS JOIN limited l WHERE"
         + _PUBLIC_ORIGINAL
         + " p.id > coalesce($2::bigint, 0) AND p.id < coalesce($3::bigint, 9223372036854775807)"
-        " AND" + _READ_FILTER + " ORDER BY p.id DESC LIMIT $4",
+        " AND" + _READ_FILTER + _NOT_LIMITED + " ORDER BY p.id DESC LIMIT $4",
         viewer_id,
         since,
         until,
@@ -184,13 +196,15 @@ async def tag_ids(
     rows = await conn.fetch(
         "WITH "
         + _HIDDEN
+        + _LIMITED
         + " SELECT p.id FROM post_tags pt JOIN posts p ON p.id = pt.post_id"
         + _PAGE_JOINS
-        + " WHERE pt.tag = $5 AND"
+        + " CROSS JOIN limited l WHERE pt.tag = $5 AND"
         + _PUBLIC_ORIGINAL
         + " pt.post_id > coalesce($2::bigint, 0)"
         " AND pt.post_id < coalesce($3::bigint, 9223372036854775807) AND"
         + _READ_FILTER
+        + _NOT_LIMITED
         + " ORDER BY pt.post_id DESC LIMIT $4",
         viewer_id,
         since,

@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 
+from stgy.domain import instance_settings
 from stgy.domain.auth import hash_password, password_matches
 from stgy.domain.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from stgy.domain.jobs import outbox
@@ -94,10 +95,17 @@ async def register(
     password: str,
     email: str,
     reason: str = "",
+    check_mode: bool = True,
 ) -> Registration:
     """A new local account; `reason` is what the person tells the moderators when
-    registrations need approval (kept with the account for them to read)."""
-    mode = services.config.instance.registrations
+    registrations need approval (kept with the account for them to read). The
+    registrations mode is the one admins set live (stgy.domain.instance_settings);
+    `check_mode=False` (an admin making an account) leaves it aside."""
+    mode = (
+        (await instance_settings.effective_instance(services)).registrations
+        if check_mode
+        else "open"
+    )
     if mode == "closed":
         raise Forbidden("registrations are closed on this instance")
     check_handle(handle)

@@ -40,6 +40,7 @@ async def create_user(
         display_name=handle,
         password=password,
         email=email,
+        check_mode=False,
     )
     async with services.pool.acquire() as conn:
         await accounts_sql.set_role(conn, account_id=registration.account.id, role=role)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from stgy import __version__
+from stgy.domain import instance_settings
 from stgy.domain.remote import discovery
 from stgy.services import Services
 from storage import activitypub as activitypub_sql
@@ -25,7 +26,7 @@ class InstanceInfo:
 
 async def about(services: Services) -> InstanceInfo:
     """The instance's self-description; the figures are NodeInfo's (cached a few minutes)."""
-    instance = services.config.instance
+    instance = await instance_settings.effective_instance(services)
     usage = (await discovery.nodeinfo(services))["usage"]
     return InstanceInfo(
         domain=instance.domain,

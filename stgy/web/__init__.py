@@ -14,6 +14,7 @@ from stgy.logs import quote
 from stgy.web import (
     action_bar,
     admin_account_pages,
+    admin_instance_pages,
     admin_report_pages,
     api_docs,
     assets,
@@ -75,6 +76,7 @@ bp.register_blueprint(interaction_pages.bp)
 bp.register_blueprint(report_pages.bp)
 bp.register_blueprint(admin_report_pages.bp)
 bp.register_blueprint(admin_account_pages.bp)
+bp.register_blueprint(admin_instance_pages.bp)
 
 
 @bp.before_request

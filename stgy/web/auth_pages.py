@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from quart import Blueprint, Response, request
 
-from stgy.domain import accounts, browser_sessions
+from stgy.domain import accounts, browser_sessions, rules
 from stgy.domain.errors import DomainError
 from stgy.web import context, security
 from stgy.web.form_errors import FormErrors, form_errors, required
@@ -97,6 +97,7 @@ async def _signup_page(values: dict[str, str], errors: FormErrors, status: int) 
         status=status,
         values=values,
         errors=errors,
+        rules=await rules.list_rules(context.services()),
     )
 
 

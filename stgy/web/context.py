@@ -6,11 +6,12 @@ them (to stgy/http/) touches one import line here.
 
 from __future__ import annotations
 
-from quart import g, request
+from quart import current_app, g, request
 
-from stgy.config import Config
-from stgy.domain import browser_sessions
+from stgy.config import Config, InstanceConfig
+from stgy.domain import browser_sessions, instance_settings
 from stgy.http.context import (
+    SERVICES_KEY,
     client_ip,
     config,
     note_session_use,
@@ -18,7 +19,7 @@ from stgy.http.context import (
     services,
     token_key,
 )
-from stgy.http.errors import install_html_error_page
+from stgy.http.errors import install_html_error_page, unavailable_service
 from stgy.services import Services
 from storage.sessions import BrowserViewer, Viewer
 
@@ -32,6 +33,7 @@ __all__ = [
     "csrf_secret",
     "csrf_token",
     "install_html_error_page",
+    "instance",
     "maybe_viewer",
     "page_renderer",
     "set_viewer",
@@ -45,6 +47,20 @@ CSRF_COOKIE = "stgy_csrf"
 _VIEWER = "web_viewer"
 _HEADER = "web_viewer_header"
 _CSRF_SECRET = "web_csrf_secret"  # noqa: S105 - the name of a g slot
+
+
+async def instance() -> InstanceConfig:
+    """The [instance] settings in force: instance.toml's with what admins changed live
+    (cached a few seconds per process). instance.toml's alone before the services are
+    up or while the database is down (the 503 page still renders)."""
+    if SERVICES_KEY not in current_app.extensions:
+        return config().instance
+    try:
+        return await instance_settings.effective_instance(services())
+    except Exception as exc:
+        if unavailable_service(exc) != "postgresql":
+            raise
+        return config().instance
 
 
 async def maybe_viewer() -> Viewer | None:

@@ -81,7 +81,7 @@ async def render_page(
         viewer=viewer,
         csrf_token=context.csrf_token(viewer),
         lang=current_language(),
-        instance=context.config().instance,
+        instance=await context.instance(),
         asset_url=asset_url,
         htmx_config=HTMX_CONFIG,
         **values,

@@ -70,7 +70,9 @@ def test_block_unblock_and_reports(tmp_path: Path) -> None:
         bad = stgy("instances", "block", "not a domain!", env=env)
         assert bad.returncode == 1 and "domain:" in bad.stderr
         assert stgy("instances", "unblock", "bad.example", env=env).returncode == 0
-        assert asyncio.run(_inboxes(url, local)) == ["https://sub.bad.example/inbox"]
+        assert "bad.example\tno" in stgy("instances", "list", env=env).stdout
+        # A block is a suspension (issue 17): it cut the follow, which stays cut.
+        assert asyncio.run(_inboxes(url, local)) == []
 
         open_reports = stgy("reports", "list", env=env)
         assert f"#{report}" in open_reports.stdout and "spam here" in open_reports.stdout

@@ -21,6 +21,7 @@ from urllib.parse import quote, urlsplit
 
 from federation.fetch import FetchError
 from federation.media_fetch import fetch_media
+from stgy.domain import domain_blocks
 from stgy.domain.browser_sessions import purpose_mac
 from stgy.domain.errors import BadGateway, DomainError, GatewayTimeout, Invalid, NotFound
 from stgy.services import Services
@@ -150,6 +151,8 @@ async def proxied_image(services: Services, memory: ProxyMemory, url: str) -> Pr
     NotFound when the remote server says it is gone, BadGateway (502) when it answers
     anything but an image we serve (or the guard refuses where it leads), GatewayTimeout
     (504) when it is too slow."""
+    if await domain_blocks.rejects_media(services, urlsplit(url).netloc.rpartition("@")[2]):
+        raise NotFound("media of this domain is not shown here (domain block)")
     found = memory.get(url)
     if found is not None:
         return found

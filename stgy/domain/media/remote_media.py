@@ -8,6 +8,7 @@ import time
 from federation.attachments import Attachment
 from federation.fetch import FetchError
 from federation.media_fetch import fetch_media
+from stgy.domain import domain_blocks
 from stgy.domain.errors import Invalid, Unprocessable, UnsupportedMedia
 from stgy.domain.media.uploads import put_renditions, render_image
 from stgy.jobs import CACHE_REMOTE_MEDIA, remote_media_job_key
@@ -22,10 +23,21 @@ CACHE_DELAY_SECONDS = 1.0
 
 
 async def store_remote(
-    conn: Conn, services: Services, *, account_id: int, post_id: int, found: list[Attachment]
+    conn: Conn,
+    services: Services,
+    *,
+    account_id: int,
+    post_id: int,
+    found: list[Attachment],
+    domain: str | None = None,
 ) -> list[int]:
-    """Rows for a remote post's attachments (URLs checked by the parser: http(s) only)."""
+    """Rows for a remote post's attachments (URLs checked by the parser: http(s) only);
+    none when the author's `domain` is blocked with reject_media (nothing of it is
+    stored, cached or proxied)."""
     if not found:
+        return []
+    if await domain_blocks.rejects_media(services, domain):
+        log.info("remote_media post=%d skipped=%d reason=domain_block", post_id, len(found))
         return []
     ids = await media_sql.insert_remote(
         conn,

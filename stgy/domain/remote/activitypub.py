@@ -18,6 +18,7 @@ from urllib.parse import quote
 from cryptography.hazmat.primitives import serialization
 
 from federation import vocab
+from stgy.domain import instance_settings
 from stgy.domain.accounts import HANDLE_RE
 from stgy.domain.errors import NotFound
 from stgy.domain.keys import generate_key_pair
@@ -166,7 +167,7 @@ async def instance_key(services: Services) -> InstanceKey:
 
 
 async def instance_actor(services: Services) -> dict[str, Any]:
-    instance = services.config.instance
+    instance = await instance_settings.effective_instance(services)
     actor_id = f"{instance.base_url}/actor"
     key = await instance_key(services)
     return vocab.render_application(

@@ -12,6 +12,7 @@ from redis.exceptions import RedisError
 from federation import nodeinfo as ni
 from federation import webfinger as wf
 from stgy import __version__
+from stgy.domain import instance_settings
 from stgy.domain.errors import Invalid, NotFound
 from stgy.domain.remote.activitypub import live_actor
 from stgy.services import Services
@@ -101,7 +102,7 @@ async def _counts(services: Services) -> ap_sql.InstanceCounts:
 
 async def nodeinfo(services: Services) -> dict[str, Any]:
     counts = await _counts(services)
-    instance = services.config.instance
+    instance = await instance_settings.effective_instance(services)
     return ni.render_nodeinfo(
         ni.Software("stgy", __version__),
         usage=ni.Usage(

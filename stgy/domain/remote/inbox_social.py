@@ -11,7 +11,7 @@ from typing import Any
 
 from federation import fetch
 from federation.values import as_list, id_of, text_of
-from stgy.domain import follows
+from stgy.domain import domain_blocks, follows
 from stgy.domain.remote.inbox_apply import APPLIERS as POST_APPLIERS
 from stgy.domain.remote.inbox_apply import Ignored, Incoming, undo_follow
 from stgy.domain.remote.remote_keys import actor_row, host_of, tags_url
@@ -228,8 +228,11 @@ async def apply_move(incoming: Incoming) -> None:
 
 
 async def apply_flag(incoming: Incoming) -> None:
-    """A report from another instance about a local account (and some of its posts)."""
+    """A report from another instance about a local account (and some of its posts);
+    dropped when the admins block the sender's domain with `reject_reports`."""
     conn = incoming.conn
+    if (await domain_blocks.policy(conn, incoming.actor.domain)).reject_reports:
+        raise Ignored("reports from this domain are rejected (domain block)")
     ids = [i for i in (id_of(v) for v in as_list(incoming.raw.get("object"))) if i is not None]
     local_ids = await remote_sql.local_ids_by_ap_ids(conn, ap_ids=ids)
     posts = await social_sql.local_posts_by_ap_ids(conn, ap_ids=ids)

@@ -167,6 +167,7 @@ async def store_note(
         account_id=actor.id,
         post_id=post_id,
         found=parse_attachments(note.get("attachment")),
+        domain=actor.domain,
     )
     return post_id
 
