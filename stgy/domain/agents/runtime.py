@@ -57,11 +57,11 @@ URGENT_POLL = 0.005
 URGENT_MAX_WAIT = 2.0
 
 
-async def yield_to_urgent(services: Services, max_wait: float = URGENT_MAX_WAIT) -> float:
-    """Wait while the default queue is busy, at most `max_wait` seconds; the seconds
-    waited. A Redis that does not answer is no reason to wait."""
+async def yield_to_urgent(services: Services, max_wait: float | None = None) -> float:
+    """Wait while the default queue is busy, at most `max_wait` seconds (URGENT_MAX_WAIT
+    by default); the seconds waited. A Redis that does not answer is no reason to wait."""
     started = time.monotonic()
-    deadline = started + max_wait
+    deadline = started + (URGENT_MAX_WAIT if max_wait is None else max_wait)
     try:
         # Polling: the queue's state is in Redis, written by other processes.
         while time.monotonic() < deadline and await services.jobs.busy():  # noqa: ASYNC110
