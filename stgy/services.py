@@ -126,7 +126,11 @@ class JobQueue:
     async def busy(self) -> bool:
         """Whether the default queue (fan-out, delivery, mail, media) has jobs waiting or
         running, which work of a lower priority (the agents') lets go first."""
-        return bool(await self.saq.count("queued") or await self.saq.count("active"))
+        async with self.saq.redis.pipeline(transaction=False) as pipe:
+            pipe.llen(self.saq.namespace("queued"))
+            pipe.llen(self.saq.namespace("active"))
+            queued, active = await pipe.execute()
+        return bool(queued or active)
 
     async def unfinished(self, keys: list[str]) -> set[str]:
         """Which of these job keys have a job waiting, scheduled for a retry or running."""
