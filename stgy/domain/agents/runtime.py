@@ -51,8 +51,8 @@ class AgentRuntime:
 
 # Agents' work is of a lower priority than fan-out and delivery: before each job and
 # each model call it waits while the default queue has jobs waiting or running (looking
-# every URGENT_POLL seconds: one Redis round trip), at most URGENT_MAX_WAIT seconds each time, so that it is
-# never starved but its CPU (and PostgreSQL's) goes to that work first.
+# every URGENT_POLL seconds, one Redis round trip), at most URGENT_MAX_WAIT seconds each
+# time, so that it is never starved but its CPU (and PostgreSQL's) goes to that work.
 URGENT_POLL = 0.02
 URGENT_MAX_WAIT = 2.0
 
