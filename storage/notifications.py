@@ -11,7 +11,7 @@ import asyncpg
 from storage.db import Conn
 from storage.follows import pending_requests_sql
 
-TYPES = ("follow", "follow_request", "mention", "reply", "like", "share")
+TYPES = ("follow", "follow_request", "mention", "reply", "like", "share", "moderation_warning")
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,7 @@ class Notification:
     post_id: int | None
     created_at: datetime
     read_at: datetime | None
+    text: str | None = None  # a moderation warning's words
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,9 @@ class PostFacts:
     deleted: bool
 
 
-_COLUMNS = "n.id, n.account_id, n.type, n.from_account_id, n.post_id, n.created_at, n.read_at"
+_COLUMNS = (
+    "n.id, n.account_id, n.type, n.from_account_id, n.post_id, n.created_at, n.read_at, n.text"
+)
 
 
 def _notification(row: asyncpg.Record) -> Notification:
@@ -50,7 +53,22 @@ def _notification(row: asyncpg.Record) -> Notification:
         post_id=row["post_id"],
         created_at=row["created_at"],
         read_at=row["read_at"],
+        text=row.get("text"),
     )
+
+
+async def insert_warning(conn: Conn, *, account_id: int, text: str) -> Notification:
+    """A moderator's warning to a local account, from the account itself (moderators
+    are not named to the person)."""
+    row = await conn.fetchrow(
+        "INSERT INTO notifications (account_id, type, from_account_id, text)"
+        " VALUES ($1, 'moderation_warning', $1, $2)"
+        " RETURNING id, account_id, type, from_account_id, post_id, created_at, read_at, text",
+        account_id,
+        text,
+    )
+    assert row is not None  # noqa: S101 - an INSERT ... RETURNING returns its row
+    return _notification(row)
 
 
 async def post_facts(conn: Conn, *, post_id: int) -> PostFacts | None:

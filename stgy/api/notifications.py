@@ -35,6 +35,7 @@ def notification_json(view: NotificationView) -> dict[str, Any]:
         "read": n.read_at is not None,
         "account": account_json(view.account),
         "post": post_json(view.post) if view.post is not None else None,
+        "text": n.text,
     }
 
 

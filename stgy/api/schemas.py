@@ -240,7 +240,9 @@ class PostPage(BaseModel):
     oldest: str | None = Field(description="id of the oldest; pass as `until` for the next page")
 
 
-NotificationType = Literal["follow", "follow_request", "mention", "reply", "like", "share"]
+NotificationType = Literal[
+    "follow", "follow_request", "mention", "reply", "like", "share", "moderation_warning"
+]
 
 
 class NotificationOut(BaseModel):
@@ -250,6 +252,9 @@ class NotificationOut(BaseModel):
     read: bool
     account: AccountOut = Field(description="who did it")
     post: PostOut | None = Field(description="the post concerned; null for follows")
+    text: str | None = Field(
+        description="a moderation warning's words (the account is then the warned one)"
+    )
 
 
 class NotificationPage(BaseModel):

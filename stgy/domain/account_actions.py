@@ -22,6 +22,7 @@ from storage import account_moderation as moderation_sql
 from storage import accounts as accounts_sql
 from storage import audit as audit_sql
 from storage import follows as follows_sql
+from storage import notifications as notifications_sql
 from storage import renderings as renderings_sql
 from storage import sessions as sessions_sql
 from storage.account_moderation import ModeratedAccount
@@ -214,6 +215,8 @@ async def _apply(
     events: list[int],
 ) -> None:
     if action == "warn":
+        # In the app (a notification with the text, moderators unnamed) and by mail.
+        await notifications_sql.insert_warning(conn, account_id=account.id, text=comment)
         await _mail(conn, services, account, "moderation_warning", {"text": comment})
         return
     if action in ("sensitive", "unsensitive"):

@@ -28,6 +28,7 @@ TYPE_OUT = {
     "like": "favourite",
     "follow": "follow",
     "follow_request": "follow_request",
+    "moderation_warning": "moderation_warning",
 }
 TYPE_IN: dict[str, list[str]] = {}
 for ours, theirs in TYPE_OUT.items():
@@ -49,6 +50,17 @@ def notification_json(view: NotificationView) -> bytes:
         "created_at": mastodon_time(n.created_at),
         "account": account_entity(view.account, config().instance.base_url, None),
     }
+    if n.type == "moderation_warning":
+        # Mastodon's AccountWarning: a warning alone (no other action, no posts, no appeal).
+        head["moderation_warning"] = {
+            "id": str(n.id),
+            "action": "none",
+            "text": n.text or "",
+            "status_ids": [],
+            "target_account": head["account"],
+            "appeal": None,
+            "created_at": head["created_at"],
+        }
     status = b"null" if view.post is None else status_json(renderer(), view.post)
     return orjson.dumps(head)[:-1] + b',"status":' + status + b"}"
 

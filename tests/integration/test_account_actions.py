@@ -171,6 +171,21 @@ async def test_local_actions_through_the_api(client: Client, services: Services)
     assert warned.status_code == 200, await warned.get_data(as_text=True)
     mails = await mails_to(services, f"{target.handle}@example.com")
     assert any("Please stop the spam." in text_of(m) for m in mails)
+    # ... and shown in the app: a notification with the text, the moderator unnamed; a
+    # second warning is a notification of its own.
+    await act(client, moderator, target, "warn", comment="Second: no more links.")
+    listed = await client.get("/api/notifications", headers=target.auth)
+    warnings = [
+        n for n in (await listed.get_json())["notifications"] if n["type"] == "moderation_warning"
+    ]
+    assert [n["text"] for n in warnings] == ["Second: no more links.", "Please stop the spam."]
+    assert all(n["account"]["id"] == target.id and n["post"] is None for n in warnings)
+    assert moderator.handle not in str(warnings)
+    browser = client.app.test_client()  # type: ignore[attr-defined]
+    await web_login(browser, target)
+    page = await (await browser.get("/notifications")).get_data(as_text=True)
+    assert "The moderators of this server sent you a warning" in page
+    assert "Please stop the spam." in page
 
     # Sensitive: its posts, old and new, are marked so.
     assert (await act(client, moderator, target, "sensitive")).status_code == 200
@@ -230,6 +245,7 @@ async def test_local_actions_through_the_api(client: Client, services: Services)
     assert (await act(client, moderator, target, "delete")).status_code == 200
     assert (await act(client, moderator, target, "limit")).status_code == 404
     assert await audit_actions(services, target.id) == [
+        "account.warn",
         "account.warn",
         "account.sensitive",
         "account.limit",

@@ -114,7 +114,8 @@ async def test_notification_shape(client: Client, services: Services) -> None:
     await drain(services)
     page = await notifications_of(client, alice)
     [n] = page["notifications"]
-    assert set(n) == {"id", "type", "created_at", "read", "account", "post"}
+    assert set(n) == {"id", "type", "created_at", "read", "account", "post", "text"}
+    assert n["text"] is None  # a moderation warning's words only
     assert n["type"] == "like" and n["read"] is False and n["created_at"].endswith("Z")
     assert n["account"]["handle"] == bob.handle
     # The post is seen by its recipient, with the recipient's own state.
