@@ -3,6 +3,9 @@ the raw JSON checked against Mastodon's entities."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import httpx
 import pytest
 import requests
@@ -169,3 +172,30 @@ def test_account_endpoints_answer_bad_input_with_json(
         assert anonymous.post("/api/v1/statuses", data={"status": "x"}).status_code == 401
         assert anonymous.get("/api/v1/notifications").status_code == 401
     raw.close()
+
+
+def test_a_moderation_warning_is_a_mastodon_notification(
+    live_instance: LiveInstance,
+    session: requests.Session,
+    logged_in: httpx.Client,
+    person: Person,
+) -> None:
+    api = logged_in_api(live_instance, session, logged_in)
+    raw = bearer(live_instance, api)
+    warned = subprocess.run(
+        [sys.executable, "-m", "stgy", "accounts", "warn", person.handle,
+         "--comment", "Please add image descriptions."],
+        env=live_instance.env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert warned.returncode == 0, warned.stderr
+    listed = raw.get("/api/v1/notifications", params={"types[]": ["moderation_warning"]})
+    (notification,) = listed.json()
+    assert_entity(notification, NOTIFICATION)
+    assert notification["type"] == "moderation_warning" and notification["status"] is None
+    warning = notification["moderation_warning"]
+    assert warning["text"] == "Please add image descriptions."
+    assert warning["action"] == "none" and warning["status_ids"] == []
+    assert warning["target_account"]["id"] == person.id
+    assert [n["type"] for n in api.notifications(types=["moderation_warning"])] == [
+        "moderation_warning"
+    ]
