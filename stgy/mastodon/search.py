@@ -14,7 +14,7 @@ from stgy.domain.errors import Invalid, Unauthorized
 from stgy.http.context import client_ip, config, services
 from stgy.mastodon.auth import maybe_holder, require_holder
 from stgy.mastodon.entities import account_entity
-from stgy.mastodon.params import bool_param, id_param, read_params, text_param
+from stgy.mastodon.params import bool_param, read_params, text_param
 from stgy.mastodon.status_entities import statuses_json
 from stgy.mastodon.statuses import json_bytes, renderer
 
@@ -68,6 +68,8 @@ async def search_v2() -> Response:
             " are not supported without authentication"
         )
     max_id = text_param(params, "max_id")
+    if max_id and not (max_id.isascii() and max_id.isdigit() and len(max_id) <= 18):
+        raise Invalid("max_id", "must be a status id")
     # The search has no offset of its own: read offset + limit (at most its 40) and skip.
     found = await search.search(
         services(),
@@ -75,7 +77,7 @@ async def search_v2() -> Response:
         kind=kind,
         viewer_id=viewer.account_id if viewer else None,
         limit=min(offset + limit, search.MAX_LIMIT),
-        until=id_param(max_id, "max_id") if max_id else None,
+        until=int(max_id) if max_id else None,
         client=client_ip(),
         resolve=resolve,
     )

@@ -4,6 +4,7 @@ renditions of large images), and the raw JSON checked against Mastodon's entitie
 from __future__ import annotations
 
 import io
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -110,6 +111,14 @@ def test_media_post_update_and_attach(
     assert legacy.status_code == 200, legacy.text
     assert legacy.json()["url"] is not None
     assert_attachment(legacy.json())
+
+    # An upload may be larger than other request bodies (limits.request_body_bytes).
+    noisy = io.BytesIO()
+    Image.frombytes("RGB", (800, 800), os.urandom(800 * 800 * 3)).save(noisy, "PNG")
+    assert len(noisy.getvalue()) > live_instance.config.limits.request_body_bytes
+    heavy = raw.post("/api/v2/media", files={"file": ("n.png", noisy.getvalue(), "image/png")})
+    assert heavy.status_code == 200, heavy.text
+    assert heavy.json()["meta"]["original"]["size"] == "800x800"
 
     # Alt text and focus change before it is attached.
     updated = api.media_update(small["id"], description="a blue rectangle", focus=(0.0, 0.1))
@@ -244,7 +253,12 @@ def test_search_v2(
     assert refused.status_code == 401 and "error" in refused.json()
 
     # Bad input: 422 with JSON.
-    for params in ({"q": ""}, {"q": word, "type": "posts"}, {"q": word, "limit": "many"}):
+    for params in (
+        {"q": ""},
+        {"q": word, "type": "posts"},
+        {"q": word, "limit": "many"},
+        {"q": word, "max_id": "x1"},
+    ):
         bad = raw.get("/api/v2/search", params=params)
         assert bad.status_code == 422, (params, bad.text)
         assert bad.json()["error"].startswith("Validation failed")
