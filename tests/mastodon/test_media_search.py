@@ -16,7 +16,7 @@ from mastodon import MastodonAPIError, MastodonNotFoundError
 from PIL import Image
 
 from tests.conftest import LiveInstance
-from tests.mastodon.conftest import Person
+from tests.mastodon.conftest import Person, authorise, register_app, token_for
 from tests.mastodon.entities import (
     ACCOUNT,
     HASHTAG,
@@ -191,6 +191,20 @@ def test_media_bad_input_answers_json(
     anonymous = http.post("/api/v2/media", files={"file": ("a.png", png(10, 10), "image/png")})
     assert anonymous.status_code == 401
     assert anonymous.json() == {"error": "The access token is invalid"}
+    reader = register_app(http, scopes="read")
+    code = authorise(logged_in, reader)["code"][0]
+    token = token_for(http, reader, code).json()["access_token"]
+    refused = http.post(
+        "/api/v2/media",
+        files={"file": ("a.png", png(10, 10), "image/png")},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert refused.status_code == 403
+    assert refused.json() == {"error": "This action is outside the authorized scopes"}
+    searched = http.get(
+        "/api/v2/search", params={"q": "x"}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert searched.status_code == 200, searched.text
 
 
 def test_search_v2(
