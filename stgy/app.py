@@ -37,6 +37,7 @@ from stgy.http.context import CONFIG_KEY, PAGE_RENDERER_KEY, SERVICES_KEY, TOKEN
 from stgy.http.errors import error_response, register_error_handlers
 from stgy.http.jsonprovider import OrjsonProvider
 from stgy.logs import quote
+from stgy.mastodon import media as mastodon_media
 from stgy.runtime import tune_gc
 from stgy.services import Services
 
@@ -44,9 +45,14 @@ log = logging.getLogger("stgy.http")
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+def is_upload(path: str) -> bool:
+    """A media upload's path: the native API's or the Mastodon API's."""
+    return path == media.UPLOAD_PATH or path in mastodon_media.UPLOAD_PATHS
+
+
 def body_limit(config: Config, method: str, path: str) -> int:
     """Bytes a request body may have: uploads take `limits.media_bytes`, the rest less."""
-    if method == "POST" and path == media.UPLOAD_PATH:
+    if method == "POST" and is_upload(path):
         return config.limits.media_bytes + media.UPLOAD_OVERHEAD
     return config.limits.request_body_bytes
 
@@ -122,7 +128,7 @@ def create_app(config: Config | None = None) -> Quart:
 
     def too_large() -> str:
         limit = body_limit(config, request.method, request.path)
-        uploading = request.path == media.UPLOAD_PATH
+        uploading = is_upload(request.path)
         key = "limits.media_bytes" if uploading else "limits.request_body_bytes"
         return f"request body exceeds the limit of {limit} bytes ({key})"
 

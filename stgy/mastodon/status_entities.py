@@ -75,7 +75,8 @@ def media_type(content_type: str) -> str:
 def media_attachment_entity(media: Media, small_size: int) -> dict[str, Any]:
     """The MediaAttachment entity; `meta` has the real sizes of the original and of the
     preview (`small`) when the media is processed."""
-    meta: dict[str, Any] = {"focus": {"x": media.focus_x, "y": media.focus_y}}
+    # The focus is stored as a float4: two decimals, as Mastodon keeps it.
+    meta: dict[str, Any] = {"focus": {"x": round(media.focus_x, 2), "y": round(media.focus_y, 2)}}
     if media.width and media.height:
         meta["original"] = _size(media.width, media.height)
         meta["small"] = _size(*_fit(media.width, media.height, small_size))

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 # Types: "str", "int", "bool", "list", "dict", "datetime" (YYYY-MM-DDTHH:MM:SS.sssZ),
-# "date" (YYYY-MM-DD), "id" (a string of digits), "url", or a nested entity's name.
+# "float", "date" (YYYY-MM-DD), "id" (a string of digits), "url", or a nested entity's name.
 Field = tuple[str, str, bool, bool]  # name, type, nullable, optional
 
 ROLE: list[Field] = [
@@ -280,6 +280,23 @@ TAG: list[Field] = [
     ("name", "str", False, False),
     ("url", "url", False, False),
 ]
+# The full Tag entity (search results, followed tags); statuses carry TAG, its head.
+HASHTAG: list[Field] = [
+    *TAG,
+    ("history", "list", False, False),
+    ("following", "bool", False, True),
+]
+MEDIA_META_SIZE: list[Field] = [
+    ("width", "int", False, False),
+    ("height", "int", False, False),
+    ("size", "str", False, False),
+    ("aspect", "float", False, False),
+]
+MEDIA_META: list[Field] = [
+    ("original", "MEDIA_META_SIZE", False, False),
+    ("small", "MEDIA_META_SIZE", False, False),
+    ("focus", "dict", False, True),
+]
 STATUS: list[Field] = [
     ("id", "id", False, False),
     ("uri", "url", False, False),
@@ -408,6 +425,8 @@ def _type_problems(item: Any, kind: str, at: str) -> list[str]:
         ok = isinstance(item, _SIMPLE[kind])
     elif kind == "int":
         ok = isinstance(item, int) and not isinstance(item, bool)
+    elif kind == "float":
+        ok = isinstance(item, int | float) and not isinstance(item, bool)
     elif kind == "bool":
         ok = isinstance(item, bool)
     elif kind == "id":
@@ -438,3 +457,10 @@ def assert_entities(values: Any, fields: list[Field]) -> None:
     assert isinstance(values, list), values
     for value in values:
         assert_entity(value, fields)
+
+
+SEARCH: list[Field] = [
+    ("accounts", "[ACCOUNT]", False, False),
+    ("statuses", "[STATUS]", False, False),
+    ("hashtags", "[HASHTAG]", False, False),
+]
