@@ -181,14 +181,14 @@ def test_a_moderation_warning_is_a_mastodon_notification(
     person: Person,
 ) -> None:
     api = logged_in_api(live_instance, session, logged_in)
-    raw = bearer(live_instance, api)
     warned = subprocess.run(
         [sys.executable, "-m", "stgy", "accounts", "warn", person.handle,
          "--comment", "Please add image descriptions."],
         env=live_instance.env, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert warned.returncode == 0, warned.stderr
-    listed = raw.get("/api/v1/notifications", params={"types[]": ["moderation_warning"]})
+    with bearer(live_instance, api) as raw:
+        listed = raw.get("/api/v1/notifications", params={"types[]": ["moderation_warning"]})
     (notification,) = listed.json()
     assert_entity(notification, NOTIFICATION)
     assert notification["type"] == "moderation_warning" and notification["status"] is None
