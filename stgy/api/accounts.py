@@ -24,8 +24,7 @@ def _status(body: object, status: int) -> tuple[Response, int]:
 @bp.post("/accounts")
 @json_body(schemas.RegistrationIn)
 @responds(schemas.RegistrationOut, 201)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 409)
+@schemas.fails_with(400, 409)
 async def register(body: schemas.RegistrationIn) -> tuple[Response, int]:
     registration = await accounts.register(
         services(),
@@ -40,8 +39,7 @@ async def register(body: schemas.RegistrationIn) -> tuple[Response, int]:
 @bp.post("/auth/login")
 @json_body(schemas.LoginIn)
 @responds(schemas.TokenOut)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 429)
+@schemas.fails_with(401, 429)
 async def login(body: schemas.LoginIn) -> Response:
     who = body.handle or body.email
     if not who:
@@ -101,9 +99,7 @@ async def me() -> Response:
 @bp.patch("/accounts/me")
 @json_body(schemas.ProfileIn)
 @responds(schemas.AccountOut)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 422)
+@schemas.fails_with(400, 401, 422)
 async def update_me(body: schemas.ProfileIn) -> Response:
     viewer = await require_viewer()
     media_fields = {"avatar_media_id", "header_media_id"}
@@ -127,9 +123,7 @@ async def delete_me(body: schemas.PasswordIn) -> tuple[str, int]:
 
 @bp.get("/accounts/<account_id>")
 @responds(AccountWithAgentOut)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 404)
-@responds(schemas.Error, 429)
+@schemas.fails_with(400, 404, 429)
 async def get_account(account_id: str) -> Response:
     """An account by id, or by `@handle` / `@user@host`: a remote account we do not know
     yet is looked up on its server (WebFinger, then its actor document)."""

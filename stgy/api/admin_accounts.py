@@ -141,9 +141,7 @@ async def _staff(needed: str = roles.MODERATOR) -> roles.Staff:
 @bp.get("/accounts")
 @query(AccountsQuery)
 @responds(ModeratedAccountListOut)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 403)
+@schemas.fails_with(400, 401, 403)
 async def list_accounts(query: AccountsQuery) -> Response:
     """Accounts, local and remote, newest first (moderators)."""
     found = await account_actions.search(
@@ -160,9 +158,7 @@ async def list_accounts(query: AccountsQuery) -> Response:
 
 @bp.get("/accounts/<account_id>")
 @responds(AccountPageOut)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 403)
-@responds(schemas.Error, 404)
+@schemas.fails_with(401, 403, 404)
 async def get_account(account_id: str) -> Response:
     """An account, the actions open on it and its history (moderators)."""
     page = await account_actions.get(services(), await _staff(), parse_id(account_id, "account"))
@@ -178,11 +174,7 @@ async def get_account(account_id: str) -> Response:
 @bp.post("/accounts/<account_id>/actions")
 @json_body(ActionIn)
 @responds(ModeratedAccountOut)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 403)
-@responds(schemas.Error, 404)
-@responds(schemas.Error, 409)
+@schemas.fails_with(400, 401, 403, 404, 409)
 async def act_on_account(account_id: str, body: ActionIn) -> Response:
     """Warn, mark sensitive, limit, suspend, lift or delete (moderators; remote accounts:
     limit, unlimit, suspend, unsuspend). The account as it is after."""
@@ -199,11 +191,7 @@ async def act_on_account(account_id: str, body: ActionIn) -> Response:
 @bp.put("/accounts/<account_id>/role")
 @json_body(RoleIn)
 @responds(ModeratedAccountOut)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 403)
-@responds(schemas.Error, 404)
-@responds(schemas.Error, 409)
+@schemas.fails_with(400, 401, 403, 404, 409)
 async def set_role(account_id: str, body: RoleIn) -> Response:
     """Give a local account a role (admins only)."""
     account = await applicants.set_role(
@@ -218,8 +206,7 @@ async def set_role(account_id: str, body: RoleIn) -> Response:
 
 @bp.get("/roles")
 @responds(ModeratedAccountListOut)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 403)
+@schemas.fails_with(401, 403)
 async def list_staff() -> Response:
     """Moderators and admins (admins only)."""
     found = await applicants.staff_list(services(), await _staff(roles.ADMIN))
@@ -229,9 +216,7 @@ async def list_staff() -> Response:
 @bp.get("/applicants")
 @query(ApplicantsQuery)
 @responds(ModeratedAccountListOut)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 403)
+@schemas.fails_with(400, 401, 403)
 async def list_applicants(query: ApplicantsQuery) -> Response:
     """Accounts waiting for approval, with their reason (moderators)."""
     found = await applicants.applicants(
@@ -243,11 +228,7 @@ async def list_applicants(query: ApplicantsQuery) -> Response:
 @bp.post("/applicants/<account_id>/approve")
 @json_body(CommentIn)
 @responds(ModeratedAccountOut)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 403)
-@responds(schemas.Error, 404)
-@responds(schemas.Error, 409)
+@schemas.fails_with(400, 401, 403, 404, 409)
 async def approve_applicant(account_id: str, body: CommentIn) -> Response:
     """Approve: they are mailed and can log in (moderators)."""
     account = await applicants.approve(
@@ -259,11 +240,7 @@ async def approve_applicant(account_id: str, body: CommentIn) -> Response:
 @bp.post("/applicants/<account_id>/reject")
 @json_body(CommentIn)
 @responds(None, 204)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 403)
-@responds(schemas.Error, 404)
-@responds(schemas.Error, 409)
+@schemas.fails_with(400, 401, 403, 404, 409)
 async def reject_applicant(account_id: str, body: CommentIn) -> tuple[str, int]:
     """Reject: they are mailed and the account removed (moderators)."""
     await applicants.reject(

@@ -77,9 +77,7 @@ def audit_entry_json(entry: AuditEntry) -> dict[str, Any]:
 @bp.get("/audit")
 @query(AuditQuery)
 @responds(AuditPageOut)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 403)
+@schemas.fails_with(400, 401, 403)
 async def audit_log(query: AuditQuery) -> Response:
     """Every moderation and admin action, newest first (admins)."""
     staff = await roles.staff_of(services(), await require_viewer(), roles.ADMIN)
@@ -103,8 +101,7 @@ async def audit_log(query: AuditQuery) -> Response:
 
 @bp.get("/dashboard")
 @responds(DashboardOut)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 403)
+@schemas.fails_with(401, 403)
 async def dashboard_figures() -> Response:
     """The instance at a glance (moderators)."""
     staff = await roles.staff_of(services(), await require_viewer(), roles.MODERATOR)

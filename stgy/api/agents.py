@@ -95,8 +95,7 @@ async def _require_admin() -> None:
 
 @bp.get("")
 @responds(AgentListOut)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 403)
+@schemas.fails_with(401, 403)
 async def list_agents() -> Response:
     await _require_admin()
     agents = await manage.list_agents(services())
@@ -106,10 +105,7 @@ async def list_agents() -> Response:
 @bp.post("")
 @json_body(AgentCreateIn)
 @responds(AgentOut, 201)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 403)
-@responds(schemas.Error, 409)
+@schemas.fails_with(400, 401, 403, 409)
 async def create_agent(body: AgentCreateIn) -> tuple[Response, int]:
     await _require_admin()
     agent = await manage.create_agent(
@@ -121,10 +117,7 @@ async def create_agent(body: AgentCreateIn) -> tuple[Response, int]:
 @bp.put("/<account_id>")
 @json_body(AgentPersonaIn)
 @responds(AgentOut)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 403)
-@responds(schemas.Error, 404)
+@schemas.fails_with(400, 401, 403, 404)
 async def put_agent(account_id: str, body: AgentPersonaIn) -> Response:
     """Make a local account an agent, or change an agent's persona and language."""
     await _require_admin()
@@ -140,9 +133,7 @@ async def put_agent(account_id: str, body: AgentPersonaIn) -> Response:
 
 @bp.delete("/<account_id>")
 @responds(None, 204)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 403)
-@responds(schemas.Error, 404)
+@schemas.fails_with(401, 403, 404)
 async def unmake_agent(account_id: str) -> tuple[str, int]:
     """The agent becomes an ordinary account again (its posts stay)."""
     await _require_admin()
@@ -152,9 +143,7 @@ async def unmake_agent(account_id: str) -> tuple[str, int]:
 
 @bp.post("/<account_id>/pause")
 @responds(AgentOut)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 403)
-@responds(schemas.Error, 404)
+@schemas.fails_with(401, 403, 404)
 async def pause_agent(account_id: str) -> Response:
     await _require_admin()
     agent = await manage.set_paused(services(), parse_id(account_id, "account"), paused=True)
@@ -163,9 +152,7 @@ async def pause_agent(account_id: str) -> Response:
 
 @bp.post("/<account_id>/resume")
 @responds(AgentOut)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 403)
-@responds(schemas.Error, 404)
+@schemas.fails_with(401, 403, 404)
 async def resume_agent(account_id: str) -> Response:
     await _require_admin()
     agent = await manage.set_paused(services(), parse_id(account_id, "account"), paused=False)

@@ -27,10 +27,7 @@ def _page_json(page: AccountPage) -> Response:
 @bp.put("/accounts/<account_id>/follow")
 @responds(None, 204)
 @responds(schemas.FollowResult, 202)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 403)
-@responds(schemas.Error, 404)
+@schemas.fails_with(400, 401, 403, 404)
 async def follow(account_id: str) -> tuple[Response | str, int]:
     """Follow: 204 when following now, 202 `{"state": "pending"}` while awaiting approval."""
     viewer = await require_viewer()
@@ -42,9 +39,7 @@ async def follow(account_id: str) -> tuple[Response | str, int]:
 
 @bp.delete("/accounts/<account_id>/follow")
 @responds(None, 204)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 404)
+@schemas.fails_with(400, 401, 404)
 async def unfollow(account_id: str) -> tuple[str, int]:
     """Unfollow, or withdraw a pending request."""
     viewer = await require_viewer()
@@ -55,8 +50,7 @@ async def unfollow(account_id: str) -> tuple[str, int]:
 @bp.get("/accounts/<account_id>/following")
 @query(schemas.AccountPageQuery)
 @responds(schemas.AccountList)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 404)
+@schemas.fails_with(400, 404)
 async def following(account_id: str, query: schemas.AccountPageQuery) -> Response:
     page = await follows.following(
         services(),
@@ -70,8 +64,7 @@ async def following(account_id: str, query: schemas.AccountPageQuery) -> Respons
 @bp.get("/accounts/<account_id>/followers")
 @query(schemas.AccountPageQuery)
 @responds(schemas.AccountList)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 404)
+@schemas.fails_with(400, 404)
 async def followers(account_id: str, query: schemas.AccountPageQuery) -> Response:
     page = await follows.followers(
         services(),
@@ -85,8 +78,7 @@ async def followers(account_id: str, query: schemas.AccountPageQuery) -> Respons
 @bp.get("/follow_requests")
 @query(schemas.AccountPageQuery)
 @responds(schemas.AccountList)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 401)
+@schemas.fails_with(400, 401)
 async def follow_requests(query: schemas.AccountPageQuery) -> Response:
     """Accounts waiting for my approval."""
     viewer = await require_viewer()
@@ -101,9 +93,7 @@ async def follow_requests(query: schemas.AccountPageQuery) -> Response:
 
 @bp.post("/follow_requests/<account_id>/accept")
 @responds(None, 204)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 404)
+@schemas.fails_with(400, 401, 404)
 async def accept_request(account_id: str) -> tuple[str, int]:
     viewer = await require_viewer()
     follower_id = await account_id_of(account_id, "follow request")
@@ -113,9 +103,7 @@ async def accept_request(account_id: str) -> tuple[str, int]:
 
 @bp.post("/follow_requests/<account_id>/reject")
 @responds(None, 204)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 404)
+@schemas.fails_with(400, 401, 404)
 async def reject_request(account_id: str) -> tuple[str, int]:
     viewer = await require_viewer()
     follower_id = await account_id_of(account_id, "follow request")
@@ -125,9 +113,7 @@ async def reject_request(account_id: str) -> tuple[str, int]:
 
 @bp.put("/accounts/<account_id>/block")
 @responds(None, 204)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 404)
+@schemas.fails_with(400, 401, 404)
 async def block(account_id: str) -> tuple[str, int]:
     """Block: follows both ways end, and neither sees the other's posts."""
     viewer = await require_viewer()
@@ -137,9 +123,7 @@ async def block(account_id: str) -> tuple[str, int]:
 
 @bp.delete("/accounts/<account_id>/block")
 @responds(None, 204)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 404)
+@schemas.fails_with(400, 401, 404)
 async def unblock(account_id: str) -> tuple[str, int]:
     viewer = await require_viewer()
     await relations.unblock(services(), viewer.account_id, await account_id_of(account_id))
@@ -148,9 +132,7 @@ async def unblock(account_id: str) -> tuple[str, int]:
 
 @bp.put("/accounts/<account_id>/mute")
 @responds(None, 204)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 404)
+@schemas.fails_with(400, 401, 404)
 async def mute(account_id: str) -> tuple[str, int]:
     """Mute: the account's posts and shares leave my home timeline (not its profile)."""
     viewer = await require_viewer()
@@ -160,9 +142,7 @@ async def mute(account_id: str) -> tuple[str, int]:
 
 @bp.delete("/accounts/<account_id>/mute")
 @responds(None, 204)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 404)
+@schemas.fails_with(400, 401, 404)
 async def unmute(account_id: str) -> tuple[str, int]:
     viewer = await require_viewer()
     await relations.unmute(services(), viewer.account_id, await account_id_of(account_id))
@@ -172,8 +152,7 @@ async def unmute(account_id: str) -> tuple[str, int]:
 @bp.get("/blocks")
 @query(schemas.AccountPageQuery)
 @responds(schemas.AccountList)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 401)
+@schemas.fails_with(400, 401)
 async def blocks(query: schemas.AccountPageQuery) -> Response:
     viewer = await require_viewer()
     page = await relations.blocked(
@@ -188,8 +167,7 @@ async def blocks(query: schemas.AccountPageQuery) -> Response:
 @bp.get("/mutes")
 @query(schemas.AccountPageQuery)
 @responds(schemas.AccountList)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 401)
+@schemas.fails_with(400, 401)
 async def mutes(query: schemas.AccountPageQuery) -> Response:
     viewer = await require_viewer()
     page = await relations.muted(

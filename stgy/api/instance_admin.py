@@ -195,8 +195,7 @@ async def list_domain_blocks() -> Response:
 @bp.post("/api/admin/domain_blocks")
 @json_body(DomainBlockIn)
 @responds(DomainBlockOut, 201)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 409)
+@schemas.fails_with(400, 409)
 @_admin_errors
 async def create_domain_block(body: DomainBlockIn) -> tuple[Response, int]:
     """Block a domain and those below it (409 when it has a block: change that one)."""
@@ -248,8 +247,7 @@ async def get_domain_block(block_id: str) -> Response:
 @bp.patch("/api/admin/domain_blocks/<block_id>")
 @json_body(DomainBlockPatch)
 @responds(DomainBlockOut)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 404)
+@schemas.fails_with(400, 404)
 @_admin_errors
 async def change_domain_block(block_id: str, body: DomainBlockPatch) -> Response:
     staff = await _admin()
@@ -317,8 +315,7 @@ async def add_rule(body: RuleIn) -> tuple[Response, int]:
 @bp.patch("/api/admin/rules/<rule_id>")
 @json_body(RulePatch)
 @responds(RuleListOut)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 404)
+@schemas.fails_with(400, 404)
 @_admin_errors
 async def change_rule(rule_id: str, body: RulePatch) -> Response:
     """Change a rule's text and/or move it to `position` (0 first); the rules in order."""

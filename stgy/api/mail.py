@@ -29,8 +29,7 @@ def _settings_json(settings: MailSettings) -> dict[str, object]:
 @bp.post("/auth/confirm-email")
 @json_body(schemas.TokenIn)
 @responds(schemas.ConfirmedOut)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 409)
+@schemas.fails_with(400, 409)
 async def confirm_email(body: schemas.TokenIn) -> Response:
     """Follow a mailed confirmation link: confirms the address, or switches to a new one."""
     confirmed = await email_confirmation.confirm(services(), body.token)
@@ -39,9 +38,7 @@ async def confirm_email(body: schemas.TokenIn) -> Response:
 
 @bp.post("/auth/confirm-email/resend")
 @responds(schemas.StatusOut, 202)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 409)
-@responds(schemas.Error, 429)
+@schemas.fails_with(401, 409, 429)
 async def resend_confirmation() -> tuple[Response, int]:
     """Mail a new confirmation link to the viewer's address (earlier links stop working)."""
     viewer = await require_viewer()
@@ -52,8 +49,7 @@ async def resend_confirmation() -> tuple[Response, int]:
 @bp.post("/auth/password-reset")
 @json_body(schemas.PasswordResetIn)
 @responds(schemas.StatusOut, 202)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 429)
+@schemas.fails_with(400, 429)
 async def request_password_reset(body: schemas.PasswordResetIn) -> tuple[Response, int]:
     """Mail a reset link to the account, if there is one: the answer is 202 either way."""
     login = body.email if body.email is not None else body.handle
@@ -76,10 +72,7 @@ async def confirm_password_reset(body: schemas.PasswordResetConfirmIn) -> Respon
 @bp.post("/accounts/me/email")
 @json_body(schemas.EmailChangeIn)
 @responds(schemas.EmailChangeOut, 202)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 409)
-@responds(schemas.Error, 429)
+@schemas.fails_with(400, 401, 409, 429)
 async def change_email(body: schemas.EmailChangeIn) -> tuple[Response, int]:
     """Change the address: a link goes to the new one, which replaces the old once opened."""
     viewer = await require_viewer()
@@ -103,8 +96,7 @@ async def get_settings() -> Response:
 @bp.patch("/accounts/me/settings")
 @json_body(schemas.MailSettingsIn)
 @responds(schemas.MailSettingsOut)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 401)
+@schemas.fails_with(400, 401)
 async def update_settings(body: schemas.MailSettingsIn) -> Response:
     """Turn notification mails on or off (fields left out or null stay as they are)."""
     viewer = await require_viewer()
@@ -120,8 +112,7 @@ async def update_settings(body: schemas.MailSettingsIn) -> Response:
 @bp.get("/mail/unsubscribe")
 @query(schemas.UnsubscribeQuery)
 @responds(schemas.UnsubscribeOut)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 404)
+@schemas.fails_with(400, 404)
 async def check_unsubscribe(query: schemas.UnsubscribeQuery) -> Response:
     """What the List-Unsubscribe link would turn off; changes nothing (link scanners GET).
     A browser (a mail client that opens the link rather than posting to it) is sent to
@@ -138,8 +129,7 @@ async def check_unsubscribe(query: schemas.UnsubscribeQuery) -> Response:
 @bp.post("/mail/unsubscribe")
 @query(schemas.UnsubscribeQuery)
 @responds(schemas.UnsubscribeOut)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 404)
+@schemas.fails_with(400, 404)
 async def unsubscribe(query: schemas.UnsubscribeQuery) -> Response:
     """One-click unsubscribe (RFC 8058): turns off the kind of mail the token names.
     Mail clients send the form body `List-Unsubscribe=One-Click`; any body is ignored."""

@@ -27,11 +27,7 @@ ONE_YEAR = 365 * 24 * 3600
 @document_request(schemas.MediaUploadForm, source=DataSource.FORM_MULTIPART)
 @responds(schemas.MediaOut, 201)
 @responds(schemas.MediaOut, 202)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 413)
-@responds(schemas.Error, 415)
-@responds(schemas.Error, 422)
+@schemas.fails_with(400, 401, 413, 415, 422)
 async def upload() -> tuple[Response, int]:
     """Upload an image: 201 when processed at once, 202 while a job makes its renditions."""
     viewer = await require_viewer()
@@ -70,8 +66,7 @@ async def upload() -> tuple[Response, int]:
 
 @bp.get("/media/<media_id>")
 @responds(schemas.MediaOut)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 404)
+@schemas.fails_with(401, 404)
 async def get_media(media_id: str) -> Response:
     """One of your uploads: its state (processing, ready, failed) and URLs."""
     viewer = await require_viewer()
@@ -82,9 +77,7 @@ async def get_media(media_id: str) -> Response:
 @bp.patch("/media/<media_id>")
 @json_body(schemas.MediaEditIn)
 @responds(schemas.MediaOut)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 404)
+@schemas.fails_with(400, 401, 404)
 async def edit_media(media_id: str, body: schemas.MediaEditIn) -> Response:
     """Change the alt text or focal point of one of your uploads (attached ones too)."""
     viewer = await require_viewer()

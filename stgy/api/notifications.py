@@ -42,8 +42,7 @@ def notification_json(view: NotificationView) -> dict[str, Any]:
 @bp.get("/notifications")
 @query(NotificationsQuery)
 @responds(schemas.NotificationPage)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 401)
+@schemas.fails_with(400, 401)
 async def list_notifications(query: NotificationsQuery) -> Response:
     viewer = await require_viewer()
     views = await notifications.list_notifications(
@@ -67,8 +66,7 @@ async def list_notifications(query: NotificationsQuery) -> Response:
 @bp.post("/notifications/read")
 @json_body(schemas.MarkReadIn)
 @responds(None, 204)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 401)
+@schemas.fails_with(400, 401)
 async def mark_read(body: schemas.MarkReadIn) -> tuple[str, int]:
     viewer = await require_viewer()
     up_to = parse_cursor(body.up_to, "up_to") if body.up_to is not None else None

@@ -36,11 +36,7 @@ def _page(views: list[PostView]) -> Response:
 @json_body(schemas.PostIn)
 @document_headers(schemas.IdempotencyHeaders)
 @responds(schemas.PostOut, 201)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 403)
-@responds(schemas.Error, 404)
-@responds(schemas.Error, 422)
+@schemas.fails_with(400, 401, 403, 404, 422)
 async def create_post(body: schemas.PostIn) -> tuple[Response, int]:
     """Write a post. With an Idempotency-Key, a retry returns the first post.
     An unconfirmed account cannot post while confirmation is required (403)."""
@@ -107,10 +103,7 @@ async def post_context(post_id: str) -> Response:
 @bp.patch("/posts/<post_id>")
 @json_body(schemas.PostEditIn)
 @responds(schemas.PostOut)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 404)
-@responds(schemas.Error, 422)
+@schemas.fails_with(400, 401, 404, 422)
 async def edit_post(post_id: str, body: schemas.PostEditIn) -> Response:
     """Edit an own post; the previous version is kept in its history."""
     viewer = await require_viewer()
@@ -132,8 +125,7 @@ async def edit_post(post_id: str, body: schemas.PostEditIn) -> Response:
 
 @bp.delete("/posts/<post_id>")
 @responds(schemas.PostOut)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 404)
+@schemas.fails_with(401, 404)
 async def delete_post(post_id: str) -> Response:
     """Delete an own post or share; answers with the post as it was."""
     viewer = await require_viewer()
@@ -144,9 +136,7 @@ async def delete_post(post_id: str) -> Response:
 @bp.get("/accounts/<account_id>/posts")
 @query(PageQuery)
 @responds(schemas.PostPage)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 404)
-@responds(schemas.Error, 429)
+@schemas.fails_with(400, 404, 429)
 async def account_posts(account_id: str, query: PageQuery) -> Response:
     """An account's posts and shares that the caller may see, newest first."""
     viewer = await maybe_viewer()
@@ -169,9 +159,7 @@ async def account_posts(account_id: str, query: PageQuery) -> Response:
 
 @bp.put("/posts/<post_id>/like")
 @responds(schemas.PostOut)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 403)
-@responds(schemas.Error, 404)
+@schemas.fails_with(401, 403, 404)
 async def like(post_id: str) -> Response:
     """Like a post (liking twice counts once); 403 when its author does not accept likes."""
     viewer = await require_viewer()
@@ -181,8 +169,7 @@ async def like(post_id: str) -> Response:
 
 @bp.delete("/posts/<post_id>/like")
 @responds(schemas.PostOut)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 404)
+@schemas.fails_with(401, 404)
 async def unlike(post_id: str) -> Response:
     viewer = await require_viewer()
     view = await interactions.unlike(services(), viewer.account_id, parse_id(post_id, "post"))
@@ -192,8 +179,7 @@ async def unlike(post_id: str) -> Response:
 @bp.get("/posts/<post_id>/likes")
 @query(schemas.LikesQuery)
 @responds(schemas.AccountList)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 404)
+@schemas.fails_with(400, 404)
 async def likes(post_id: str, query: schemas.LikesQuery) -> Response:
     """Accounts that liked the post, newest like first; pass `next` as `until` for more."""
     viewer = await maybe_viewer()
@@ -209,9 +195,7 @@ async def likes(post_id: str, query: schemas.LikesQuery) -> Response:
 
 @bp.put("/posts/<post_id>/share")
 @responds(schemas.PostOut)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 403)
-@responds(schemas.Error, 404)
+@schemas.fails_with(401, 403, 404)
 async def share(post_id: str) -> Response:
     """Share (boost) a post; answers with the shared post. Followers-only and direct: 403."""
     viewer = await require_viewer()
@@ -222,8 +206,7 @@ async def share(post_id: str) -> Response:
 
 @bp.delete("/posts/<post_id>/share")
 @responds(schemas.PostOut)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 404)
+@schemas.fails_with(401, 404)
 async def unshare(post_id: str) -> Response:
     viewer = await require_viewer()
     view = await interactions.unshare(services(), viewer.account_id, parse_id(post_id, "post"))
@@ -232,8 +215,7 @@ async def unshare(post_id: str) -> Response:
 
 @bp.put("/posts/<post_id>/bookmark")
 @responds(schemas.PostOut)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 404)
+@schemas.fails_with(401, 404)
 async def bookmark(post_id: str) -> Response:
     viewer = await require_viewer()
     view = await interactions.bookmark(services(), viewer.account_id, parse_id(post_id, "post"))
@@ -242,8 +224,7 @@ async def bookmark(post_id: str) -> Response:
 
 @bp.delete("/posts/<post_id>/bookmark")
 @responds(schemas.PostOut)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 404)
+@schemas.fails_with(401, 404)
 async def unbookmark(post_id: str) -> Response:
     viewer = await require_viewer()
     view = await interactions.unbookmark(services(), viewer.account_id, parse_id(post_id, "post"))
@@ -253,8 +234,7 @@ async def unbookmark(post_id: str) -> Response:
 @bp.get("/bookmarks")
 @query(PageQuery)
 @responds(schemas.BookmarkPage)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 401)
+@schemas.fails_with(400, 401)
 async def bookmarks(query: PageQuery) -> Response:
     """The caller's bookmarks, newest bookmark first; cursors are bookmark ids."""
     viewer = await require_viewer()

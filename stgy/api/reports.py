@@ -254,9 +254,7 @@ def _ids(values: list[str], field: str) -> tuple[int, ...]:
 @bp.post("/reports")
 @json_body(ReportIn)
 @responds(ReportCreatedOut, 201)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 404)
+@schemas.fails_with(400, 401, 404)
 async def create_report(body: ReportIn) -> tuple[Response, int]:
     """Report an account (and some of its posts) to this instance's moderators."""
     viewer = await require_viewer()
@@ -293,9 +291,7 @@ async def _staff() -> roles.Staff:
 @bp.get("/admin/reports")
 @query(ReportsQuery)
 @responds(ReportPageOut)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 403)
+@schemas.fails_with(400, 401, 403)
 async def list_reports(query: ReportsQuery) -> Response:
     """Reports, newest first (moderators)."""
     staff = await _staff()
@@ -317,9 +313,7 @@ async def list_reports(query: ReportsQuery) -> Response:
 
 @bp.get("/admin/reports/<report_id>")
 @responds(ReportDetailOut)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 403)
-@responds(schemas.Error, 404)
+@schemas.fails_with(401, 403, 404)
 async def get_report(report_id: str) -> Response:
     """A report with its posts as reported, notes, and the account's history."""
     staff = await _staff()
@@ -330,10 +324,7 @@ async def get_report(report_id: str) -> Response:
 @bp.post("/admin/reports/<report_id>/notes")
 @json_body(NoteIn)
 @responds(ReportNoteOut, 201)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 403)
-@responds(schemas.Error, 404)
+@schemas.fails_with(400, 401, 403, 404)
 async def add_note(report_id: str, body: NoteIn) -> tuple[Response, int]:
     """A note for the other moderators."""
     staff = await _staff()
@@ -344,11 +335,7 @@ async def add_note(report_id: str, body: NoteIn) -> tuple[Response, int]:
 @bp.post("/admin/reports/<report_id>/resolve")
 @json_body(CommentIn)
 @responds(ReportOut)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 403)
-@responds(schemas.Error, 404)
-@responds(schemas.Error, 409)
+@schemas.fails_with(400, 401, 403, 404, 409)
 async def resolve_report(report_id: str, body: CommentIn) -> Response:
     """Mark an open report resolved, with a comment (acting on the account is separate)."""
     staff = await _staff()
@@ -359,11 +346,7 @@ async def resolve_report(report_id: str, body: CommentIn) -> Response:
 @bp.post("/admin/reports/<report_id>/reopen")
 @json_body(CommentIn)
 @responds(ReportOut)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 401)
-@responds(schemas.Error, 403)
-@responds(schemas.Error, 404)
-@responds(schemas.Error, 409)
+@schemas.fails_with(400, 401, 403, 404, 409)
 async def reopen_report(report_id: str, body: CommentIn) -> Response:
     """Open a resolved report again."""
     staff = await _staff()

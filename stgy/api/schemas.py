@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Callable
+from typing import Literal, ParamSpec, TypeVar
 
 from pydantic import BaseModel, Field
 from quart_schema.pydantic import File
 
-from stgy.http.validation import MAX_PAGE, QueryModel, RequestModel
+from stgy.http.validation import MAX_PAGE, QueryModel, RequestModel, responds
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 Visibility = Literal["public", "unlisted", "followers", "direct", "local"]
 
@@ -363,3 +367,15 @@ class BookmarkPage(BaseModel):
 class LikesQuery(QueryModel):
     until: str | None = Field(default=None, description="`next` of the previous page")
     limit: int = Field(default=40, ge=1, le=MAX_PAGE)
+
+
+def fails_with(*statuses: int) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Document the error answers of an endpoint (each an `Error` body), as a stack of
+    `responds(Error, status)` would."""
+
+    def decorate(func: Callable[P, R]) -> Callable[P, R]:
+        for status in reversed(statuses):
+            func = responds(Error, status)(func)
+        return func
+
+    return decorate

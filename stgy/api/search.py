@@ -39,8 +39,7 @@ class SearchQuery(QueryModel):
 @bp.get("/search")
 @query(SearchQuery)
 @responds(schemas.SearchOut)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 429)
+@schemas.fails_with(400, 429)
 async def search_all(query: SearchQuery) -> Response:
     viewer = await maybe_viewer()
     results = await search.search(

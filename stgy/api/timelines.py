@@ -42,8 +42,7 @@ def _range(q: schemas.TimelineQuery) -> tuple[int | None, int | None]:
 @query(schemas.TimelineQuery)
 @responds(schemas.PostPage)
 @responds(None, 204)
-@responds(schemas.Error, 400)
-@responds(schemas.Error, 401)
+@schemas.fails_with(400, 401)
 async def home(query: schemas.TimelineQuery) -> Response | tuple[str, int]:
     """Posts and shares of the accounts I follow and my own, newest first; 204 when none."""
     # The page's statement checks that the session is live (one round trip in all).
