@@ -299,8 +299,10 @@ async def run(args: argparse.Namespace) -> int:
     _, flood_public = _key_pair()
     actors = ActorServer(flood_public, good_public)
     server = await asyncio.start_server(actors.handle, "127.0.0.1", actor_port)
-    authority = bench.config.server.bind
-    host, port = authority.rsplit(":", 1)
+    # Requests go to the server's port, addressed (Host, signed) to the instance's
+    # domain: a delivery signed for another host is refused, valid or not.
+    authority = bench.config.instance.domain
+    host, port = bench.config.server.bind.rsplit(":", 1)
     good_id = f"http://good.localhost:{actor_port}/users/good"
     keys = [
         f"http://a{n}.localhost:{actor_port}/users/{'k' if n < HOSTS // 2 else 'ghost'}{n}"
@@ -311,7 +313,7 @@ async def run(args: argparse.Namespace) -> int:
     flood = [rejected_request(authority, rng.choice(keys)) for _ in range(args.requests)]
 
     def valid() -> bytes:
-        return valid_request(bench.base_url, authority, good_id, good_private)
+        return valid_request(bench.config.instance.base_url, authority, good_id, good_private)
 
     log = VAR_DIR / "stgy-inbox-flood.log"
     with start_server(STGY_SERVE, bench.env, f"{bench.base_url}/healthz", log=log) as proc:
