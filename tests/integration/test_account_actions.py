@@ -1,17 +1,17 @@
-"""Account actions, applicants and roles (issue 17A) through the domain, the native API and
-the web pages, each checked for each role; every action leaves its audit row."""
+"""Roles and account actions, local and remote (issue 17A), through the domain and the
+native API, each checked for each role; every action leaves its audit row. Applicants:
+test_applicants.py; the pages: tests/web/test_web_admin_accounts.py."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
 from quart.typing import TestClientProtocol as Client
 from saq import Worker
 
-from stgy.domain import account_actions, accounts, applicants, roles
-from stgy.domain.errors import Conflict, Forbidden, Invalid
+from stgy.domain import account_actions, applicants, roles
+from stgy.domain.errors import Forbidden, Invalid
 from stgy.services import Services
 from tasks.context import JobContext
 from tasks.worker import make_worker
@@ -338,69 +338,7 @@ async def test_remote_actions(client: Client, services: Services) -> None:
     ]
 
 
-# --- applicants ---------------------------------------------------------------------------
-
-
-async def apply(services: Services, reason: str = "I like the place") -> tuple[int, str, str]:
-    approval = dataclasses.replace(
-        services, config=services.config.replace("instance", registrations="approval")
-    )
-    handle = unique_handle("ap")
-    password = f"{handle[::-1]} the password"
-    made = await accounts.register(
-        approval,
-        handle=handle,
-        display_name=handle,
-        password=password,
-        email=f"{handle}@example.com",
-        reason=reason,
-    )
-    return made.account.id, handle, password
-
-
-async def test_applicants_are_approved_or_rejected(client: Client, services: Services) -> None:
-    moderator, user = await make_user(client), await make_user(client)
-    await promote(services, moderator, roles.MODERATOR)
-    first, first_handle, password = await apply(services)
-    second, second_handle, _ = await apply(services, "spam?")
-    login = {"handle": first_handle, "password": password}
-    assert (await client.post("/api/auth/login", json=login)).status_code == 403
-    assert (await client.get("/api/admin/applicants", headers=user.auth)).status_code == 403
-    listed = await client.get("/api/admin/applicants", headers=moderator.auth)
-    waiting = {a["id"]: a for a in (await listed.get_json())["accounts"]}
-    assert waiting[str(first)]["registration_reason"] == "I like the place"
-    assert str(second) in waiting and waiting[str(second)]["state"] == "pending"
-    refused = await client.post(
-        f"/api/admin/applicants/{first}/approve", json={}, headers=user.auth
-    )
-    assert refused.status_code == 403
-    approved = await client.post(
-        f"/api/admin/applicants/{first}/approve",
-        json={"comment": "welcome"},
-        headers=moderator.auth,
-    )
-    assert approved.status_code == 200 and (await approved.get_json())["state"] == "active"
-    assert (await client.post("/api/auth/login", json=login)).status_code == 200
-    again = await client.post(
-        f"/api/admin/applicants/{first}/approve", json={}, headers=moderator.auth
-    )
-    assert again.status_code == 409
-    rejected = await client.post(
-        f"/api/admin/applicants/{second}/reject", json={"comment": "no"}, headers=moderator.auth
-    )
-    assert rejected.status_code == 204
-    assert await services.pool.fetchval("SELECT count(*) FROM accounts WHERE id = $1", second) == 0
-    approved_mail = await mails_to(services, f"{first_handle}@example.com")
-    rejected_mail = await mails_to(services, f"{second_handle}@example.com")
-    assert any("approved" in m["Subject"] and "welcome" in text_of(m) for m in approved_mail)
-    assert any("did not approve" in text_of(m) for m in rejected_mail)
-    assert await audit_actions(services, first) == ["account.approve"]
-    assert await audit_actions(services, second) == ["account.reject"]
-    with pytest.raises(Conflict):
-        await applicants.approve(services, roles.CLI, first)
-
-
-# --- web pages ------------------------------------------------------------------------------
+# --- a browser's session (the web pages' tests use it too) ---------------------------
 
 
 async def web_login(client: Client, user: User) -> None:
@@ -411,77 +349,6 @@ async def web_login(client: Client, user: User) -> None:
         {"csrf_token": token, "login": user.handle, "password": user.password},
     )
     assert status == 303, text
-
-
-async def test_web_pages_for_each_role(client: Client, services: Services) -> None:
-    moderator, target, user, admin = [await make_user(client) for _ in range(4)]
-    await promote(services, moderator, roles.MODERATOR)
-    await promote(services, admin, roles.ADMIN)
-    applicant, applicant_handle, _ = await apply(services, "let me in")
-
-    await web_login(client, user)
-    for path in ("/admin/accounts", f"/admin/accounts/{target.id}", "/admin/applicants"):
-        assert (await client.get(path)).status_code == 403, path
-    await client.post("/auth/logout", form={"csrf_token": await csrf_of(client, "/")})
-
-    await web_login(client, moderator)
-    page = await client.get(f"/admin/accounts?q={target.handle}&origin=local&state=active")
-    text = await page.get_data(as_text=True)
-    assert page.status_code == 200 and f"@{target.handle}" in text
-    assert 'href="/admin/roles"' not in text  # the nav shows admin sections to admins only
-    assert (await client.get("/admin/accounts?state=sleepy")).status_code == 400
-    assert (await client.get("/admin/roles")).status_code == 403
-    token = await csrf_of(client, f"/admin/accounts/{target.id}")
-    path = f"/admin/accounts/{target.id}"
-    status, text, _ = await post_form(
-        client, path, {"csrf_token": token, "action": "warn", "comment": ""}
-    )
-    assert status == 400 and "a warning needs its text" in text
-    for action in ("limit", "suspend", "unsuspend"):
-        status, text, response = await post_form(
-            client, path, {"csrf_token": token, "action": action, "comment": f"web {action}"}
-        )
-        assert status == 303, text
-    status, text, _ = await post_form(
-        client, path, {"csrf_token": token, "action": "delete", "comment": ""}
-    )
-    assert status == 400 and "Tick the box" in text
-    shown = await (await client.get(path)).get_data(as_text=True)
-    assert "web suspend" in shown and "Limited" in shown
-    # Applicants.
-    listed = await (await client.get("/admin/applicants")).get_data(as_text=True)
-    assert "let me in" in listed and applicant_handle in listed
-    status, text, _ = await post_form(
-        client, f"/admin/applicants/{applicant}/approve", {"csrf_token": token, "comment": ""}
-    )
-    assert status == 303, text
-    status, text, _ = await post_form(
-        client, f"/admin/applicants/{applicant}/approve", {"csrf_token": token, "comment": ""}
-    )
-    assert status == 409 and "already approved" in text
-    await client.post("/auth/logout", form={"csrf_token": token})
-
-    await web_login(client, admin)
-    roles_page = await client.get("/admin/roles")
-    assert roles_page.status_code == 200
-    token = await csrf_of(client, "/admin/roles")
-    status, text, _ = await post_form(
-        client, "/admin/roles", {"csrf_token": token, "handle": "nobody_here", "role": "admin"}
-    )
-    assert status == 404 and "No local account has this handle." in text
-    status, text, _ = await post_form(
-        client,
-        "/admin/roles",
-        {"csrf_token": token, "handle": target.handle, "role": "moderator", "comment": ""},
-    )
-    assert status == 303, text
-    assert await audit_actions(services, target.id) == [
-        "account.limit",
-        "account.suspend",
-        "account.unsuspend",
-        "account.role",
-    ]
-    assert await audit_actions(services, applicant) == ["account.approve"]
 
 
 # --- the moderation sweep -------------------------------------------------------------------
