@@ -52,6 +52,16 @@ _READ_FILTER = (
 
 # ---- home timeline reads
 
+# The members of the owner's ($1) exclusive lists (migration 0029), whose posts stay out
+# of the home timeline (they are still written there, so that leaving the list or the
+# list ceasing to be exclusive brings them back): one probe of lists_exclusive_idx that
+# finds nothing for an owner with no exclusive list.
+_EXCLUSIVE = (
+    "exclusive AS (SELECT coalesce(array_agg(m.account_id), '{}') AS ids FROM lists l"
+    " JOIN list_members m ON m.list_id = l.id WHERE l.owner_id = $1 AND l.exclusive)"
+)
+_NOT_EXCLUSIVE = " AND t.author_id <> ALL((SELECT ids FROM exclusive))"
+
 # $1 owner, $2 since, $3 until, $4 limit, $5 the owner's session: nothing is chosen
 # unless the session is live (the request's login check, in the same statement).
 _HOME_PAGE = page_statement(
@@ -59,12 +69,16 @@ _HOME_PAGE = page_statement(
     + live_session("$5", "$1")
     + ") AS yes), "
     + _HIDDEN
+    + ", "
+    + _EXCLUSIVE
     + ", page AS MATERIALIZED (SELECT"
     + PAGE_COLUMNS
     + " FROM timeline_entries t"
     " JOIN posts p ON p.id = t.post_id" + _PAGE_JOINS + " WHERE (SELECT yes FROM live)"
     " AND t.owner_id = $1 AND t.post_id > coalesce($2::bigint, 0)"
-    " AND t.post_id < coalesce($3::bigint, 9223372036854775807) AND"
+    " AND t.post_id < coalesce($3::bigint, 9223372036854775807)"
+    + _NOT_EXCLUSIVE
+    + " AND"
     + _READ_FILTER
     + " ORDER BY t.post_id DESC LIMIT $4)",
     "$1",
@@ -102,11 +116,13 @@ async def home_ids_on_read(
     conn: Conn, *, owner_id: int, since: int | None, before: int | None, limit: int
 ) -> list[int]:
     """Home posts computed from follows and posts (own posts and followed accounts', shares
-    included), for the range past the stored entries. Each followed account gives at most
-    `limit` posts from its index (posts_account_idx), then the newest `limit` of all win."""
+    included, members of exclusive lists left out), for the range past the stored entries.
+    Each followed account gives at most `limit` posts from its index (posts_account_idx),
+    then the newest `limit` of all win."""
     rows = await conn.fetch(
-        "WITH " + _HIDDEN + " SELECT x.id FROM (SELECT f.followee_id AS author_id FROM follows f"
-        "  WHERE f.follower_id = $1 AND f.state = 'accepted' UNION ALL SELECT $1::bigint) w"
+        "WITH " + _HIDDEN + ", " + _EXCLUSIVE + " SELECT x.id FROM (SELECT f.followee_id AS"
+        "  author_id FROM follows f WHERE f.follower_id = $1 AND f.state = 'accepted'"
+        "  AND f.followee_id <> ALL((SELECT ids FROM exclusive)) UNION ALL SELECT $1::bigint) w"
         " CROSS JOIN LATERAL (SELECT p.id FROM posts p" + _PAGE_JOINS + " WHERE"
         "  p.account_id = w.author_id AND p.id > coalesce($2::bigint, 0)"
         "  AND p.id < coalesce($3::bigint, 9223372036854775807) AND"
@@ -119,6 +135,56 @@ async def home_ids_on_read(
         limit,
     )
     return [row["id"] for row in rows]
+
+
+# ---- list timelines
+
+# $1 owner, $2 since, $3 until, $4 limit, $5 the list: nothing is chosen unless the owner
+# owns the list (`live`, false for someone else's list). Members the owner no longer
+# follows (a pending request) give nothing. Each member gives at most `limit` posts
+# from its index (posts_account_idx), then the newest `limit` of all win, as in
+# home_ids_on_read. Replies obey the list's replies_policy: a reply to oneself or to
+# the owner always shows; others show when the account replied to is followed by the
+# owner (`followed`) or in the list (`list`), never for `none`. A reply whose parent
+# is unknown here counts as a reply to someone neither followed nor listed.
+_LIST_REPLIES = (
+    " AND (p.in_reply_to_id IS NULL AND p.in_reply_to_ap_id IS NULL"
+    "  OR r.account_id = p.account_id OR r.account_id = $1"
+    "  OR (lv.replies_policy = 'followed' AND EXISTS (SELECT 1 FROM follows rf"
+    "   WHERE rf.follower_id = $1 AND rf.followee_id = r.account_id AND rf.state = 'accepted'))"
+    "  OR (lv.replies_policy = 'list' AND EXISTS (SELECT 1 FROM list_members rm"
+    "   WHERE rm.list_id = $5 AND rm.account_id = r.account_id)))"
+)
+_LIST_PAGE = page_statement(
+    "live AS (SELECT replies_policy FROM lists WHERE id = $5 AND owner_id = $1), "
+    + _HIDDEN
+    + ", members AS (SELECT m.account_id FROM list_members m JOIN follows f"
+    "  ON f.follower_id = $1 AND f.followee_id = m.account_id AND f.state = 'accepted'"
+    "  WHERE m.list_id = $5 AND EXISTS (SELECT 1 FROM live)),"
+    " chosen AS MATERIALIZED (SELECT x.id FROM members w CROSS JOIN live lv"
+    " CROSS JOIN LATERAL (SELECT p.id FROM posts p"
+    + _PAGE_JOINS
+    + " LEFT JOIN posts r ON r.id = p.in_reply_to_id"
+    " WHERE p.account_id = w.account_id AND p.id > coalesce($2::bigint, 0)"
+    "  AND p.id < coalesce($3::bigint, 9223372036854775807) AND"
+    + _READ_FILTER
+    + _LIST_REPLIES
+    + "  ORDER BY p.id DESC LIMIT $4) x ORDER BY x.id DESC LIMIT $4),"
+    " page AS MATERIALIZED (SELECT" + PAGE_COLUMNS + " FROM chosen c JOIN posts p ON p.id = c.id"
+    " JOIN accounts pa ON pa.id = p.account_id)",
+    "$1",
+    "-p.id",
+    "EXISTS (SELECT 1 FROM live)",
+)
+
+
+async def list_page(
+    conn: Conn, *, owner_id: int, list_id: int, since: int | None, until: int | None, limit: int
+) -> PageRows | None:
+    """The list's posts in (since, until) the owner may see, newest first, as the rows of a
+    page (storage.renderings.page_statement); None when the owner has no such list."""
+    page = page_rows(await conn.fetch(_LIST_PAGE, owner_id, since, until, limit, list_id))
+    return page if page.live else None
 
 
 # ---- public, local and tag timelines ($1 is the viewer or NULL)

@@ -17,6 +17,7 @@ from stgy.domain.media import uploads
 from stgy.domain.text import render_post
 from stgy.services import Services
 from storage import accounts as accounts_sql
+from storage import lists as lists_sql
 from storage import sessions as sessions_sql
 from storage.accounts import Account as Account  # re-exported: the web face types with it
 from storage.db import Conn
@@ -255,3 +256,5 @@ async def delete_account(services: Services, account_id: int, password: str) -> 
 @outbox.handles("account.deleted")
 async def _account_deleted(conn: Conn, event: OutboxEvent, services: Services) -> None:
     await accounts_sql.purge_content(conn, account_id=event.payload["account_id"])
+    # Its lists too (others' lists lost it with its follows: migration 0029).
+    await lists_sql.delete_owned(conn, owner_id=event.payload["account_id"])

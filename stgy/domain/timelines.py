@@ -1,11 +1,12 @@
-"""Timelines: the home timeline (stored entries, then computed on read), public, local, tag;
-each page comes as JSON bytes assembled from stored renderings (stgy/domain/renderings.py)."""
+"""Timelines: the home timeline (stored entries, then computed on read), lists, public,
+local, tag; each page comes as JSON bytes assembled from stored renderings
+(stgy/domain/renderings.py)."""
 
 from __future__ import annotations
 
 import logging
 
-from stgy.domain.errors import Unauthorized
+from stgy.domain.errors import NotFound, Unauthorized
 from stgy.domain.renderings import PageRenderer, RenderedPage, assemble, render_page
 from stgy.domain.text import normalise_tag
 from stgy.services import Services
@@ -63,6 +64,28 @@ async def home(
         if ids == chosen.ids:
             return await assemble(conn, services.renderings, renderer, chosen, owner_id)
         return await render_page(conn, services.renderings, renderer, ids, owner_id)
+
+
+async def list_timeline(
+    services: Services,
+    renderer: PageRenderer,
+    owner_id: int,
+    list_id: int,
+    *,
+    since: int | None,
+    until: int | None,
+    limit: int,
+) -> RenderedPage:
+    """A page of the owner's list, newest first, in one statement as a home page is
+    (read from the members' posts: lists have no stored entries). NotFound for someone
+    else's list, as for none."""
+    async with services.pool.acquire() as conn:
+        chosen = await timelines_sql.list_page(
+            conn, owner_id=owner_id, list_id=list_id, since=since, until=until, limit=limit
+        )
+        if chosen is None:
+            raise NotFound("no such list")
+        return await assemble(conn, services.renderings, renderer, chosen, owner_id)
 
 
 async def public(

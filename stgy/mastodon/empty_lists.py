@@ -1,4 +1,4 @@
-"""Endpoints apps call on start-up for features stgy does not have (yet): filters, lists,
+"""Endpoints apps call on start-up for features stgy does not have (yet): filters,
 announcements, followed tags, trends, custom emojis, Web Push. They answer as a Mastodon
 server with none of them would, so that apps start and show empty screens."""
 
@@ -32,12 +32,6 @@ async def filters_v1() -> Response:
 @bp.get("/v2/filters", strict_slashes=False)
 @scoped("read:filters")
 async def filters_v2() -> Response:
-    return _empty()
-
-
-@bp.get("/v1/lists", strict_slashes=False)
-@scoped("read:lists")
-async def lists() -> Response:
     return _empty()
 
 

@@ -1,4 +1,4 @@
-"""/api/v1/timelines: home, public and tag timelines, assembled from the same renderings
+"""/api/v1/timelines: home, list, public and tag timelines, assembled from the same renderings
 as the native API's pages (a second format: stgy/mastodon/status_entities.py)."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from stgy.domain.errors import Invalid, Unauthorized
 from stgy.domain.renderings import RenderedPage
 from stgy.http.context import services
 from stgy.mastodon.auth import bearer_token, current_viewer, scoped
-from stgy.mastodon.errors import RecordNotFound, TokenInvalid
+from stgy.mastodon.errors import TokenInvalid
 from stgy.mastodon.pagination import PageRequest, link_header, page_request
-from stgy.mastodon.params import bool_param, list_param, read_params
+from stgy.mastodon.params import bool_param, id_param, list_param, read_params
 from stgy.mastodon.status_entities import page_json
 from stgy.mastodon.statuses import _reader, renderer
 
@@ -104,4 +104,15 @@ async def tag(hashtag: str) -> Response:
 @bp.get("/list/<list_id>", strict_slashes=False)
 @scoped("read:lists")
 async def list_timeline(list_id: str) -> Response:
-    raise RecordNotFound()  # no lists yet
+    page = page_request(await read_params())
+    since, until = _range(page)
+    rendered = await timelines.list_timeline(
+        services(),
+        renderer(),
+        current_viewer().account_id,
+        id_param(list_id, "id"),
+        since=since,
+        until=until,
+        limit=page.limit,
+    )
+    return _answer(rendered, page)
