@@ -60,7 +60,7 @@ _EXCLUSIVE = (
     "exclusive AS (SELECT coalesce(array_agg(m.account_id), '{}') AS ids FROM lists l"
     " JOIN list_members m ON m.list_id = l.id WHERE l.owner_id = $1 AND l.exclusive)"
 )
-_NOT_EXCLUSIVE = " AND t.author_id <> ALL((SELECT ids FROM exclusive))"
+_NOT_EXCLUSIVE = " AND t.author_id <> ALL((SELECT ids FROM exclusive)::bigint[])"
 
 # $1 owner, $2 since, $3 until, $4 limit, $5 the owner's session: nothing is chosen
 # unless the session is live (the request's login check, in the same statement).
@@ -122,7 +122,8 @@ async def home_ids_on_read(
     rows = await conn.fetch(
         "WITH " + _HIDDEN + ", " + _EXCLUSIVE + " SELECT x.id FROM (SELECT f.followee_id AS"
         "  author_id FROM follows f WHERE f.follower_id = $1 AND f.state = 'accepted'"
-        "  AND f.followee_id <> ALL((SELECT ids FROM exclusive)) UNION ALL SELECT $1::bigint) w"
+        "  AND f.followee_id <> ALL((SELECT ids FROM exclusive)::bigint[])"
+        "  UNION ALL SELECT $1::bigint) w"
         " CROSS JOIN LATERAL (SELECT p.id FROM posts p" + _PAGE_JOINS + " WHERE"
         "  p.account_id = w.author_id AND p.id > coalesce($2::bigint, 0)"
         "  AND p.id < coalesce($3::bigint, 9223372036854775807) AND"

@@ -376,6 +376,12 @@ RELATIONSHIP: list[Field] = [
     ("endorsed", "bool", False, False),
     ("note", "str", False, False),
 ]
+LIST: list[Field] = [
+    ("id", "id", False, False),
+    ("title", "str", False, False),
+    ("replies_policy", "str", False, False),
+    ("exclusive", "bool", False, False),
+]
 NOTIFICATION: list[Field] = [
     ("id", "id", False, False),
     ("type", "str", False, False),

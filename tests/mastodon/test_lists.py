@@ -1,0 +1,396 @@
+"""Lists through Mastodon.py on a live instance: the lists, their members, the list
+timeline (pages, replies_policy), exclusive lists leaving home, and every refusal as
+Mastodon answers it; the raw JSON checked against Mastodon's List entity."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import requests
+from mastodon import Mastodon, MastodonAPIError, MastodonNotFoundError
+from quart import Quart
+
+from stgy.domain import lists as lists_domain
+from stgy.domain.errors import Invalid
+from stgy.services import Services
+from storage import lists as lists_sql
+from tests.conftest import LiveInstance, make_user
+from tests.mastodon.conftest import Person, authorise, register_app, token_for
+from tests.mastodon.entities import ACCOUNT, LIST, STATUS, assert_entities, assert_entity
+from tests.mastodon.test_mastodon_py import logged_in_api
+from tests.mastodon.test_statuses import bearer, eventually, next_page, second_api
+
+
+def on_database(
+    instance: LiveInstance, work: Callable[[asyncpg.Connection], Awaitable[Any]]
+) -> Any:
+    """Run `work` on a connection to the live instance's database (the tests here are
+    synchronous, as Mastodon.py is)."""
+
+    async def run() -> Any:
+        conn = await asyncpg.connect(instance.database_url)
+        try:
+            return await work(conn)
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+def ids_of(statuses: list[dict[str, Any]]) -> list[str]:
+    return [str(s["id"]) for s in statuses]
+
+
+def home_ids(api: Mastodon) -> list[str]:
+    return ids_of(api.timeline_home(limit=40))
+
+
+def test_lists_members_and_timeline_through_mastodon_py(
+    live_instance: LiveInstance,
+    session: requests.Session,
+    logged_in: httpx.Client,
+    http: httpx.Client,
+    person: Person,
+) -> None:
+    api = logged_in_api(live_instance, session, logged_in)
+    raw = bearer(live_instance, api)
+    alice, alice_api = second_api(live_instance, session, http)
+    bob, bob_api = second_api(live_instance, session, http)
+    carol, carol_api = second_api(live_instance, session, http)
+    for other in (alice, bob, carol):
+        api.account_follow(other.id)
+
+    made = api.list_create("Friends")
+    assert made["title"] == "Friends" and made["replies_policy"] == "list"
+    assert made["exclusive"] is False
+    assert_entities(raw.get("/api/v1/lists").json(), LIST)
+    assert [str(x["id"]) for x in api.lists()] == [str(made["id"])]
+    assert_entity(raw.get(f"/api/v1/lists/{made['id']}").json(), LIST)
+    assert api.list(made["id"])["title"] == "Friends"
+    changed = api.list_update(made["id"], "  Close friends ", replies_policy="followed")
+    assert changed["title"] == "Close friends" and changed["replies_policy"] == "followed"
+    # PUT changes only what it is given.
+    kept = raw.put(f"/api/v1/lists/{made['id']}", data={"exclusive": "false"}).json()
+    assert kept["title"] == "Close friends" and kept["replies_policy"] == "followed"
+
+    # Members: accounts the person follows; pages newest account first, limit=0 for all.
+    api.list_accounts_add(made["id"], [alice.id, bob.id])
+    members = api.list_accounts(made["id"])
+    assert sorted(str(a["id"]) for a in members) == sorted([alice.id, bob.id])
+    assert_entities(raw.get(f"/api/v1/lists/{made['id']}/accounts").json(), ACCOUNT)
+    first = api.list_accounts(made["id"], limit=1)
+    assert len(first) == 1
+    second = api.fetch_next(first)
+    assert second is not None and len(second) == 1
+    assert {str(first[0]["id"]), str(second[0]["id"])} == {alice.id, bob.id}
+    third = api.fetch_next(second)
+    assert not third
+    everyone = raw.get(f"/api/v1/lists/{made['id']}/accounts", params={"limit": "0"})
+    assert len(everyone.json()) == 2 and "Link" not in everyone.headers
+    assert [x["title"] for x in api.account_lists(alice.id)] == ["Close friends"]
+    assert_entities(raw.get(f"/api/v1/accounts/{alice.id}/lists").json(), LIST)
+    assert api.account_lists(carol.id) == []
+
+    # The timeline: the members' posts and shares, newest first; nobody else's.
+    own = api.status_post("mine, not in the list")
+    a1 = alice_api.status_post("alice one")
+    c1 = carol_api.status_post("carol, not a member")
+    b1 = bob_api.status_post("bob one")
+    shared = alice_api.status_reblog(c1["id"])
+    a2 = alice_api.status_post("alice two")
+    expected = ids_of([a2, shared, b1, a1])
+    assert ids_of(api.timeline_list(made["id"])) == expected
+    assert_entities(raw.get(f"/api/v1/timelines/list/{made['id']}").json(), STATUS)
+    page = api.timeline_list(made["id"], limit=2)
+    assert ids_of(page) == expected[:2]
+    older = api.fetch_next(page)
+    assert older is not None and ids_of(older) == expected[2:]
+    answer = raw.get(f"/api/v1/timelines/list/{made['id']}", params={"limit": "3"})
+    assert ids_of(raw.get(next_page(answer)).json()) == expected[3:]
+    assert ids_of(api.timeline_list(made["id"], since_id=b1["id"])) == expected[:2]
+    assert ids_of(api.timeline_list(made["id"], max_id=shared["id"])) == expected[2:]
+    assert str(own["id"]) not in ids_of(api.timeline_list(made["id"]))
+    # A post the owner may not see (followers-only of someone who blocks... here: direct
+    # to someone else) stays out.
+    alice_api.status_post(f"@{carol.handle} just for carol", visibility="direct")
+    assert ids_of(api.timeline_list(made["id"])) == expected
+
+    # Removing a member, unfollowing one, blocking one: each leaves the list.
+    api.list_accounts_delete(made["id"], [bob.id])
+    api.list_accounts_delete(made["id"], [bob.id])  # already out: no matter
+    assert str(b1["id"]) not in ids_of(api.timeline_list(made["id"]))
+    api.list_accounts_add(made["id"], [bob.id])
+    api.account_unfollow(bob.id)
+    assert [str(a["id"]) for a in api.list_accounts(made["id"])] == [alice.id]
+    api.account_block(alice.id)
+    assert api.list_accounts(made["id"]) == []
+    assert api.timeline_list(made["id"]) == []
+
+    api.list_delete(made["id"])
+    assert api.lists() == []
+    with pytest.raises(MastodonNotFoundError):
+        api.list(made["id"])
+    raw.close()
+
+
+def test_refusals_answer_as_mastodon(
+    live_instance: LiveInstance,
+    session: requests.Session,
+    logged_in: httpx.Client,
+    http: httpx.Client,
+    person: Person,
+) -> None:
+    api = logged_in_api(live_instance, session, logged_in)
+    raw = bearer(live_instance, api)
+    other, other_api = second_api(live_instance, session, http)
+    stranger, _ = second_api(live_instance, session, http)
+    api.account_follow(other.id)
+    mine = api.list_create("Mine")
+    theirs = other_api.list_create("Theirs")
+
+    # Someone else's list is not found, whatever is asked of it.
+    for method, path in [
+        ("GET", f"/api/v1/lists/{theirs['id']}"),
+        ("PUT", f"/api/v1/lists/{theirs['id']}"),
+        ("DELETE", f"/api/v1/lists/{theirs['id']}"),
+        ("GET", f"/api/v1/lists/{theirs['id']}/accounts"),
+        ("POST", f"/api/v1/lists/{theirs['id']}/accounts"),
+        ("DELETE", f"/api/v1/lists/{theirs['id']}/accounts"),
+        ("GET", f"/api/v1/timelines/list/{theirs['id']}"),
+        ("GET", "/api/v1/lists/not-a-number"),
+        ("GET", "/api/v1/timelines/list/99999999999999999999"),
+    ]:
+        body = {"title": "x", "account_ids[]": [other.id]} if method in ("PUT", "POST") else None
+        answer = raw.request(method, path, data=body)
+        assert answer.status_code == 404, (method, path, answer.text)
+        assert answer.json() == {"error": "Record not found"}
+    assert other_api.list(theirs["id"])["title"] == "Theirs"  # untouched
+
+    # Only followed accounts can be added (404, as Mastodon), all or none.
+    refused = raw.post(
+        f"/api/v1/lists/{mine['id']}/accounts", data={"account_ids[]": [other.id, stranger.id]}
+    )
+    assert refused.status_code == 404 and refused.json() == {"error": "Record not found"}
+    assert api.list_accounts(mine["id"]) == []
+    unknown = raw.post(f"/api/v1/lists/{mine['id']}/accounts", data={"account_ids[]": "x1"})
+    assert unknown.status_code == 404
+    api.list_accounts_add(mine["id"], [other.id])
+    twice = raw.post(f"/api/v1/lists/{mine['id']}/accounts", data={"account_ids[]": other.id})
+    assert twice.status_code == 422
+    assert twice.json() == {"error": "Validation failed: Account has already been taken"}
+    with pytest.raises(MastodonAPIError):
+        api.list_accounts_add(mine["id"], [other.id])
+    assert api.account_lists(other.id)[0]["title"] == "Mine"
+    assert raw.get("/api/v1/accounts/12345/lists").status_code == 404
+
+    # Titles and replies_policy are checked; nothing is written when refused.
+    for data, field in [
+        ({}, "Title can't be blank"),
+        ({"title": "   "}, "Title can't be blank"),
+        ({"title": "x" * 201}, "Title"),
+        ({"title": "ok", "replies_policy": "everyone"}, "Replies policy"),
+        ({"title": "ok", "exclusive": "maybe"}, "exclusive"),
+    ]:
+        answer = raw.post("/api/v1/lists", data=data)
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["error"].startswith("Validation failed: " + field), answer.json()
+    blank = raw.put(f"/api/v1/lists/{mine['id']}", data={"title": ""})
+    assert blank.status_code == 422
+    assert [x["title"] for x in api.lists()] == ["Mine"]
+    with_json = raw.post("/api/v1/lists", json={"title": "By JSON", "exclusive": True})
+    assert with_json.status_code == 200 and with_json.json()["exclusive"] is True
+
+    # At most MAX_LISTS lists per account.
+    for n in range(len(api.lists()), lists_domain.MAX_LISTS):
+        assert raw.post("/api/v1/lists", data={"title": f"list {n}"}).status_code == 200
+    over = raw.post("/api/v1/lists", data={"title": "one too many"})
+    assert over.status_code == 422 and "Lists" in over.json()["error"]
+    assert len(api.lists()) == lists_domain.MAX_LISTS
+
+    # Scopes: read:lists to read, write:lists to change.
+    for scopes, method, path, status in [
+        ("read:statuses", "GET", "/api/v1/lists", 403),
+        ("read:statuses", "GET", f"/api/v1/timelines/list/{mine['id']}", 403),
+        ("read:lists", "GET", "/api/v1/lists", 200),
+        ("read:lists", "POST", "/api/v1/lists", 403),
+        ("read:lists", "DELETE", f"/api/v1/lists/{mine['id']}", 403),
+        ("write:lists", "GET", f"/api/v1/lists/{mine['id']}/accounts", 403),
+    ]:
+        app = register_app(http, scopes=scopes)
+        token = token_for(http, app, authorise(logged_in, app)["code"][0]).json()["access_token"]
+        answer = http.request(
+            method,
+            path,
+            headers={"Authorization": f"Bearer {token}"},
+            data={"title": "no"} if method == "POST" else None,
+        )
+        assert answer.status_code == status, (scopes, method, path, answer.text)
+        if status == 403:
+            assert answer.json() == {"error": "This action is outside the authorized scopes"}
+    assert http.get("/api/v1/lists").status_code == 401
+    raw.close()
+
+
+def test_replies_policy_decides_which_replies_show(
+    live_instance: LiveInstance,
+    session: requests.Session,
+    logged_in: httpx.Client,
+    http: httpx.Client,
+    person: Person,
+) -> None:
+    api = logged_in_api(live_instance, session, logged_in)
+    alice, alice_api = second_api(live_instance, session, http)
+    bob, bob_api = second_api(live_instance, session, http)
+    carol, carol_api = second_api(live_instance, session, http)
+    api.account_follow(alice.id)
+    api.account_follow(bob.id)  # carol is not followed
+    listed = api.list_create("Alice", replies_policy="none")
+    api.list_accounts_add(listed["id"], [alice.id])
+
+    alice_own = alice_api.status_post("a thread starts")
+    to_self = alice_api.status_post("and goes on", in_reply_to_id=alice_own["id"])
+    to_owner = alice_api.status_post(
+        "answering you", in_reply_to_id=api.status_post("a question")["id"]
+    )
+    to_bob = alice_api.status_post("answering bob", in_reply_to_id=bob_api.status_post("b")["id"])
+    to_carol = alice_api.status_post(
+        "answering carol", in_reply_to_id=carol_api.status_post("c")["id"]
+    )
+
+    def shown(policy: str) -> set[str]:
+        api.list_update(listed["id"], "Alice", replies_policy=policy)
+        return set(ids_of(api.timeline_list(listed["id"])))
+
+    always = {str(alice_own["id"]), str(to_self["id"]), str(to_owner["id"])}
+    assert shown("none") == always
+    assert shown("followed") == always | {str(to_bob["id"])}
+    assert shown("list") == always
+    api.list_accounts_add(listed["id"], [bob.id])
+    bob_ids = set(ids_of(api.account_statuses(bob.id)))
+    assert shown("list") == always | {str(to_bob["id"])} | bob_ids
+    assert str(to_carol["id"]) not in shown("followed") | shown("list") | shown("none")
+
+
+def test_exclusive_lists_leave_the_home_timeline(
+    live_instance: LiveInstance,
+    session: requests.Session,
+    logged_in: httpx.Client,
+    http: httpx.Client,
+    person: Person,
+) -> None:
+    api = logged_in_api(live_instance, session, logged_in)
+    alice, alice_api = second_api(live_instance, session, http)
+    bob, bob_api = second_api(live_instance, session, http)
+    api.account_follow(alice.id)
+    api.account_follow(bob.id)
+    from_alice = str(alice_api.status_post("alice at home")["id"])
+    from_bob = str(bob_api.status_post("bob at home")["id"])
+    eventually(lambda: {from_alice, from_bob} <= set(home_ids(api)), "fan-out to home")
+
+    plain = api.list_create("Plain")
+    api.list_accounts_add(plain["id"], [alice.id, bob.id])
+    assert {from_alice, from_bob} <= set(home_ids(api))  # a list alone hides nothing
+
+    only = api.list_create("Only here", exclusive=True)
+    assert only["exclusive"] is True
+    api.list_accounts_add(only["id"], [alice.id])
+    home = home_ids(api)
+    assert from_alice not in home and from_bob in home
+    later = str(alice_api.status_post("alice, later")["id"])
+    newer_bob = str(bob_api.status_post("bob, later")["id"])
+    eventually(lambda: newer_bob in home_ids(api), "bob's later post at home")
+    assert later not in home_ids(api)
+    assert {later, from_alice} <= set(ids_of(api.timeline_list(only["id"])))
+
+    api.list_update(only["id"], "Only here", exclusive=False)
+    assert {from_alice, later} <= set(home_ids(api))
+    api.list_update(only["id"], "Only here", exclusive=True)
+    assert from_alice not in home_ids(api)
+    api.list_accounts_delete(only["id"], [alice.id])
+    assert from_alice in home_ids(api)
+
+
+def test_storage_for_streaming_and_account_deletion(
+    live_instance: LiveInstance,
+    session: requests.Session,
+    logged_in: httpx.Client,
+    http: httpx.Client,
+    person: Person,
+) -> None:
+    api = logged_in_api(live_instance, session, logged_in)
+    other, other_api = second_api(live_instance, session, http)
+    third, third_api = second_api(live_instance, session, http)
+    api.account_follow(other.id)
+    other_api.account_follow(third.id)
+    first = api.list_create("One")
+    second = api.list_create("Two")
+    others = other_api.list_create("Of the other")
+    api.list_accounts_add(first["id"], [other.id])
+    api.list_accounts_add(second["id"], [other.id])
+    other_api.list_accounts_add(others["id"], [third.id])
+    me, them = int(person.id), int(other.id)
+
+    async def check(conn: asyncpg.Connection) -> None:
+        found = await lists_sql.lists_receiving(conn, author_id=them, owners=[me, int(third.id)])
+        assert found == sorted([(int(first["id"]), me), (int(second["id"]), me)])
+        assert await lists_sql.lists_receiving(conn, author_id=them, owners=[them]) == []
+        assert await lists_sql.owner_of(conn, list_id=int(others["id"])) == them
+        assert await lists_sql.owner_of(conn, list_id=1) is None
+
+    on_database(live_instance, check)
+
+    # The other person deletes their account: their lists go, and they leave ours.
+    gone = http.request(
+        "DELETE",
+        "/api/accounts/me",
+        json={"password": other.password},
+        headers={"Authorization": f"Bearer {login_token(http, other)}"},
+    )
+    assert gone.status_code == 204, gone.text
+
+    async def emptied(conn: asyncpg.Connection) -> bool:
+        owned = await lists_sql.owner_of(conn, list_id=int(others["id"]))
+        members = await lists_sql.lists_receiving(conn, author_id=them, owners=[me])
+        return owned is None and members == []
+
+    eventually(lambda: on_database(live_instance, emptied), "the account's lists deleted")
+    assert api.list_accounts(first["id"]) == []
+    assert [x["title"] for x in api.lists()] == ["One", "Two"]
+
+
+def login_token(http: httpx.Client, who: Person) -> str:
+    answer = http.post("/api/auth/login", json={"handle": who.handle, "password": who.password})
+    assert answer.status_code == 200, answer.text
+    token: str = answer.json()["token"]
+    return token
+
+
+async def test_members_are_bounded_per_list(
+    app: Quart, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = app.test_client()
+    owner = await make_user(client)
+    followed = [await make_user(client) for _ in range(3)]
+    for account in followed:
+        answer = await client.put(f"/api/accounts/{account.id}/follow", headers=owner.auth)
+        assert answer.status_code == 204, await answer.get_data(as_text=True)
+    owner_id = int(owner.id)
+    made = await lists_domain.create_list(
+        services, owner_id, title="Small", replies_policy=None, exclusive=None
+    )
+    monkeypatch.setattr(lists_domain, "MAX_MEMBERS", 2)
+    ids = [int(a.id) for a in followed]
+    with pytest.raises(Invalid):
+        await lists_domain.add_members(services, owner_id, made.id, ids)
+    await lists_domain.add_members(services, owner_id, made.id, ids[:2])
+    with pytest.raises(Invalid):
+        await lists_domain.add_members(services, owner_id, made.id, ids[2:])
+    page = await lists_domain.members(
+        services, owner_id, made.id, since=None, until=None, limit=None
+    )
+    assert sorted(page.ids) == sorted(ids[:2])
