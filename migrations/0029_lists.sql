@@ -13,6 +13,9 @@ CREATE TABLE lists (
         CHECK (replies_policy IN ('followed', 'list', 'none')),
     -- The members' posts leave the owner's home timeline (Mastodon 4.2).
     exclusive       boolean NOT NULL DEFAULT false,
+    -- list_entries hold every member post with an id above this (fan-out, backfill);
+    -- pages below it are read from the members' posts (the trim cron raises it).
+    entries_floor   bigint NOT NULL DEFAULT 0,
     created_at      timestamptz NOT NULL DEFAULT now(),
     updated_at      timestamptz NOT NULL DEFAULT now(),
     -- For list_members' foreign key: a member row names the list's own owner.
@@ -38,3 +41,14 @@ CREATE TABLE list_members (
 -- The lists an author's post reaches (streaming), the lists an account is in, and the
 -- cascade from a deleted follow: all by (account, owner).
 CREATE INDEX list_members_account_idx ON list_members (account_id, owner_id, list_id);
+
+-- A list's timeline as home's is kept: entries written by the fan-out job (one set-based
+-- INSERT per post), so a page is a range scan of the primary key. An entry of an
+-- account that left the list stays until the trim; pages keep to current members.
+CREATE TABLE list_entries (
+    list_id    bigint NOT NULL REFERENCES lists (id) ON DELETE CASCADE,
+    post_id    bigint NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
+    author_id  bigint NOT NULL,
+    PRIMARY KEY (list_id, post_id)
+);
+CREATE INDEX list_entries_author_idx ON list_entries (list_id, author_id);

@@ -1,7 +1,7 @@
 """SQL for lists: a person's lists, their members, and which lists an author's post reaches.
 
 Every statement that reads or changes one list names its owner too, so someone else's
-list is simply not found. The list timeline's page is in storage/timelines.py.
+list is simply not found. The list timelines are in storage/list_timelines.py.
 """
 
 from __future__ import annotations

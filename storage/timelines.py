@@ -138,56 +138,6 @@ async def home_ids_on_read(
     return [row["id"] for row in rows]
 
 
-# ---- list timelines
-
-# $1 owner, $2 since, $3 until, $4 limit, $5 the list: nothing is chosen unless the owner
-# owns the list (`live`, false for someone else's list). Members the owner no longer
-# follows (a pending request) give nothing. Each member gives at most `limit` posts
-# from its index (posts_account_idx), then the newest `limit` of all win, as in
-# home_ids_on_read. Replies obey the list's replies_policy: a reply to oneself or to
-# the owner always shows; others show when the account replied to is followed by the
-# owner (`followed`) or in the list (`list`), never for `none`. A reply whose parent
-# is unknown here counts as a reply to someone neither followed nor listed.
-_LIST_REPLIES = (
-    " AND (p.in_reply_to_id IS NULL AND p.in_reply_to_ap_id IS NULL"
-    "  OR r.account_id = p.account_id OR r.account_id = $1"
-    "  OR (lv.replies_policy = 'followed' AND EXISTS (SELECT 1 FROM follows rf"
-    "   WHERE rf.follower_id = $1 AND rf.followee_id = r.account_id AND rf.state = 'accepted'))"
-    "  OR (lv.replies_policy = 'list' AND EXISTS (SELECT 1 FROM list_members rm"
-    "   WHERE rm.list_id = $5 AND rm.account_id = r.account_id)))"
-)
-_LIST_PAGE = page_statement(
-    "live AS (SELECT replies_policy FROM lists WHERE id = $5 AND owner_id = $1), "
-    + _HIDDEN
-    + ", members AS (SELECT m.account_id FROM list_members m JOIN follows f"
-    "  ON f.follower_id = $1 AND f.followee_id = m.account_id AND f.state = 'accepted'"
-    "  WHERE m.list_id = $5 AND EXISTS (SELECT 1 FROM live)),"
-    " chosen AS MATERIALIZED (SELECT x.id FROM members w CROSS JOIN live lv"
-    " CROSS JOIN LATERAL (SELECT p.id FROM posts p"
-    + _PAGE_JOINS
-    + " LEFT JOIN posts r ON r.id = p.in_reply_to_id"
-    " WHERE p.account_id = w.account_id AND p.id > coalesce($2::bigint, 0)"
-    "  AND p.id < coalesce($3::bigint, 9223372036854775807) AND"
-    + _READ_FILTER
-    + _LIST_REPLIES
-    + "  ORDER BY p.id DESC LIMIT $4) x ORDER BY x.id DESC LIMIT $4),"
-    " page AS MATERIALIZED (SELECT" + PAGE_COLUMNS + " FROM chosen c JOIN posts p ON p.id = c.id"
-    " JOIN accounts pa ON pa.id = p.account_id)",
-    "$1",
-    "-p.id",
-    "EXISTS (SELECT 1 FROM live)",
-)
-
-
-async def list_page(
-    conn: Conn, *, owner_id: int, list_id: int, since: int | None, until: int | None, limit: int
-) -> PageRows | None:
-    """The list's posts in (since, until) the owner may see, newest first, as the rows of a
-    page (storage.renderings.page_statement); None when the owner has no such list."""
-    page = page_rows(await conn.fetch(_LIST_PAGE, owner_id, since, until, limit, list_id))
-    return page if page.live else None
-
-
 # ---- public, local and tag timelines ($1 is the viewer or NULL)
 
 # Limited accounts' posts are never on these pages (migration 0023).

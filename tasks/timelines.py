@@ -1,4 +1,4 @@
-"""Cron job for home timelines: trim each to its newest entries."""
+"""Cron job for home and list timelines: trim each to its newest entries."""
 
 from __future__ import annotations
 
@@ -7,4 +7,6 @@ from tasks.context import JobContext
 
 
 async def trim_timelines(ctx: JobContext) -> int:
-    return await timelines.trim_home_timelines(ctx["services"])
+    services = ctx["services"]
+    homes = await timelines.trim_home_timelines(services)
+    return homes + await timelines.trim_list_timelines(services)

@@ -1,4 +1,4 @@
-"""Outbox handlers that keep home timelines: fan-out of new posts and shares, removal of
+"""Outbox handlers that keep home (and list) timelines: fan-out of new posts and shares, removal of
 deleted ones, backfill when a follow is accepted, removal when it ends.
 
 Each runs in the transaction that marks its event done, with set-based statements only
@@ -10,6 +10,7 @@ from __future__ import annotations
 from stgy.domain.jobs import outbox
 from stgy.services import Services
 from storage import follows as follows_sql
+from storage import list_timelines as list_timelines_sql
 from storage import timelines as timelines_sql
 from storage.db import Conn
 from storage.outbox import OutboxEvent
@@ -28,8 +29,9 @@ async def fan_out_post(conn: Conn, event: OutboxEvent, services: Services) -> No
 
 
 async def fan_out_to_home(conn: Conn, post_id: int) -> None:
-    """A post into its readers' home timelines, in batches of followers (see fan_out_post);
-    also used for remote posts fetched after the fact, which have no `post.created`."""
+    """A post into its readers' home timelines, in batches of followers (see fan_out_post),
+    and into the lists that hold its author; also used for remote posts fetched after the
+    fact, which have no `post.created`."""
     after = 0
     while True:
         last = await timelines_sql.fan_out_to_followers(
@@ -39,6 +41,7 @@ async def fan_out_to_home(conn: Conn, post_id: int) -> None:
             break
         after = last
     await timelines_sql.fan_out_to_mentioned(conn, post_id=post_id)
+    await list_timelines_sql.fan_out_to_lists(conn, post_id=post_id)
 
 
 @outbox.handles("post.deleted")

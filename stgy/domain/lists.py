@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from stgy.domain.errors import Invalid, NotFound
 from stgy.services import Services
 from storage import accounts as accounts_sql
+from storage import list_timelines as list_timelines_sql
 from storage import lists as lists_sql
 from storage.accounts import Account
 from storage.lists import ListRow
@@ -19,6 +20,9 @@ MAX_TITLE = 200  # characters (the table's check says the same)
 # (docs/mastodon-api.md gives the figure).
 MAX_LISTS = 50
 MAX_MEMBERS = 500
+# Posts brought into a list's entries when accounts join it (older ones are read from
+# the members' posts).
+BACKFILL = 40
 
 
 @dataclass(frozen=True)
@@ -153,6 +157,9 @@ async def add_members(
         if await lists_sql.member_count(conn, list_id=list_id) + len(wanted) > MAX_MEMBERS:
             raise Invalid("Accounts", f"are at most {MAX_MEMBERS} per list")
         await lists_sql.add_members(conn, list_id=list_id, owner_id=owner_id, account_ids=wanted)
+        await list_timelines_sql.backfill_members(
+            conn, list_id=list_id, account_ids=wanted, keep=BACKFILL
+        )
 
 
 async def remove_members(
@@ -164,6 +171,9 @@ async def remove_members(
             raise NotFound("no such list")
         await lists_sql.remove_members(
             conn, list_id=list_id, owner_id=owner_id, account_ids=account_ids
+        )
+        await list_timelines_sql.remove_members_entries(
+            conn, list_id=list_id, account_ids=account_ids
         )
 
 

@@ -10,6 +10,7 @@ from stgy.domain.errors import NotFound, Unauthorized
 from stgy.domain.renderings import PageRenderer, RenderedPage, assemble, render_page
 from stgy.domain.text import normalise_tag
 from stgy.services import Services
+from storage import list_timelines as list_timelines_sql
 from storage import timelines as timelines_sql
 from storage.db import Conn
 
@@ -17,7 +18,9 @@ log = logging.getLogger("stgy.timelines")
 
 # Entries kept per home timeline by the trim cron; older pages are computed on read.
 HOME_KEEP = 800
-# Owners per trim statement (each batch its own transaction).
+# Entries kept per list by the same cron; older pages are computed on read.
+LIST_KEEP = 400
+# Owners (or lists) per trim statement (each batch its own transaction).
 TRIM_BATCH = 1000
 
 
@@ -76,15 +79,29 @@ async def list_timeline(
     until: int | None,
     limit: int,
 ) -> RenderedPage:
-    """A page of the owner's list, newest first, in one statement as a home page is
-    (read from the members' posts: lists have no stored entries). NotFound for someone
-    else's list, as for none."""
+    """A page of the owner's list, newest first: one statement when its stored entries
+    fill it, as a home page; below the list's floor the rest is computed from the
+    members' posts. NotFound for someone else's list, as for none."""
     async with services.pool.acquire() as conn:
-        chosen = await timelines_sql.list_page(
+        chosen = await list_timelines_sql.list_page(
             conn, owner_id=owner_id, list_id=list_id, since=since, until=until, limit=limit
         )
         if chosen is None:
             raise NotFound("no such list")
+        if len(chosen.rows) < limit:
+            floor = await list_timelines_sql.entries_floor(conn, list_id=list_id)
+            before = floor + 1 if until is None else min(until, floor + 1)
+            if floor > 0 and (since is None or since + 1 < before):
+                ids = chosen.ids + await list_timelines_sql.list_ids_on_read(
+                    conn,
+                    owner_id=owner_id,
+                    list_id=list_id,
+                    since=since,
+                    before=before,
+                    limit=limit - len(chosen.rows),
+                )
+                if len(ids) > len(chosen.rows):
+                    return await render_page(conn, services.renderings, renderer, ids, owner_id)
         return await assemble(conn, services.renderings, renderer, chosen, owner_id)
 
 
@@ -139,4 +156,21 @@ async def trim_home_timelines(services: Services, *, keep: int = HOME_KEEP) -> i
         after = last
     if deleted:
         log.info("timelines_trimmed entries=%d keep=%d", deleted, keep)
+    return deleted
+
+
+async def trim_list_timelines(services: Services, *, keep: int = LIST_KEEP) -> int:
+    """Trim every list's entries to its newest `keep`; the number deleted."""
+    after, deleted = 0, 0
+    while True:
+        async with services.pool.acquire() as conn:
+            last, n = await list_timelines_sql.trim(
+                conn, after_list=after, lists=TRIM_BATCH, keep=keep
+            )
+        deleted += n
+        if last is None:
+            break
+        after = last
+    if deleted:
+        log.info("list_timelines_trimmed entries=%d keep=%d", deleted, keep)
     return deleted
