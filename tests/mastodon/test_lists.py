@@ -20,6 +20,7 @@ from stgy.domain.errors import Invalid
 from stgy.services import Services
 from storage import list_timelines as list_timelines_sql
 from storage import lists as lists_sql
+from storage import timelines as timelines_sql
 from tests.conftest import LiveInstance, make_user
 from tests.mastodon.conftest import Person, authorise, register_app, token_for
 from tests.mastodon.entities import ACCOUNT, LIST, STATUS, assert_entities, assert_entity
@@ -365,6 +366,22 @@ def test_exclusive_lists_leave_the_home_timeline(
     assert from_alice not in home_ids(api)
     api.list_accounts_delete(only["id"], [alice.id])
     assert from_alice in home_ids(api)
+
+    # Past the stored home entries (trimmed to one), home is computed from follows: the
+    # exclusive list's members stay out there too.
+    api.list_accounts_add(only["id"], [alice.id])
+    me = int(person.id)
+
+    async def trim_home(conn: asyncpg.Connection) -> None:
+        await timelines_sql.trim(conn, after_owner=me - 1, owners=1, keep=1)
+
+    on_database(live_instance, trim_home)
+    assert on_database(live_instance, lambda conn: timelines_sql.entry_ids(conn, owner_id=me)) == [
+        int(newer_bob)
+    ]
+    home = home_ids(api)
+    assert {newer_bob, from_bob} <= set(home)
+    assert from_alice not in home and later not in home
 
 
 def test_storage_for_streaming_and_account_deletion(
