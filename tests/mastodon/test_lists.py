@@ -16,12 +16,15 @@ from mastodon import Mastodon, MastodonAPIError, MastodonNotFoundError
 from quart import Quart
 
 from stgy.domain import lists as lists_domain
+from stgy.domain import timelines
 from stgy.domain.errors import Invalid
+from stgy.mastodon.status_entities import status_renderer
 from stgy.services import Services
 from storage import list_timelines as list_timelines_sql
 from storage import lists as lists_sql
 from storage import timelines as timelines_sql
 from tests.conftest import LiveInstance, make_user
+from tests.integration.timeline_support import create_post
 from tests.mastodon.conftest import Person, authorise, register_app, token_for
 from tests.mastodon.entities import ACCOUNT, LIST, STATUS, assert_entities, assert_entity
 from tests.mastodon.test_mastodon_py import logged_in_api
@@ -463,3 +466,35 @@ async def test_members_are_bounded_per_list(
         services, owner_id, made.id, since=None, until=None, limit=None
     )
     assert sorted(page.ids) == sorted(ids[:2])
+
+
+async def test_the_cron_trims_list_entries_and_raises_the_floor(
+    app: Quart, services: Services
+) -> None:
+    client = app.test_client()
+    owner, author = await make_user(client), await make_user(client)
+    answer = await client.put(f"/api/accounts/{author.id}/follow", headers=owner.auth)
+    assert answer.status_code == 204
+    posted = [await create_post(client, services, author, f"post {i}") for i in range(4)]
+    made = await lists_domain.create_list(
+        services, int(owner.id), title="Trim me", replies_policy=None, exclusive=None
+    )
+    # Joining brings the author's posts in (the backfill, in the request).
+    await lists_domain.add_members(services, int(owner.id), made.id, [int(author.id)])
+    async with services.pool.acquire() as conn:
+        assert await list_timelines_sql.entries_floor(conn, list_id=made.id) == 0
+    assert await timelines.trim_list_timelines(services, keep=1) >= 3
+    async with services.pool.acquire() as conn:
+        floor = await list_timelines_sql.entries_floor(conn, list_id=made.id)
+        kept = await conn.fetch("SELECT post_id FROM list_entries WHERE list_id = $1", made.id)
+    assert floor == posted[-2] and [row["post_id"] for row in kept] == [posted[-1]]
+    page = await timelines.list_timeline(
+        services,
+        status_renderer(services.config.instance.base_url, services.config.media.small_size),
+        int(owner.id),
+        made.id,
+        since=None,
+        until=None,
+        limit=10,
+    )
+    assert list(page.ids) == posted[::-1]
