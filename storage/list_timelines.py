@@ -79,33 +79,32 @@ async def entries_floor(conn: Conn, *, list_id: int) -> int:
     return floor or 0
 
 
+# The list's posts in ($2, $3) computed from its members' posts: each member gives at
+# most `limit` from its index (posts_account_idx), then the newest `limit` of all win.
+_LIST_ON_READ = (
+    "WITH "
+    + _LIST
+    + ", "
+    + _HIDDEN
+    + " SELECT x.id FROM list_members w CROSS JOIN lv CROSS JOIN LATERAL (SELECT p.id"
+    " FROM posts p" + _PAGE_JOINS + " LEFT JOIN posts r ON r.id = p.in_reply_to_id"
+    " WHERE p.account_id = w.account_id"
+    + _RANGE.format(id="p.id", floor="0")
+    + " AND"
+    + _READ_FILTER
+    + _REPLIES
+    + " ORDER BY p.id DESC LIMIT $4) x WHERE w.list_id = $5 AND"
+    + _MEMBER.format(author="w.account_id")
+    + " ORDER BY x.id DESC LIMIT $4"
+)
+
+
 async def list_ids_on_read(
     conn: Conn, *, owner_id: int, list_id: int, since: int | None, before: int, limit: int
 ) -> list[int]:
-    """The list's posts below `before` (the floor's range), computed from its members'
-    posts: each member gives at most `limit` from its index (posts_account_idx), then
-    the newest `limit` of all win."""
-    rows = await conn.fetch(
-        "WITH "
-        + _LIST
-        + ", "
-        + _HIDDEN
-        + " SELECT x.id FROM list_members w CROSS JOIN lv CROSS JOIN LATERAL (SELECT p.id"
-        " FROM posts p" + _PAGE_JOINS + " LEFT JOIN posts r ON r.id = p.in_reply_to_id"
-        " WHERE p.account_id = w.account_id"
-        + _RANGE.format(id="p.id", floor="0")
-        + " AND"
-        + _READ_FILTER
-        + _REPLIES
-        + " ORDER BY p.id DESC LIMIT $4) x WHERE w.list_id = $5 AND"
-        + _MEMBER.format(author="w.account_id")
-        + " ORDER BY x.id DESC LIMIT $4",
-        owner_id,
-        since,
-        before,
-        limit,
-        list_id,
-    )
+    """The list's posts below `before` (the floor's range), newest first, computed from
+    its members' posts (_LIST_ON_READ)."""
+    rows = await conn.fetch(_LIST_ON_READ, owner_id, since, before, limit, list_id)
     return [row["id"] for row in rows]
 
 
