@@ -12,6 +12,7 @@ from stgy.mastodon import (
     account_pages,
     accounts,
     apps,
+    conversations,
     empty_lists,
     errors,
     instance,
@@ -40,6 +41,7 @@ for child in (
     media.bp,
     search.bp,
     empty_lists.bp,
+    conversations.bp,
     statuses.bp,
     timelines.bp,
 ):

@@ -464,3 +464,9 @@ SEARCH: list[Field] = [
     ("statuses", "[STATUS]", False, False),
     ("hashtags", "[HASHTAG]", False, False),
 ]
+CONVERSATION: list[Field] = [
+    ("id", "id", False, False),
+    ("unread", "bool", False, False),
+    ("accounts", "[ACCOUNT]", False, False),
+    ("last_status", "STATUS", True, False),
+]
