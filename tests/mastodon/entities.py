@@ -470,3 +470,20 @@ CONVERSATION: list[Field] = [
     ("accounts", "[ACCOUNT]", False, False),
     ("last_status", "STATUS", True, False),
 ]
+RULE: list[Field] = [
+    ("id", "id", False, False),
+    ("text", "str", False, False),
+    ("hint", "str", False, False),
+]
+REPORT: list[Field] = [
+    ("id", "id", False, False),
+    ("action_taken", "bool", False, False),
+    ("action_taken_at", "datetime", True, False),
+    ("category", "str", False, False),
+    ("comment", "str", False, False),
+    ("forwarded", "bool", False, False),
+    ("created_at", "datetime", False, False),
+    ("status_ids", "list", True, False),
+    ("rule_ids", "list", True, False),
+    ("target_account", "ACCOUNT", False, False),
+]
