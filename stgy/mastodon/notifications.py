@@ -17,6 +17,7 @@ from stgy.mastodon.pagination import link_header, page_request
 from stgy.mastodon.params import id_param, list_param, read_params
 from stgy.mastodon.status_entities import status_json
 from stgy.mastodon.statuses import renderer
+from storage.notifications import Notification
 
 bp = Blueprint("mastodon_notifications", __name__, url_prefix="/api/v1/notifications")
 
@@ -40,27 +41,31 @@ def _ours(types: list[str]) -> list[str]:
     return [kind for given in types for kind in TYPE_IN.get(given, [])]
 
 
+def warning_entity(n: Notification, account: dict[str, Any]) -> dict[str, Any]:
+    """Mastodon's AccountWarning: a warning alone (no other action, no posts, no appeal)."""
+    return {
+        "id": str(n.id),
+        "action": "none",
+        "text": n.text or "",
+        "status_ids": [],
+        "target_account": account,
+        "appeal": None,
+        "created_at": mastodon_time(n.created_at),
+    }
+
+
 def notification_json(view: NotificationView) -> bytes:
     n = view.notification
     kind = TYPE_OUT.get(n.type, n.type)
     head: dict[str, Any] = {
         "id": str(n.id),
         "type": kind,
-        "group_key": f"ungrouped-{n.id}",
+        "group_key": n.group_key or f"ungrouped-{n.id}",
         "created_at": mastodon_time(n.created_at),
         "account": account_entity(view.account, config().instance.base_url, None),
     }
     if n.type == "moderation_warning":
-        # Mastodon's AccountWarning: a warning alone (no other action, no posts, no appeal).
-        head["moderation_warning"] = {
-            "id": str(n.id),
-            "action": "none",
-            "text": n.text or "",
-            "status_ids": [],
-            "target_account": head["account"],
-            "appeal": None,
-            "created_at": head["created_at"],
-        }
+        head["moderation_warning"] = warning_entity(n, head["account"])
     status = b"null" if view.post is None else status_json(renderer(), view.post)
     return orjson.dumps(head)[:-1] + b',"status":' + status + b"}"
 

@@ -487,3 +487,21 @@ REPORT: list[Field] = [
     ("rule_ids", "list", True, False),
     ("target_account", "ACCOUNT", False, False),
 ]
+NOTIFICATION_GROUP: list[Field] = [
+    ("group_key", "str", False, False),
+    ("notifications_count", "int", False, False),
+    ("type", "str", False, False),
+    ("most_recent_notification_id", "id", False, False),
+    ("page_min_id", "id", False, True),
+    ("page_max_id", "id", False, True),
+    ("latest_page_notification_at", "datetime", False, True),
+    ("sample_account_ids", "list", False, False),
+    ("status_id", "id", False, True),
+    ("moderation_warning", "dict", False, True),
+]
+GROUPED_NOTIFICATIONS_RESULTS: list[Field] = [
+    ("accounts", "[ACCOUNT]", False, False),
+    ("partial_accounts", "list", False, True),
+    ("statuses", "[STATUS]", False, False),
+    ("notification_groups", "[NOTIFICATION_GROUP]", False, False),
+]
