@@ -26,6 +26,7 @@ from stgy.mastodon import (
     reports,
     search,
     statuses,
+    tags,
     timelines,
 )
 from stgy.mastodon.cors import install_cors
@@ -49,6 +50,7 @@ for child in (
     empty_lists.bp,
     conversations.bp,
     statuses.bp,
+    tags.bp,
     timelines.bp,
 ):
     bp.register_blueprint(child)

@@ -1,5 +1,5 @@
 """Endpoints apps call on start-up for features stgy does not have (yet): filters, lists,
-announcements, followed tags, trends, custom emojis, Web Push. They answer as a Mastodon
+announcements, trends, custom emojis, Web Push. They answer as a Mastodon
 server with none of them would, so that apps start and show empty screens."""
 
 from __future__ import annotations
@@ -8,8 +8,6 @@ from quart import Blueprint, Response, jsonify
 
 from stgy.mastodon.auth import scoped
 from stgy.mastodon.errors import RecordNotFound
-from stgy.mastodon.pagination import page_request, paginated
-from stgy.mastodon.params import read_params
 
 bp = Blueprint("mastodon_empty", __name__, url_prefix="/api")
 
@@ -45,13 +43,6 @@ async def lists() -> Response:
 @scoped("read")
 async def announcements() -> Response:
     return _empty()
-
-
-@bp.get("/v1/followed_tags", strict_slashes=False)
-@scoped("read:follows")
-async def followed_tags() -> Response:
-    page = page_request(await read_params(), default=100, maximum=200)
-    return paginated([], [], page)
 
 
 @bp.get("/v1/trends", strict_slashes=False)
