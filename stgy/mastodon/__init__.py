@@ -13,6 +13,7 @@ from stgy.mastodon import (
     accounts,
     apps,
     conversations,
+    discovery,
     empty_lists,
     errors,
     instance,
@@ -28,6 +29,7 @@ from stgy.mastodon import (
     statuses,
     tags,
     timelines,
+    unsupported,
 )
 from stgy.mastodon.cors import install_cors
 
@@ -52,6 +54,8 @@ for child in (
     statuses.bp,
     tags.bp,
     timelines.bp,
+    discovery.bp,
+    unsupported.bp,
 ):
     bp.register_blueprint(child)
 bp.register_error_handler(DomainError, errors.domain_error)
