@@ -23,6 +23,7 @@ from stgy.mastodon import (
     notifications,
     notifications_v2,
     oauth,
+    openapi,
     relationships,
     reports,
     search,
@@ -56,6 +57,7 @@ for child in (
     timelines.bp,
     discovery.bp,
     unsupported.bp,
+    openapi.bp,
 ):
     bp.register_blueprint(child)
 bp.register_error_handler(DomainError, errors.domain_error)

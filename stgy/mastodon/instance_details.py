@@ -18,7 +18,7 @@ bp = Blueprint("mastodon_instance_details", __name__, url_prefix="/api/v1/instan
 async def rule_entities() -> list[dict[str, Any]]:
     """The Rule entities, in order (also in the Instance entities)."""
     return [
-        {"id": str(rule.id), "text": rule.text, "hint": ""}
+        {"id": str(rule.id), "text": rule.text, "hint": "", "translations": {}}
         for rule in await rules.list_rules(services())
     ]
 

@@ -56,7 +56,14 @@ def test_reports_and_instance_rules(
         rules = raw.get("/api/v1/instance/rules").json()
         assert_entities(rules, RULE)
         mine = [r for r in rules if r["id"] == str(rule_ids[0])]
-        assert mine == [{"id": str(rule_ids[0]), "text": "No rudeness, test rule.", "hint": ""}]
+        assert mine == [
+            {
+                "id": str(rule_ids[0]),
+                "text": "No rudeness, test rule.",
+                "hint": "",
+                "translations": {},
+            }
+        ]
         assert mine[0] in api.instance_v2()["rules"]
         assert mine[0] in raw.get("/api/v1/instance").json()["rules"]
 
