@@ -49,8 +49,8 @@ async def _ordered_pairs() -> list[tuple[str, str]]:
     pairs = parse_qsl(request.query_string.decode("utf-8", "replace"), keep_blank_values=True)
     if request.method not in ("GET", "HEAD"):
         if request.mimetype == "application/x-www-form-urlencoded":
-            body = await request.get_data(cache=True)
-            pairs += parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+            body = await request.get_data(True, True, False)  # cached, as text, not parsed
+            pairs += parse_qsl(body, keep_blank_values=True)
         elif request.mimetype == "multipart/form-data":
             pairs += list((await request.form).items(multi=True))
     return pairs
