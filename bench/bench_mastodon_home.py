@@ -6,6 +6,10 @@ Mastodon app's token, at 32 connections; then the hello-world app of bench_healt
 under the same load. The page is assembled from the same in-memory renderings as the
 native page (a second format: stgy/mastodon/status_entities.py). Target: at least 0.3x
 the hello-world app's requests/s. Also printed: the native JSON page of 40 for scale.
+
+`--filtered`: user42 has a `warn` filter of the home context for the run (a keyword
+about one status in ten has, so each page is read back, matched and written again);
+it is deleted at the end.
 """
 
 from __future__ import annotations
@@ -41,10 +45,10 @@ from tests.mastodon.conftest import (  # noqa: E402 - the same OAuth steps as th
 )
 
 
-def mastodon_token(base_url: str, handle: str) -> str:
+def mastodon_token(base_url: str, handle: str, scopes: str = "read") -> str:
     """Register an app, log in on the web form, approve it, exchange the code."""
     with httpx.Client(base_url=base_url, timeout=30) as browser:
-        app = register_app(browser, scopes="read")
+        app = register_app(browser, scopes=scopes)
         web_log_in(browser, Person(handle, "test-password", ""))
         query = authorise(browser, app)
         answer = token_for(browser, app, query["code"][0])
@@ -57,6 +61,7 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=10, help="seconds of measured load")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--filtered", action="store_true", help="with a filter of home")
     args = parser.parse_args()
     database, per_user = SIZES["100k"]
     bench = bench_config(database=database)
@@ -65,17 +70,39 @@ def main() -> int:
     with start_server(
         STGY_SERVE, bench.env, f"{bench.base_url}/healthz", log=VAR_DIR / "mastodon-home.log"
     ):
-        headers = {"Authorization": f"Bearer {mastodon_token(bench.base_url, 'user42')}"}
+        token = mastodon_token(bench.base_url, "user42", "read write:filters")
+        headers = {"Authorization": f"Bearer {token}"}
         url = f"{bench.base_url}/api/v1/timelines/home?limit=40"
+        filter_id = None
+        if args.filtered:
+            made = httpx.post(
+                f"{bench.base_url}/api/v2/filters",
+                headers=headers,
+                json={
+                    "title": "bench",
+                    "context": ["home"],
+                    "keywords_attributes": [{"keyword": "topic2", "whole_word": True}],
+                },
+            )
+            made.raise_for_status()
+            filter_id = made.json()["id"]
         page = httpx.get(url, headers=headers)
         page.raise_for_status()
-        say(f"Mastodon home: {len(page.json())} statuses, {len(page.content)} bytes")
+        statuses = page.json()
+        marked = sum(1 for status in statuses if status["filtered"])
+        say(
+            f"Mastodon home: {len(statuses)} statuses ({marked} marked by a filter),"
+            f" {len(page.content)} bytes"
+        )
         native = {"Authorization": f"Bearer {native_token(bench.base_url, 'user42')}"}
         native_url = f"{bench.base_url}/api/timelines/home?limit=40"
         mastodon = run_load(url, args.connections, args.duration, args.threads, headers=headers)
         json_page = run_load(
             native_url, args.connections, args.duration, args.threads, headers=native
         )
+        if filter_id is not None:
+            gone = httpx.delete(f"{bench.base_url}/api/v2/filters/{filter_id}", headers=headers)
+            gone.raise_for_status()
     bind = f"127.0.0.1:{free_port()}"
     with start_server(hello_argv(bind), bench.env, f"http://{bind}/", log=VAR_DIR / "hello.log"):
         hello = run_load(f"http://{bind}/", args.connections, args.duration, args.threads)

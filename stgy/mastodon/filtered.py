@@ -43,8 +43,11 @@ async def viewer_matcher(context: str) -> Matcher | None:
 
 def status_text(status: dict[str, Any]) -> str:
     """What keywords are matched against: the text, content warning and media
-    descriptions."""
-    parts = [status.get("spoiler_text") or "", html_to_text(status.get("content") or "")]
+    descriptions. The text is the post's plain `text` (every post keeps one: its source,
+    or for a remote post the text of its HTML, migration 0017), which spares reading
+    the HTML again for each page; the HTML's text only where it is missing."""
+    text = status.get("text") or html_to_text(status.get("content") or "")
+    parts = [status.get("spoiler_text") or "", text]
     for media in status.get("media_attachments") or []:
         if isinstance(media, dict) and media.get("description"):
             parts.append(media["description"])
