@@ -4,6 +4,7 @@ instance, and their effect on what a person reads: `filtered` on matching status
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -11,9 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 import requests
 from mastodon import Mastodon, MastodonAPIError, MastodonNotFoundError
 
+from stgy.domain import streaming
 from tests.conftest import LiveInstance
 from tests.mastodon.conftest import Person, authorise, register_app, token_for
 from tests.mastodon.conftest import bearer as bearer_header
@@ -470,3 +473,32 @@ def test_expired_filters_and_notifications(
     assert str(loud["id"]) in {n["status"]["id"] for n in mentions()}
     # The home timeline is another context: nothing filters there.
     assert "filtered" in by_id(home(raw)).get(str(posted["id"]), {})
+
+
+def test_a_change_of_filters_is_published_on_the_persons_stream(
+    live_instance: LiveInstance,
+    session: requests.Session,
+    logged_in: httpx.Client,
+    person: Person,
+) -> None:
+    api = logged_in_api(live_instance, session, logged_in)
+    channel = streaming.user_channel(live_instance.config, int(person.id))
+    with redis.Redis.from_url(live_instance.config.redis.url) as client:
+        pubsub = client.pubsub()
+        pubsub.subscribe(channel)
+
+        def published() -> list[dict[str, Any]]:
+            found = []
+            while (message := pubsub.get_message(timeout=5)) is not None:
+                if message["type"] == "message":
+                    found.append(json.loads(message["data"]))
+                    break
+            return found
+
+        made = api.create_filter_v2("streamed", ["home"], "warn")
+        assert published() == [{"event": "filters_changed"}]
+        api.add_filter_keyword_v2(made["id"], "streamed")
+        assert published() == [{"event": "filters_changed"}]
+        api.delete_filter_v2(made["id"])
+        assert published() == [{"event": "filters_changed"}]
+        pubsub.close()
