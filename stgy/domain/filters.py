@@ -1,9 +1,8 @@
-"""A person's filters (Mastodon's): their rules and bounds, changes to them, and matching
-posts' text against the active ones."""
+"""A person's filters (Mastodon's): their rules and bounds, and changes to them (matching
+posts against them: stgy/domain/filter_matching.py)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -298,61 +297,6 @@ async def delete_post(services: Services, account_id: int, filter_post_id: int) 
     async with services.pool.acquire() as conn:
         await filters_sql.delete_post(conn, filter_post_id=filter_post_id)
     await _changed(services, account_id)
-
-
-# ---- matching
-
-
-def _pattern(keyword: FilterKeyword) -> re.Pattern[str]:
-    """A keyword as a case-insensitive pattern; a whole word is bounded where it starts
-    or ends with a word character (a keyword like `#tag` or `c++` still matches)."""
-    text = re.escape(keyword.keyword)
-    if keyword.whole_word:
-        if re.match(r"\w", keyword.keyword):
-            text = r"\b" + text
-        if re.search(r"\w$", keyword.keyword):
-            text += r"\b"
-    return re.compile(text, re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Match:
-    filter: Filter
-    keyword_matches: list[str] | None
-    status_matches: list[str] | None
-
-
-@dataclass(frozen=True)
-class Matcher:
-    """A person's active filters of one context, ready to match posts."""
-
-    filters: tuple[tuple[Filter, tuple[tuple[str, re.Pattern[str]], ...], frozenset[int]], ...]
-
-    def match(self, text: str, post_ids: Iterable[int]) -> list[Match]:
-        ids = set(post_ids)
-        found = []
-        for filter_, patterns, filtered_posts in self.filters:
-            keywords = [word for word, pattern in patterns if pattern.search(text)]
-            posts_hit = sorted(str(post_id) for post_id in ids & filtered_posts)
-            if keywords or posts_hit:
-                found.append(Match(filter_, keywords or None, posts_hit or None))
-        return found
-
-
-def matcher(filters: list[Filter], context: str, now: datetime | None = None) -> Matcher | None:
-    """A matcher for the filters of `context` not expired by `now`; None when there are
-    none (the common case: nothing to do to a page)."""
-    moment = now or datetime.now(UTC)
-    chosen = tuple(
-        (
-            f,
-            tuple((k.keyword, _pattern(k)) for k in f.keywords),
-            frozenset(p.post_id for p in f.posts),
-        )
-        for f in filters
-        if context in f.context and (f.expires_at is None or f.expires_at > moment)
-    )
-    return Matcher(chosen) if chosen else None
 
 
 # ---- the v1 API's view: one filter per keyword

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stgy.domain.filters import Match
+from stgy.domain.filter_matching import Match
 from stgy.mastodon.entities import mastodon_time
 from storage.filters import Filter, FilterKeyword, FilterPost
 

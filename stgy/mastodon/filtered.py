@@ -13,8 +13,8 @@ from typing import Any
 import orjson
 from quart import g
 
-from stgy.domain import filters
-from stgy.domain.filters import Matcher
+from stgy.domain import filter_matching, filters
+from stgy.domain.filter_matching import Matcher
 from stgy.domain.html_text import html_to_text
 from stgy.http.context import services
 from stgy.mastodon.auth import maybe_holder
@@ -38,7 +38,7 @@ async def viewer_matcher(context: str) -> Matcher | None:
     holder = await maybe_holder()
     if holder is None or holder.viewer is None:
         return None
-    return filters.matcher(await _active(holder.viewer.account_id), context)
+    return filter_matching.matcher(await _active(holder.viewer.account_id), context)
 
 
 def status_text(status: dict[str, Any]) -> str:

@@ -8,7 +8,7 @@ import orjson
 from quart import Blueprint, Response, jsonify
 
 from stgy.domain import notifications
-from stgy.domain.filters import Matcher
+from stgy.domain.filter_matching import Matcher
 from stgy.domain.notifications import NotificationView
 from stgy.http.context import config, services
 from stgy.mastodon.auth import current_viewer, scoped
