@@ -30,7 +30,8 @@ async def create() -> Response:
     params = await read_params()
     phrase = text_param(params, "phrase")
     rules = Rules(
-        title=phrase,
+        # A phrase may be longer than a title: the filter is titled by its start.
+        title=(phrase or "")[: filters.MAX_TITLE],
         context=list_param(params, "context"),
         action="hide" if bool_param(params, "irreversible", False) else "warn",
         expires_in=expires_in_param(params, updating=False),
@@ -72,7 +73,7 @@ async def update(keyword_id: str) -> Response:
     phrase = text_param(params, "phrase")
     irreversible = bool_param(params, "irreversible")
     rules = Rules(
-        title=phrase if phrase is not None and len(found.keywords) == 1 else None,
+        title=phrase[: filters.MAX_TITLE] if phrase and len(found.keywords) == 1 else None,
         context=list_param(params, "context") if "context" in params else None,
         action=None if irreversible is None else "hide" if irreversible else "warn",
         expires_in=expires_in_param(params, updating=True),

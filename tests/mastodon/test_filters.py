@@ -202,6 +202,11 @@ def test_filters_v1_through_mastodon_py(
 
     api.filter_delete(made["id"])
     assert [f["phrase"] for f in api.filters()] == ["swede"]
+    # A phrase longer than a title: the filter is titled by its start.
+    long = api.filter_create("long " * 80, ["home"])
+    assert long["phrase"] == ("long " * 80).strip()
+    assert len(next(f for f in api.filters_v2() if f["id"] != v2["id"])["title"]) == 256
+    api.filter_delete(long["id"])
     (left,) = api.filters()
     api.filter_delete(left["id"])
     assert api.filters() == [] and api.filters_v2() == []
