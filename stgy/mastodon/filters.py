@@ -52,7 +52,12 @@ async def _ordered_pairs() -> list[tuple[str, str]]:
             body = await request.get_data(True, True, False)  # cached, as text, not parsed
             pairs += parse_qsl(body, keep_blank_values=True)
         elif request.mimetype == "multipart/form-data":
-            pairs += list((await request.form).items(multi=True))
+            # A parsed multipart form keeps each name's values in order, not the order
+            # between names: its n-th values are taken as sent together.
+            form = await request.form
+            lists = [(key, form.getlist(key)) for key in form]
+            longest = max((len(values) for _, values in lists), default=0)
+            pairs += [(k, v[i]) for i in range(longest) for k, v in lists if i < len(v)]
     return pairs
 
 

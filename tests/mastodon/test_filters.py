@@ -269,6 +269,22 @@ def test_filter_forms_as_apps_send_them(
         ("first", False),
         ("second", True),
     ]
+    # Rails' arrays of hashes in a multipart form: the n-th values go together.
+    listed = raw.post(
+        "/api/v2/filters",
+        data={
+            "title": "listed",
+            "context[]": "home",
+            "keywords_attributes[][keyword]": ["one", "two"],
+            "keywords_attributes[][whole_word]": ["false", "true"],
+        },
+        files={"unused": ("a.txt", b"x", "text/plain")},
+    )
+    assert listed.status_code == 200, listed.text
+    assert [(k["keyword"], k["whole_word"]) for k in listed.json()["keywords"]] == [
+        ("one", False),
+        ("two", True),
+    ]
 
 
 def test_bad_input_scopes_and_other_peoples_filters(
