@@ -9,6 +9,10 @@ in turn for a few rounds (medians). The page is assembled from the same in-memor
 renderings as the native page (a second format: stgy/mastodon/status_entities.py).
 Targets: at least 0.3x the hello-world app's requests/s, and p99 flat (1m within about
 20% of 100k). Also printed: the native JSON page of 40 on each database, for scale.
+
+`--filtered`: user42 has a `warn` filter of the home context for the run (a keyword
+about one status in ten has, so each page is read back, matched and written again);
+it is deleted at the end.
 """
 
 from __future__ import annotations
@@ -47,10 +51,10 @@ from tests.mastodon.conftest import (  # noqa: E402 - the same OAuth steps as th
 )
 
 
-def mastodon_token(base_url: str, handle: str) -> str:
+def mastodon_token(base_url: str, handle: str, scopes: str = "read") -> str:
     """Register an app, log in on the web form, approve it, exchange the code."""
     with httpx.Client(base_url=base_url, timeout=30) as browser:
-        app = register_app(browser, scopes="read")
+        app = register_app(browser, scopes=scopes)
         web_log_in(browser, Person(handle, "test-password", ""))
         query = authorise(browser, app)
         answer = token_for(browser, app, query["code"][0])
@@ -76,11 +80,30 @@ def mastodon_server(size: str, args: argparse.Namespace) -> Iterator[SizedServer
     with start_server(
         STGY_SERVE, bench.env, f"{bench.base_url}/healthz", log=VAR_DIR / f"mastodon-{size}.log"
     ):
-        headers = {"Authorization": f"Bearer {mastodon_token(bench.base_url, 'user42')}"}
+        token = mastodon_token(bench.base_url, "user42", "read write:filters")
+        headers = {"Authorization": f"Bearer {token}"}
         url = f"{bench.base_url}/api/v1/timelines/home?limit=40"
+        filter_id = None
+        if args.filtered:
+            made = httpx.post(
+                f"{bench.base_url}/api/v2/filters",
+                headers=headers,
+                json={
+                    "title": "bench",
+                    "context": ["home"],
+                    "keywords_attributes": [{"keyword": "topic2", "whole_word": True}],
+                },
+            )
+            made.raise_for_status()
+            filter_id = made.json()["id"]
         page = httpx.get(url, headers=headers)
         page.raise_for_status()
-        say(f"{size}: Mastodon home has {len(page.json())} statuses, {len(page.content)} bytes")
+        statuses = page.json()
+        marked = sum(1 for status in statuses if status["filtered"])
+        say(
+            f"{size}: Mastodon home has {len(statuses)} statuses ({marked} marked by a"
+            f" filter), {len(page.content)} bytes"
+        )
         native = {"Authorization": f"Bearer {native_token(bench.base_url, 'user42')}"}
         native_url = f"{bench.base_url}/api/timelines/home?limit=40"
         yield SizedServer(
@@ -92,6 +115,9 @@ def mastodon_server(size: str, args: argparse.Namespace) -> Iterator[SizedServer
             ),
             page_bytes=len(page.content),
         )
+        if filter_id is not None:
+            gone = httpx.delete(f"{bench.base_url}/api/v2/filters/{filter_id}", headers=headers)
+            gone.raise_for_status()
 
 
 def main() -> int:
@@ -100,6 +126,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the loads")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--filtered", action="store_true", help="with a filter of home")
     parser.add_argument(
         "--small-only", action="store_true", help="only the 100k database (no 1m seeding)"
     )

@@ -1,4 +1,4 @@
-"""Endpoints apps call on start-up for features stgy does not have (yet): filters, lists,
+"""Endpoints apps call on start-up for features stgy does not have (yet): lists,
 announcements, trends, custom emojis, Web Push. They answer as a Mastodon
 server with none of them would, so that apps start and show empty screens."""
 
@@ -18,18 +18,6 @@ def _empty() -> Response:
 
 @bp.get("/v1/custom_emojis", strict_slashes=False)
 async def custom_emojis() -> Response:
-    return _empty()
-
-
-@bp.get("/v1/filters", strict_slashes=False)
-@scoped("read:filters")
-async def filters_v1() -> Response:
-    return _empty()
-
-
-@bp.get("/v2/filters", strict_slashes=False)
-@scoped("read:filters")
-async def filters_v2() -> Response:
     return _empty()
 
 

@@ -8,11 +8,13 @@ import orjson
 from quart import Blueprint, Response, jsonify
 
 from stgy.domain import notifications
+from stgy.domain.filter_matching import Matcher
 from stgy.domain.notifications import NotificationView
 from stgy.http.context import config, services
 from stgy.mastodon.auth import current_viewer, scoped
 from stgy.mastodon.entities import account_entity, mastodon_time
 from stgy.mastodon.errors import RecordNotFound
+from stgy.mastodon.filtered import filter_status, viewer_matcher
 from stgy.mastodon.pagination import link_header, page_request
 from stgy.mastodon.params import id_param, list_param, read_params
 from stgy.mastodon.status_entities import status_json
@@ -54,7 +56,8 @@ def warning_entity(n: Notification, account: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def notification_json(view: NotificationView) -> bytes:
+def notification_json(view: NotificationView, status: bytes | None = None) -> bytes:
+    """The Notification (with `status`, the JSON of its status, when given)."""
     n = view.notification
     kind = TYPE_OUT.get(n.type, n.type)
     head: dict[str, Any] = {
@@ -66,8 +69,18 @@ def notification_json(view: NotificationView) -> bytes:
     }
     if n.type == "moderation_warning":
         head["moderation_warning"] = warning_entity(n, head["account"])
-    status = b"null" if view.post is None else status_json(renderer(), view.post)
+    if status is None:
+        status = b"null" if view.post is None else status_json(renderer(), view.post)
     return orjson.dumps(head)[:-1] + b',"status":' + status + b"}"
+
+
+def filtered_notification_json(view: NotificationView, matcher: Matcher | None) -> bytes | None:
+    """The Notification with the viewer's filters applied to its status; None when a
+    `hide` filter matches it (the notification is left out, as Mastodon does)."""
+    if view.post is None or matcher is None:
+        return notification_json(view)
+    status = filter_status(status_json(renderer(), view.post), matcher)
+    return None if status is None else notification_json(view, status)
 
 
 @bp.get("", strict_slashes=False)
@@ -89,7 +102,9 @@ async def index() -> Response:
             until=page.max_id,
             limit=page.limit,
         )
-    body = b"[" + b",".join(notification_json(v) for v in views) + b"]"
+    matcher = await viewer_matcher("notifications")
+    made = [filtered_notification_json(v, matcher) for v in views]
+    body = b"[" + b",".join(n for n in made if n is not None) + b"]"
     response = Response(body, mimetype="application/json")
     link = link_header(page, [v.notification.id for v in views])
     if link is not None:
@@ -106,7 +121,10 @@ async def show(notification_id: str) -> Response:
     )
     if not found:
         raise RecordNotFound()
-    return Response(notification_json(found[0]), mimetype="application/json")
+    made = filtered_notification_json(found[0], await viewer_matcher("notifications"))
+    if made is None:
+        raise RecordNotFound()
+    return Response(made, mimetype="application/json")
 
 
 @bp.post("/clear", strict_slashes=False)

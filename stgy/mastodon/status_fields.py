@@ -79,7 +79,7 @@ STATUS: list[Field] = [
     ("muted", "bool", False, True),
     ("bookmarked", "bool", False, True),
     ("pinned", "bool", False, True),
-    ("filtered", "list", False, True),
+    ("filtered", "[FILTER_RESULT]", False, True),
 ]
 QUOTE_APPROVAL: list[Field] = [
     ("automatic", "list", False, False),
@@ -174,4 +174,36 @@ GROUPED_NOTIFICATIONS_RESULTS: list[Field] = [
     ("partial_accounts", "list", False, True),
     ("statuses", "[STATUS]", False, False),
     ("notification_groups", "[NOTIFICATION_GROUP]", False, False),
+]
+FILTER_KEYWORD: list[Field] = [
+    ("id", "id", False, False),
+    ("keyword", "str", False, False),
+    ("whole_word", "bool", False, False),
+]
+FILTER_STATUS: list[Field] = [
+    ("id", "id", False, False),
+    ("status_id", "id", False, False),
+]
+# `keywords` and `statuses` are left out of a FilterResult's filter (as Mastodon does).
+FILTER: list[Field] = [
+    ("id", "id", False, False),
+    ("title", "str", False, False),
+    ("context", "list", False, False),
+    ("expires_at", "datetime", True, False),
+    ("filter_action", "str", False, False),
+    ("keywords", "[FILTER_KEYWORD]", False, True),
+    ("statuses", "[FILTER_STATUS]", False, True),
+]
+FILTER_RESULT: list[Field] = [
+    ("filter", "FILTER", False, False),
+    ("keyword_matches", "list", True, False),
+    ("status_matches", "list", True, False),
+]
+V1_FILTER: list[Field] = [
+    ("id", "id", False, False),
+    ("phrase", "str", False, False),
+    ("context", "list", False, False),
+    ("expires_at", "datetime", True, False),
+    ("irreversible", "bool", False, False),
+    ("whole_word", "bool", False, False),
 ]

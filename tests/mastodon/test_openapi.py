@@ -10,6 +10,8 @@ import requests
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
+from stgy.app import create_app
+from stgy.config import load_config
 from stgy.mastodon.openapi import ANSWERS
 from tests.conftest import LiveInstance
 from tests.mastodon.conftest import Person
@@ -112,3 +114,16 @@ def test_live_answers_match_the_document(
     del status["content"]
     assert _answer_problems(document, "get", "/api/v1/statuses/{status_id}", status)
     raw.close()
+
+
+def test_every_mastodon_route_names_its_answer() -> None:
+    """A route added without saying what it answers (ANSWERS) fails here."""
+    app = create_app(load_config(environ={"DATABASE_URL": "postgresql://127.0.0.1:5432/x"}))
+    endpoints = {
+        rule.endpoint.removeprefix("mastodon.")
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("mastodon.")
+    }
+    endpoints.discard("mastodon_openapi.openapi_json")
+    assert sorted(endpoints - set(ANSWERS)) == []
+    assert sorted(set(ANSWERS) - endpoints) == []
