@@ -276,3 +276,9 @@ async def known_domains_count(conn: Conn) -> int:
     """Other servers this one knows of (has exchanged with), blocked ones left out."""
     found: int = await conn.fetchval("SELECT count(*) FROM instances WHERE NOT blocked")
     return found
+
+
+async def known_domains(conn: Conn) -> list[str]:
+    """The domains of the servers counted by known_domains_count, sorted."""
+    rows = await conn.fetch("SELECT domain FROM instances WHERE NOT blocked ORDER BY domain")
+    return [row["domain"] for row in rows]

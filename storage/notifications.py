@@ -24,6 +24,7 @@ class Notification:
     created_at: datetime
     read_at: datetime | None
     text: str | None = None  # a moderation warning's words
+    group_key: str | None = None  # its group among Mastodon's grouped notifications
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,8 @@ class PostFacts:
 
 
 _COLUMNS = (
-    "n.id, n.account_id, n.type, n.from_account_id, n.post_id, n.created_at, n.read_at, n.text"
+    "n.id, n.account_id, n.type, n.from_account_id, n.post_id, n.created_at, n.read_at, n.text,"
+    " n.group_key"
 )
 
 
@@ -54,6 +56,7 @@ def _notification(row: asyncpg.Record) -> Notification:
         created_at=row["created_at"],
         read_at=row["read_at"],
         text=row.get("text"),
+        group_key=row.get("group_key"),
     )
 
 
@@ -63,7 +66,8 @@ async def insert_warning(conn: Conn, *, account_id: int, text: str) -> Notificat
     row = await conn.fetchrow(
         "INSERT INTO notifications (account_id, type, from_account_id, text)"
         " VALUES ($1, 'moderation_warning', $1, $2)"
-        " RETURNING id, account_id, type, from_account_id, post_id, created_at, read_at, text",
+        " RETURNING id, account_id, type, from_account_id, post_id, created_at, read_at, text,"
+        " group_key",
         account_id,
         text,
     )
@@ -124,7 +128,8 @@ async def insert_notifications(
         "  AND p.deleted_at IS NULL"
         "  AND stgy_can_see(p.account_id, p.visibility, p.id, r.account_id)))"
         " ON CONFLICT DO NOTHING"
-        " RETURNING id, account_id, type, from_account_id, post_id, created_at, read_at",
+        " RETURNING id, account_id, type, from_account_id, post_id, created_at, read_at,"
+        " group_key",
         [account_id for account_id, _ in recipients],
         [kind for _, kind in recipients],
         from_account_id,
@@ -156,6 +161,10 @@ _SHOWN = (
     " AND (n.post_id IS NULL OR EXISTS (SELECT 1 FROM posts p"
     "  WHERE p.id = n.post_id AND p.deleted_at IS NULL))"
 )
+# For storage/notification_groups.py.
+SHOWN = _SHOWN
+COLUMNS = _COLUMNS
+notification_from = _notification
 
 
 async def page(

@@ -45,3 +45,9 @@ async def known_domains(services: Services) -> int:
     """How many other servers this one knows of (Mastodon's `stats.domain_count`)."""
     async with services.pool.acquire() as conn:
         return await activitypub_sql.known_domains_count(conn)
+
+
+async def peer_domains(services: Services) -> list[str]:
+    """The other servers this one knows of (Mastodon's `/api/v1/instance/peers`)."""
+    async with services.pool.acquire() as conn:
+        return await activitypub_sql.known_domains(conn)

@@ -16,6 +16,7 @@ from stgy.domain.own_account import own_account
 from stgy.http.context import client_ip, config, services
 from stgy.mastodon.auth import current_viewer, scoped
 from stgy.mastodon.entities import account_entity, credential_account_entity
+from stgy.mastodon.filtered import filter_page, viewer_matcher
 from stgy.mastodon.pagination import link_header, page_request
 from stgy.mastodon.params import bool_param, id_param, read_params, text_param
 from stgy.mastodon.status_entities import statuses_json
@@ -95,7 +96,8 @@ async def account_statuses(account_id: str) -> Response:
         # Link still leads on from the last status read.
         page_ids = [v.id for v in loaded]
         views = [v for v in loaded if _keep(v, filters)]
-    response = Response(statuses_json(renderer(), views), mimetype="application/json")
+    body = filter_page(statuses_json(renderer(), views), await viewer_matcher("account"))
+    response = Response(body, mimetype="application/json")
     link = link_header(page, page_ids)
     if link is not None:
         response.headers["Link"] = link

@@ -78,6 +78,7 @@ def scoped(
             await require_holder(*scopes, user=user, recent=recent)
             return await view(*args, **kwargs)
 
+        checked.mastodon_scopes = scopes  # type: ignore[attr-defined] # for the OpenAPI document
         return checked
 
     return decorate

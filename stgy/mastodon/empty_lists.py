@@ -1,5 +1,5 @@
-"""Endpoints apps call on start-up for features stgy does not have (yet): filters,
-announcements, followed tags, trends, custom emojis, Web Push. They answer as a Mastodon
+"""Endpoints apps call on start-up for features stgy does not have (yet):
+announcements, trends, custom emojis, Web Push. They answer as a Mastodon
 server with none of them would, so that apps start and show empty screens."""
 
 from __future__ import annotations
@@ -8,8 +8,6 @@ from quart import Blueprint, Response, jsonify
 
 from stgy.mastodon.auth import scoped
 from stgy.mastodon.errors import RecordNotFound
-from stgy.mastodon.pagination import page_request, paginated
-from stgy.mastodon.params import read_params
 
 bp = Blueprint("mastodon_empty", __name__, url_prefix="/api")
 
@@ -23,29 +21,10 @@ async def custom_emojis() -> Response:
     return _empty()
 
 
-@bp.get("/v1/filters", strict_slashes=False)
-@scoped("read:filters")
-async def filters_v1() -> Response:
-    return _empty()
-
-
-@bp.get("/v2/filters", strict_slashes=False)
-@scoped("read:filters")
-async def filters_v2() -> Response:
-    return _empty()
-
-
 @bp.get("/v1/announcements", strict_slashes=False)
 @scoped("read")
 async def announcements() -> Response:
     return _empty()
-
-
-@bp.get("/v1/followed_tags", strict_slashes=False)
-@scoped("read:follows")
-async def followed_tags() -> Response:
-    page = page_request(await read_params(), default=100, maximum=200)
-    return paginated([], [], page)
 
 
 @bp.get("/v1/trends", strict_slashes=False)

@@ -13,6 +13,7 @@ from stgy.domain.account_settings import UI_LANGUAGES
 from stgy.domain.media import formats, uploads
 from stgy.http.context import config, services
 from stgy.mastodon.entities import VAPID_KEY, static_url
+from stgy.mastodon.instance_details import rule_entities
 
 bp = Blueprint("mastodon_instance", __name__, url_prefix="/api")
 
@@ -79,7 +80,7 @@ async def instance_v2() -> Response:
     cfg = config()
     about = await instance_info.about(services())
     base = cfg.instance.base_url
-    open_ = cfg.instance.registrations != "closed"
+    open_ = about.registrations != "closed"
     public = {"local": "public", "remote": "public"}
     return jsonify(
         {
@@ -117,15 +118,15 @@ async def instance_v2() -> Response:
             },
             "registrations": {
                 "enabled": open_,
-                "approval_required": cfg.instance.registrations == "approval",
+                "approval_required": about.registrations == "approval",
                 "message": None,
                 "min_age": None,
-                "reason_required": cfg.instance.registrations == "approval",
+                "reason_required": about.registrations == "approval",
                 "url": None,
             },
             "api_versions": {"mastodon": API_VERSION},
             "contact": {"email": about.contact_email, "account": None},
-            "rules": [],
+            "rules": await rule_entities(),
         }
     )
 
@@ -151,8 +152,8 @@ async def instance_v1() -> Response:
             },
             "thumbnail": static_url(cfg.instance.base_url, "avatar-missing.png"),
             "languages": list(UI_LANGUAGES),
-            "registrations": cfg.instance.registrations != "closed",
-            "approval_required": cfg.instance.registrations == "approval",
+            "registrations": about.registrations != "closed",
+            "approval_required": about.registrations == "approval",
             "invites_enabled": False,
             "configuration": {
                 "accounts": {"max_featured_tags": 0},
@@ -161,6 +162,6 @@ async def instance_v1() -> Response:
                 "polls": POLLS,
             },
             "contact_account": None,
-            "rules": [],
+            "rules": await rule_entities(),
         }
     )

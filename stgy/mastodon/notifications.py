@@ -8,15 +8,18 @@ import orjson
 from quart import Blueprint, Response, jsonify
 
 from stgy.domain import notifications
+from stgy.domain.filter_matching import Matcher
 from stgy.domain.notifications import NotificationView
 from stgy.http.context import config, services
 from stgy.mastodon.auth import current_viewer, scoped
 from stgy.mastodon.entities import account_entity, mastodon_time
 from stgy.mastodon.errors import RecordNotFound
+from stgy.mastodon.filtered import filter_status, viewer_matcher
 from stgy.mastodon.pagination import link_header, page_request
 from stgy.mastodon.params import id_param, list_param, read_params
 from stgy.mastodon.status_entities import status_json
 from stgy.mastodon.statuses import renderer
+from storage.notifications import Notification
 
 bp = Blueprint("mastodon_notifications", __name__, url_prefix="/api/v1/notifications")
 
@@ -40,29 +43,44 @@ def _ours(types: list[str]) -> list[str]:
     return [kind for given in types for kind in TYPE_IN.get(given, [])]
 
 
-def notification_json(view: NotificationView) -> bytes:
+def warning_entity(n: Notification, account: dict[str, Any]) -> dict[str, Any]:
+    """Mastodon's AccountWarning: a warning alone (no other action, no posts, no appeal)."""
+    return {
+        "id": str(n.id),
+        "action": "none",
+        "text": n.text or "",
+        "status_ids": [],
+        "target_account": account,
+        "appeal": None,
+        "created_at": mastodon_time(n.created_at),
+    }
+
+
+def notification_json(view: NotificationView, status: bytes | None = None) -> bytes:
+    """The Notification (with `status`, the JSON of its status, when given)."""
     n = view.notification
     kind = TYPE_OUT.get(n.type, n.type)
     head: dict[str, Any] = {
         "id": str(n.id),
         "type": kind,
-        "group_key": f"ungrouped-{n.id}",
+        "group_key": n.group_key or f"ungrouped-{n.id}",
         "created_at": mastodon_time(n.created_at),
         "account": account_entity(view.account, config().instance.base_url, None),
     }
     if n.type == "moderation_warning":
-        # Mastodon's AccountWarning: a warning alone (no other action, no posts, no appeal).
-        head["moderation_warning"] = {
-            "id": str(n.id),
-            "action": "none",
-            "text": n.text or "",
-            "status_ids": [],
-            "target_account": head["account"],
-            "appeal": None,
-            "created_at": head["created_at"],
-        }
-    status = b"null" if view.post is None else status_json(renderer(), view.post)
+        head["moderation_warning"] = warning_entity(n, head["account"])
+    if status is None:
+        status = b"null" if view.post is None else status_json(renderer(), view.post)
     return orjson.dumps(head)[:-1] + b',"status":' + status + b"}"
+
+
+def filtered_notification_json(view: NotificationView, matcher: Matcher | None) -> bytes | None:
+    """The Notification with the viewer's filters applied to its status; None when a
+    `hide` filter matches it (the notification is left out, as Mastodon does)."""
+    if view.post is None or matcher is None:
+        return notification_json(view)
+    status = filter_status(status_json(renderer(), view.post), matcher)
+    return None if status is None else notification_json(view, status)
 
 
 @bp.get("", strict_slashes=False)
@@ -84,7 +102,9 @@ async def index() -> Response:
             until=page.max_id,
             limit=page.limit,
         )
-    body = b"[" + b",".join(notification_json(v) for v in views) + b"]"
+    matcher = await viewer_matcher("notifications")
+    made = [filtered_notification_json(v, matcher) for v in views]
+    body = b"[" + b",".join(n for n in made if n is not None) + b"]"
     response = Response(body, mimetype="application/json")
     link = link_header(page, [v.notification.id for v in views])
     if link is not None:
@@ -101,7 +121,10 @@ async def show(notification_id: str) -> Response:
     )
     if not found:
         raise RecordNotFound()
-    return Response(notification_json(found[0]), mimetype="application/json")
+    made = filtered_notification_json(found[0], await viewer_matcher("notifications"))
+    if made is None:
+        raise RecordNotFound()
+    return Response(made, mimetype="application/json")
 
 
 @bp.post("/clear", strict_slashes=False)

@@ -38,12 +38,14 @@ def _nest(pairs: MultiDict[str, str]) -> dict[str, Any]:
 
 
 async def read_params() -> dict[str, Any]:
-    """The request's parameters: its query string, overlaid by its JSON or form body."""
+    """The request's parameters: its query string, overlaid by its JSON or form body (a
+    GET's JSON body too: Rails reads it, and Mastodon.py sends some GETs that way)."""
     found = _nest(request.args)
     mimetype = request.mimetype
-    if request.method in ("GET", "HEAD") or request.content_length == 0:
+    is_json = mimetype == "application/json" or mimetype.endswith("+json")
+    if request.content_length == 0 or (request.method in ("GET", "HEAD") and not is_json):
         return found
-    if mimetype == "application/json" or mimetype.endswith("+json"):
+    if is_json:
         if await request.get_data(cache=True):
             found.update(await read_json_object())
     elif mimetype in _FORMS:

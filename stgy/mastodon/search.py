@@ -9,7 +9,7 @@ from urllib.parse import quote
 import orjson
 from quart import Blueprint, Response
 
-from stgy.domain import search
+from stgy.domain import search, tag_follows
 from stgy.domain.errors import Invalid, Unauthorized
 from stgy.http.context import client_ip, config, services
 from stgy.mastodon.auth import maybe_holder, require_holder
@@ -34,12 +34,12 @@ def _int_param(params: dict[str, Any], name: str, default: int, low: int, high: 
     return max(low, min(int(text), high))
 
 
-def tag_entity(name: str, base_url: str, *, signed_in: bool) -> dict[str, Any]:
-    """Mastodon's Tag: no usage history is kept per day (`history` is empty); no tag
-    follows yet (`following` false, for a signed-in viewer)."""
+def tag_entity(name: str, base_url: str, *, following: bool | None) -> dict[str, Any]:
+    """Mastodon's Tag: no usage history is kept per day (`history` is empty); `following`
+    only for a signed-in viewer (None: nobody is)."""
     tag: dict[str, Any] = {"name": name, "url": f"{base_url}/tags/{quote(name)}", "history": []}
-    if signed_in:
-        tag["following"] = False
+    if following is not None:
+        tag["following"] = following
     return tag
 
 
@@ -84,7 +84,9 @@ async def search_v2() -> Response:
     base = config().instance.base_url
     window = slice(offset, offset + limit)
     accounts = [account_entity(a, base, None) for a in found.accounts[window]]
-    hashtags = [tag_entity(t, base, signed_in=viewer is not None) for t in found.tags[window]]
+    tags = found.tags[window]
+    followed = await tag_follows.following(services(), viewer.account_id, tags) if viewer else set()
+    hashtags = [tag_entity(t, base, following=t in followed if viewer else None) for t in tags]
     statuses = statuses_json(renderer(), found.posts[window])
     return json_bytes(
         b'{"accounts":'

@@ -18,6 +18,7 @@ from stgy.domain.renderings import PageRenderer
 from stgy.http.context import config, services
 from stgy.mastodon.auth import current_viewer, maybe_holder, scoped
 from stgy.mastodon.entities import account_entity, mastodon_time
+from stgy.mastodon.filtered import filter_page, viewer_matcher
 from stgy.mastodon.pagination import page_request
 from stgy.mastodon.params import bool_param, id_param, list_param, read_params, text_param
 from stgy.mastodon.status_entities import (
@@ -185,12 +186,12 @@ async def history(status_id: str) -> Response:
 @bp.get("/<status_id>/context", strict_slashes=False)
 async def context(status_id: str) -> Response:
     found = await context_fetch.get_context(services(), id_param(status_id, "id"), await _reader())
-    made = renderer()
+    made, matcher = renderer(), await viewer_matcher("thread")
     return json_bytes(
         b'{"ancestors":'
-        + statuses_json(made, found.ancestors)
+        + filter_page(statuses_json(made, found.ancestors), matcher)
         + b',"descendants":'
-        + statuses_json(made, found.descendants)
+        + filter_page(statuses_json(made, found.descendants), matcher)
         + b"}"
     )
 

@@ -13,6 +13,7 @@ from stgy.domain.renderings import RenderedPage
 from stgy.http.context import services
 from stgy.mastodon.auth import bearer_token, current_viewer, scoped
 from stgy.mastodon.errors import TokenInvalid
+from stgy.mastodon.filtered import filter_page, viewer_matcher
 from stgy.mastodon.pagination import PageRequest, link_header, page_request
 from stgy.mastodon.params import bool_param, id_param, list_param, read_params
 from stgy.mastodon.status_entities import page_json
@@ -28,8 +29,10 @@ def _range(page: PageRequest) -> tuple[int | None, int | None]:
     return since, page.max_id
 
 
-def _answer(rendered: RenderedPage, page: PageRequest) -> Response:
-    response = Response(page_json(rendered), mimetype="application/json")
+async def _answer(rendered: RenderedPage, page: PageRequest, context: str) -> Response:
+    # The Link leads on from the page as read, whatever the viewer's filters hid.
+    body = filter_page(page_json(rendered), await viewer_matcher(context))
+    response = Response(body, mimetype="application/json")
     link = link_header(page, list(rendered.ids))
     if link is not None:
         response.headers["Link"] = link
@@ -65,7 +68,7 @@ async def home() -> Response:
     except Unauthorized:
         oauth.forget_holder(bearer_token() or "")
         raise TokenInvalid() from None
-    return _answer(rendered, page)
+    return await _answer(rendered, page, "home")
 
 
 @bp.get("/public", strict_slashes=False)
@@ -83,7 +86,7 @@ async def public() -> Response:
         until=until,
         limit=page.limit,
     )
-    return _answer(rendered, page)
+    return await _answer(rendered, page, "public")
 
 
 @bp.get("/tag/<hashtag>", strict_slashes=False)
@@ -98,7 +101,7 @@ async def tag(hashtag: str) -> Response:
     rendered = await timelines.tagged(
         services(), renderer(), await _reader(), hashtag, since=since, until=until, limit=page.limit
     )
-    return _answer(rendered, page)
+    return await _answer(rendered, page, "public")
 
 
 @bp.get("/list/<list_id>", strict_slashes=False)
@@ -115,4 +118,5 @@ async def list_timeline(list_id: str) -> Response:
         until=until,
         limit=page.limit,
     )
-    return _answer(rendered, page)
+    # Mastodon applies the filters of the home context to lists too.
+    return await _answer(rendered, page, "home")

@@ -43,9 +43,9 @@ def bearer(live_instance: LiveInstance, api: Mastodon) -> httpx.Client:
     )
 
 
-def eventually(check: Callable[[], Any], what: str) -> Any:
+def eventually(check: Callable[[], Any], what: str, seconds: float = 10) -> Any:
     """What `check` returns once it is true (jobs such as fan-out run in the worker)."""
-    for _ in range(200):
+    for _ in range(int(seconds / 0.05)):
         found = check()
         if found:
             return found

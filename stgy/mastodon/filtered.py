@@ -1,0 +1,84 @@
+"""The viewer's filters applied to the statuses an answer carries: `filtered` on those a
+`warn` filter matches, those a `hide` filter matches left out (as Mastodon does).
+
+Pages are assembled from renderings shared by every viewer, with `"filtered":[]`; a
+viewer with no active filter of the page's context gets them untouched (one indexed
+statement per request, whose answer is kept on the request). Only a viewer with such
+filters has the page read back, matched and written again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from quart import g
+
+from stgy.domain import filter_matching, filters
+from stgy.domain.filter_matching import Matcher
+from stgy.domain.html_text import html_to_text
+from stgy.http.context import services
+from stgy.mastodon.auth import maybe_holder
+from stgy.mastodon.filter_entities import filter_result_entity
+from storage.filters import Filter
+
+_ACTIVE = "mastodon_active_filters"
+
+
+async def _active(account_id: int) -> list[Filter]:
+    found: list[Filter] | None = g.get(_ACTIVE)
+    if found is None:
+        found = await filters.active_filters(services(), account_id)
+        setattr(g, _ACTIVE, found)
+    return found
+
+
+async def viewer_matcher(context: str) -> Matcher | None:
+    """The matcher of the request's viewer in `context`; None without a viewer or
+    without an active filter there."""
+    holder = await maybe_holder()
+    if holder is None or holder.viewer is None:
+        return None
+    return filter_matching.matcher(await _active(holder.viewer.account_id), context)
+
+
+def status_text(status: dict[str, Any]) -> str:
+    """What keywords are matched against: the text, content warning and media
+    descriptions. The text is the post's plain `text` (every post keeps one: its source,
+    or for a remote post the text of its HTML, migration 0017), which spares reading
+    the HTML again for each page; the HTML's text only where it is missing."""
+    text = status.get("text") or html_to_text(status.get("content") or "")
+    parts = [status.get("spoiler_text") or "", text]
+    for media in status.get("media_attachments") or []:
+        if isinstance(media, dict) and media.get("description"):
+            parts.append(media["description"])
+    return "\n".join(parts)
+
+
+def apply(status: dict[str, Any], matcher: Matcher) -> dict[str, Any] | None:
+    """The status with `filtered` set (on the shared status too); None when hidden."""
+    proper = status.get("reblog") or status
+    ids = {int(status["id"]), int(proper["id"])}
+    found = matcher.match(status_text(proper), ids)
+    if any(match.filter.action == "hide" for match in found):
+        return None
+    results = [filter_result_entity(match) for match in found]
+    status["filtered"] = results
+    if proper is not status:
+        proper["filtered"] = results
+    return status
+
+
+def filter_page(page: bytes, matcher: Matcher | None) -> bytes:
+    """A JSON array of statuses, filtered for the viewer."""
+    if matcher is None:
+        return page
+    kept = [made for made in (apply(s, matcher) for s in orjson.loads(page)) if made]
+    return orjson.dumps(kept)
+
+
+def filter_status(status: bytes, matcher: Matcher | None) -> bytes | None:
+    """One status, filtered for the viewer; None when a `hide` filter matches it."""
+    if matcher is None:
+        return status
+    made = apply(orjson.loads(status), matcher)
+    return None if made is None else orjson.dumps(made)
