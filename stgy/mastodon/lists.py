@@ -34,6 +34,7 @@ def _account_ids(params: dict[str, Any]) -> list[int]:
 @bp.get("/lists", strict_slashes=False)
 @scoped("read:lists")
 async def index() -> Response:
+    """The person's lists, oldest first."""
     found = await lists.lists_of(services(), current_viewer().account_id)
     return jsonify([list_entity(row) for row in found])
 
@@ -41,6 +42,7 @@ async def index() -> Response:
 @bp.post("/lists", strict_slashes=False)
 @scoped("write:lists")
 async def create() -> Response:
+    """Create a list (`title`, `replies_policy`, `exclusive`)."""
     params = await read_params()
     made = await lists.create_list(
         services(),
@@ -55,6 +57,7 @@ async def create() -> Response:
 @bp.get("/lists/<list_id>", strict_slashes=False)
 @scoped("read:lists")
 async def show(list_id: str) -> Response:
+    """One of the person's lists."""
     found = await lists.get_list(services(), current_viewer().account_id, id_param(list_id, "id"))
     return jsonify(list_entity(found))
 
@@ -62,6 +65,7 @@ async def show(list_id: str) -> Response:
 @bp.put("/lists/<list_id>", strict_slashes=False)
 @scoped("write:lists")
 async def update(list_id: str) -> Response:
+    """Change what is given of a list."""
     params = await read_params()
     changed = await lists.update_list(
         services(),
@@ -77,6 +81,7 @@ async def update(list_id: str) -> Response:
 @bp.delete("/lists/<list_id>", strict_slashes=False)
 @scoped("write:lists")
 async def delete(list_id: str) -> Response:
+    """Delete a list."""
     await lists.delete_list(services(), current_viewer().account_id, id_param(list_id, "id"))
     return jsonify({})
 
@@ -84,6 +89,7 @@ async def delete(list_id: str) -> Response:
 @bp.get("/lists/<list_id>/accounts", strict_slashes=False)
 @scoped("read:lists")
 async def members(list_id: str) -> Response:
+    """The list's members, newest account first (`limit=0`: all)."""
     params = await read_params()
     page = page_request(params, default=40, maximum=80)
     everyone = text_param(params, "limit") == "0"  # Mastodon: all of them, unpaged
@@ -105,6 +111,7 @@ async def members(list_id: str) -> Response:
 @bp.post("/lists/<list_id>/accounts", strict_slashes=False)
 @scoped("write:lists")
 async def add_members(list_id: str) -> Response:
+    """Add accounts the person follows (`account_ids[]`)."""
     params = await read_params()
     await lists.add_members(
         services(), current_viewer().account_id, id_param(list_id, "id"), _account_ids(params)
@@ -115,6 +122,7 @@ async def add_members(list_id: str) -> Response:
 @bp.delete("/lists/<list_id>/accounts", strict_slashes=False)
 @scoped("write:lists")
 async def remove_members(list_id: str) -> Response:
+    """Remove accounts (`account_ids[]`)."""
     params = await read_params()
     await lists.remove_members(
         services(), current_viewer().account_id, id_param(list_id, "id"), _account_ids(params)
@@ -125,6 +133,7 @@ async def remove_members(list_id: str) -> Response:
 @bp.get("/accounts/<account_id>/lists", strict_slashes=False)
 @scoped("read:lists")
 async def account_lists(account_id: str) -> Response:
+    """The person's lists the account is in."""
     found = await lists.lists_with(
         services(), current_viewer().account_id, id_param(account_id, "id")
     )
