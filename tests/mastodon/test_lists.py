@@ -498,3 +498,29 @@ async def test_the_cron_trims_list_entries_and_raises_the_floor(
         limit=10,
     )
     assert list(page.ids) == posted[::-1]
+
+
+def test_home_filters_apply_to_list_timelines(
+    live_instance: LiveInstance,
+    session: requests.Session,
+    logged_in: httpx.Client,
+    http: httpx.Client,
+    person: Person,
+) -> None:
+    api = logged_in_api(live_instance, session, logged_in)
+    alice, alice_api = second_api(live_instance, session, http)
+    api.account_follow(alice.id)
+    listed = api.list_create("Filtered")
+    api.list_accounts_add(listed["id"], [alice.id])
+    plain = str(alice_api.status_post("nothing special")["id"])
+    hidden = str(alice_api.status_post("about quokkas today")["id"])
+    warned = str(alice_api.status_post("wombats again")["id"])
+    every = {plain, hidden, warned}
+    eventually(lambda: {str(s["id"]) for s in api.timeline_list(listed["id"])} == every, "fan-out")
+    api.create_filter_v2("hide", ["home"], "hide", keywords_attributes=[{"keyword": "quokkas"}])
+    api.create_filter_v2("warn", ["home"], "warn", keywords_attributes=[{"keyword": "wombats"}])
+    api.create_filter_v2("public", ["public"], "hide", keywords_attributes=[{"keyword": "special"}])
+    page = {str(s["id"]): s for s in api.timeline_list(listed["id"])}
+    assert set(page) == {plain, warned}  # hidden by a home filter; a public one: no matter
+    assert [r["filter"]["title"] for r in page[warned]["filtered"]] == ["warn"]
+    assert page[plain]["filtered"] == []
