@@ -125,12 +125,13 @@ async def fan_out_to_lists(conn: Conn, *, post_id: int) -> None:
 
 
 async def backfill_members(conn: Conn, *, list_id: int, account_ids: list[int], keep: int) -> None:
-    """Bring the newest `keep` posts of accounts just added to the list into its entries
-    (those above its floor). When there may be more, the floor rises to just below the
-    oldest one brought, so the entries stay whole above it."""
+    """Bring the newest `keep` posts of accounts just added to the list (and still in it)
+    into its entries (those above its floor). When there may be more, the floor rises to
+    just below the oldest one brought, so the entries stay whole above it."""
     await conn.execute(
         "WITH l AS (SELECT entries_floor AS floor FROM lists WHERE id = $1),"
         " picked AS MATERIALIZED (SELECT x.id, x.account_id FROM unnest($2::bigint[]) w(id)"
+        "  JOIN list_members m ON m.list_id = $1 AND m.account_id = w.id"
         "  CROSS JOIN LATERAL (SELECT p.id, p.account_id FROM posts p"
         "   WHERE p.account_id = w.id AND p.deleted_at IS NULL AND p.visibility <> 'direct'"
         "   AND p.id > (SELECT floor FROM l) ORDER BY p.id DESC LIMIT $3) x"

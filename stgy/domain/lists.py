@@ -160,6 +160,12 @@ async def add_members(
         await list_timelines_sql.backfill_members(
             conn, list_id=list_id, account_ids=wanted, keep=BACKFILL
         )
+    # Once more now that the members are committed: a post committed after the backfill
+    # above began, whose fan-out ran before this commit, saw neither (idempotent).
+    async with services.pool.acquire() as conn:
+        await list_timelines_sql.backfill_members(
+            conn, list_id=list_id, account_ids=wanted, keep=BACKFILL
+        )
 
 
 async def remove_members(
