@@ -218,6 +218,40 @@ _SHOWN = (
 )
 
 
+def _account_posts(order: str) -> str:
+    # $6 exclude_replies (a reply to the author's own post stays: a thread, as Mastodon
+    # keeps it), $7 exclude_reblogs, $8 only_media (an attachment at position 0, which
+    # every post with attachments has), $9 a tag or NULL. All filters of the
+    # posts_account_idx scan.
+    return (
+        "SELECT p.id FROM posts p WHERE p.account_id = $1 AND"
+        + _SHOWN
+        + " AND ($3::bigint IS NULL OR p.id > $3) AND ($4::bigint IS NULL OR p.id < $4)"
+        " AND (NOT $6::boolean OR (p.in_reply_to_id IS NULL AND p.in_reply_to_ap_id IS NULL)"
+        "  OR EXISTS (SELECT 1 FROM posts r WHERE r.id = p.in_reply_to_id"
+        "   AND r.account_id = p.account_id))"
+        " AND (NOT $7::boolean OR p.share_of_id IS NULL)"
+        " AND (NOT $8::boolean OR EXISTS (SELECT 1 FROM media m WHERE m.post_id = p.id"
+        "  AND m.position = 0))"
+        " AND ($9::text IS NULL OR EXISTS (SELECT 1 FROM post_tags t WHERE t.tag = $9"
+        "  AND t.post_id = p.id))"
+        " ORDER BY p.id" + order + " LIMIT $5"
+    )
+
+
+_ACCOUNT_POSTS = {False: _account_posts(" DESC"), True: _account_posts(" ASC")}
+
+
+@dataclass(frozen=True)
+class AccountPostFilter:
+    """Which of an account's posts a page shows (Mastodon's account statuses filters)."""
+
+    exclude_replies: bool = False
+    exclude_reblogs: bool = False
+    only_media: bool = False
+    tagged: str | None = None  # a tag's stored form
+
+
 async def account_post_ids(
     conn: Conn,
     *,
@@ -226,18 +260,23 @@ async def account_post_ids(
     since: int | None,
     until: int | None,
     limit: int,
+    shown: AccountPostFilter = AccountPostFilter(),
+    ascending: bool = False,
 ) -> list[int]:
-    """Ids of an account's posts and shares the viewer may see, newest first."""
+    """Ids of an account's posts and shares the viewer may see that `shown` lets through:
+    the newest `limit` in (since, until), newest first, or the oldest `limit` in
+    ascending order when `ascending`."""
     rows = await conn.fetch(
-        "SELECT p.id FROM posts p WHERE p.account_id = $1 AND"
-        + _SHOWN
-        + " AND ($3::bigint IS NULL OR p.id > $3) AND ($4::bigint IS NULL OR p.id < $4)"
-        " ORDER BY p.id DESC LIMIT $5",
+        _ACCOUNT_POSTS[ascending],
         account_id,
         viewer_id,
         since,
         until,
         limit,
+        shown.exclude_replies,
+        shown.exclude_reblogs,
+        shown.only_media,
+        shown.tagged,
     )
     return [row["id"] for row in rows]
 
@@ -279,21 +318,31 @@ class BookmarkRef:
     post_id: int
 
 
-async def bookmark_page(
-    conn: Conn, *, account_id: int, since: int | None, until: int | None, limit: int
-) -> list[BookmarkRef]:
-    """An account's bookmarks of posts it may still see, newest bookmark first."""
-    rows = await conn.fetch(
+def _bookmark_page(order: str) -> str:
+    return (
         "SELECT b.id, b.post_id FROM bookmarks b JOIN posts p ON p.id = b.post_id"
         " WHERE b.account_id = $2 AND"
         + _SHOWN
         + " AND ($3::bigint IS NULL OR b.id > $3) AND ($4::bigint IS NULL OR b.id < $4)"
-        " ORDER BY b.id DESC LIMIT $1",
-        limit,
-        account_id,
-        since,
-        until,
+        " ORDER BY b.id" + order + " LIMIT $1"
     )
+
+
+_BOOKMARK_PAGE = {False: _bookmark_page(" DESC"), True: _bookmark_page(" ASC")}
+
+
+async def bookmark_page(
+    conn: Conn,
+    *,
+    account_id: int,
+    since: int | None,
+    until: int | None,
+    limit: int,
+    ascending: bool = False,
+) -> list[BookmarkRef]:
+    """An account's bookmarks of posts it may still see, by bookmark id in (since, until):
+    the newest `limit`, newest first, or the oldest `limit` in ascending order."""
+    rows = await conn.fetch(_BOOKMARK_PAGE[ascending], limit, account_id, since, until)
     return [BookmarkRef(row["id"], row["post_id"]) for row in rows]
 
 
@@ -407,22 +456,32 @@ async def sharer_page(conn: Conn, *, post_id: int, before: int | None, limit: in
     return [Sharer(account_from(row, "a_"), row["share_id"]) for row in rows]
 
 
-async def liked_post_ids(
-    conn: Conn, *, account_id: int, since: int | None, until: int | None, limit: int
-) -> list[int]:
-    """Posts an account liked and may still see, newest post first (the likes' key,
-    (account_id, post_id), is the index this pages on)."""
-    rows = await conn.fetch(
+def _liked_posts(order: str) -> str:
+    return (
         "SELECT p.id FROM likes l JOIN posts p ON p.id = l.post_id"
         " WHERE l.account_id = $2 AND"
         + _SHOWN
         + " AND ($3::bigint IS NULL OR l.post_id > $3) AND ($4::bigint IS NULL OR l.post_id < $4)"
-        " ORDER BY l.post_id DESC LIMIT $1",
-        limit,
-        account_id,
-        since,
-        until,
+        " ORDER BY l.post_id" + order + " LIMIT $1"
     )
+
+
+_LIKED_POSTS = {False: _liked_posts(" DESC"), True: _liked_posts(" ASC")}
+
+
+async def liked_post_ids(
+    conn: Conn,
+    *,
+    account_id: int,
+    since: int | None,
+    until: int | None,
+    limit: int,
+    ascending: bool = False,
+) -> list[int]:
+    """Posts an account liked and may still see, in (since, until): the newest `limit`,
+    newest first, or the oldest `limit` in ascending order (the likes' key,
+    (account_id, post_id), is the index this pages on)."""
+    rows = await conn.fetch(_LIKED_POSTS[ascending], limit, account_id, since, until)
     return [row["id"] for row in rows]
 
 

@@ -52,25 +52,42 @@ _READ_FILTER = (
 
 # ---- home timeline reads
 
-# $1 owner, $2 since, $3 until, $4 limit, $5 the owner's session: nothing is chosen
-# unless the session is live (the request's login check, in the same statement).
-_HOME_PAGE = page_statement(
-    "live AS (SELECT EXISTS (SELECT 1"
-    + live_session("$5", "$1")
-    + ") AS yes), "
-    + _HIDDEN
-    + ", page AS MATERIALIZED (SELECT"
-    + PAGE_COLUMNS
-    + " FROM timeline_entries t"
-    " JOIN posts p ON p.id = t.post_id" + _PAGE_JOINS + " WHERE (SELECT yes FROM live)"
-    " AND t.owner_id = $1 AND t.post_id > coalesce($2::bigint, 0)"
-    " AND t.post_id < coalesce($3::bigint, 9223372036854775807) AND"
-    + _READ_FILTER
-    + " ORDER BY t.post_id DESC LIMIT $4)",
-    "$1",
-    "-p.id",
-    "(SELECT yes FROM live)",
-)
+# Every page read comes in two orders: newest first (the posts just below `until`), and
+# oldest first (the posts just above `since`: a Mastodon client's min_id, paging towards
+# newer). Both are built here once, from constant parts; the domain layer shows the
+# oldest-first selection newest first.
+_ORDERS = (" DESC", " ASC")
+
+
+def _home_page(order: str) -> str:
+    # $1 owner, $2 since, $3 until, $4 limit, $5 the owner's session: nothing is chosen
+    # unless the session is live (the request's login check, in the same statement).
+    return page_statement(
+        "live AS (SELECT EXISTS (SELECT 1"
+        + live_session("$5", "$1")
+        + ") AS yes), "
+        + _HIDDEN
+        + ", page AS MATERIALIZED (SELECT"
+        + PAGE_COLUMNS
+        + " FROM timeline_entries t"
+        " JOIN posts p ON p.id = t.post_id" + _PAGE_JOINS + " WHERE (SELECT yes FROM live)"
+        " AND t.owner_id = $1 AND t.post_id > coalesce($2::bigint, 0)"
+        " AND t.post_id < coalesce($3::bigint, 9223372036854775807) AND"
+        + _READ_FILTER
+        + " ORDER BY t.post_id"
+        + order
+        + " LIMIT $4)",
+        "$1",
+        "-p.id",
+        "(SELECT yes FROM live)",
+    )
+
+
+_HOME_PAGE = {order: _home_page(order) for order in _ORDERS}
+
+
+def _order(ascending: bool) -> str:
+    return _ORDERS[1] if ascending else _ORDERS[0]
 
 
 async def home_page(
@@ -81,11 +98,15 @@ async def home_page(
     since: int | None,
     until: int | None,
     limit: int,
+    ascending: bool = False,
 ) -> PageRows | None:
-    """Stored home entries in (since, until), newest first, skipping what the owner can't
-    see, as the rows of a page (storage.renderings.page_statement). None when the
-    owner's session is not live."""
-    page = page_rows(await conn.fetch(_HOME_PAGE, owner_id, since, until, limit, session_id))
+    """Stored home entries in (since, until) as the rows of a page, newest first
+    (storage.renderings.page_statement): the newest `limit` of them, or when `ascending`
+    the oldest `limit`. Skips what the owner can't see; None when the owner's session is
+    not live."""
+    page = page_rows(
+        await conn.fetch(_HOME_PAGE[_order(ascending)], owner_id, since, until, limit, session_id)
+    )
     return page if page.live else None
 
 
@@ -98,26 +119,38 @@ async def oldest_entry_id(conn: Conn, *, owner_id: int) -> int | None:
     return oldest
 
 
-async def home_ids_on_read(
-    conn: Conn, *, owner_id: int, since: int | None, before: int | None, limit: int
-) -> list[int]:
-    """Home posts computed from follows and posts (own posts and followed accounts', shares
-    included), for the range past the stored entries. Each followed account gives at most
-    `limit` posts from its index (posts_account_idx), then the newest `limit` of all win."""
-    rows = await conn.fetch(
+def _home_on_read(order: str) -> str:
+    return (
         "WITH " + _HIDDEN + " SELECT x.id FROM (SELECT f.followee_id AS author_id FROM follows f"
         "  WHERE f.follower_id = $1 AND f.state = 'accepted' UNION ALL SELECT $1::bigint) w"
         " CROSS JOIN LATERAL (SELECT p.id FROM posts p" + _PAGE_JOINS + " WHERE"
         "  p.account_id = w.author_id AND p.id > coalesce($2::bigint, 0)"
         "  AND p.id < coalesce($3::bigint, 9223372036854775807) AND"
         + _READ_FILTER
-        + "  ORDER BY p.id DESC LIMIT $4) x"
-        " ORDER BY x.id DESC LIMIT $4",
-        owner_id,
-        since,
-        before,
-        limit,
+        + "  ORDER BY p.id"
+        + order
+        + " LIMIT $4) x"
+        " ORDER BY x.id" + order + " LIMIT $4"
     )
+
+
+_HOME_ON_READ = {order: _home_on_read(order) for order in _ORDERS}
+
+
+async def home_ids_on_read(
+    conn: Conn,
+    *,
+    owner_id: int,
+    since: int | None,
+    before: int | None,
+    limit: int,
+    ascending: bool = False,
+) -> list[int]:
+    """Home posts computed from follows and posts (own posts and followed accounts', shares
+    included), for the range past the stored entries. Each followed account gives at most
+    `limit` posts from its index (posts_account_idx), then the newest `limit` of all win
+    (the oldest, in ascending order, when `ascending`)."""
+    rows = await conn.fetch(_HOME_ON_READ[_order(ascending)], owner_id, since, before, limit)
     return [row["id"] for row in rows]
 
 
@@ -138,13 +171,17 @@ _NOT_LIMITED = (
     " AND (pa.domain IS NULL OR cardinality(l.domains) = 0"
     " OR NOT (stgy_domains_of(pa.domain) && l.domains))"
 )
+# $5: true for local posts only, false for remote ones only, NULL for both.
+_ORIGIN = " AND ($5::boolean IS NULL OR p.local = $5)"
+# A post with attachments has one at position 0 (storage.media numbers them from 0).
+_HAS_MEDIA = " EXISTS (SELECT 1 FROM media m WHERE m.post_id = p.id AND m.position = 0)"
+# $6: posts with media only, when true.
+_MEDIA_IF_ASKED = " AND (NOT $6::boolean OR" + _HAS_MEDIA + ")"
 
 
-async def public_ids(
-    conn: Conn, *, viewer_id: int | None, since: int | None, until: int | None, limit: int
-) -> list[int]:
-    """Public original posts of every known account, local and remote (posts_public_idx)."""
-    rows = await conn.fetch(
+def _public(order: str) -> str:
+    """All public original posts, newest first by posts_public_idx."""
+    return (
         "WITH "
         + _HIDDEN
         + _LIMITED
@@ -153,20 +190,21 @@ async def public_ids(
         + " CROSS JOIN limited l WHERE"
         + _PUBLIC_ORIGINAL
         + " p.id > coalesce($2::bigint, 0) AND p.id < coalesce($3::bigint, 9223372036854775807)"
-        " AND" + _READ_FILTER + _NOT_LIMITED + " ORDER BY p.id DESC LIMIT $4",
-        viewer_id,
-        since,
-        until,
-        limit,
+        " AND"
+        + _READ_FILTER
+        + _NOT_LIMITED
+        + _ORIGIN
+        + _MEDIA_IF_ASKED
+        + " ORDER BY p.id"
+        + order
+        + " LIMIT $4"
     )
-    return [row["id"] for row in rows]
 
 
-async def local_ids(
-    conn: Conn, *, viewer_id: int | None, since: int | None, until: int | None, limit: int
-) -> list[int]:
-    """Public original posts of this instance (posts_local_public_idx)."""
-    rows = await conn.fetch(
+def _local(order: str) -> str:
+    """This instance's public original posts, by posts_local_public_idx ($5 unused but
+    typed, so that every public query takes the same arguments)."""
+    return (
         "WITH "
         + _HIDDEN
         + " SELECT p.id FROM posts p"
@@ -174,43 +212,128 @@ async def local_ids(
         + " WHERE p.local AND"
         + _PUBLIC_ORIGINAL
         + " p.id > coalesce($2::bigint, 0) AND p.id < coalesce($3::bigint, 9223372036854775807)"
-        " AND" + _READ_FILTER + " ORDER BY p.id DESC LIMIT $4",
-        viewer_id,
-        since,
-        until,
-        limit,
+        " AND ($5::boolean IS NULL OR $5) AND"
+        + _READ_FILTER
+        + _MEDIA_IF_ASKED
+        + " ORDER BY p.id"
+        + order
+        + " LIMIT $4"
     )
-    return [row["id"] for row in rows]
 
 
-async def tag_ids(
+def _with_media(order: str) -> str:
+    """Public original posts with attachments, read from the attachments' side
+    (media_post_idx, position 0: one row per post), since posts with media may be few
+    among all public ones ($6 unused but typed)."""
+    return (
+        "WITH "
+        + _HIDDEN
+        + _LIMITED
+        + " SELECT p.id FROM media m JOIN posts p ON p.id = m.post_id"
+        + _PAGE_JOINS
+        + " CROSS JOIN limited l WHERE m.post_id IS NOT NULL AND m.position = 0"
+        " AND m.post_id > coalesce($2::bigint, 0)"
+        " AND m.post_id < coalesce($3::bigint, 9223372036854775807) AND $6::boolean AND"
+        + _PUBLIC_ORIGINAL
+        + _READ_FILTER
+        + _NOT_LIMITED
+        + _ORIGIN
+        + " ORDER BY m.post_id"
+        + order
+        + " LIMIT $4"
+    )
+
+
+_PUBLIC = {order: _public(order) for order in _ORDERS}
+_LOCAL = {order: _local(order) for order in _ORDERS}
+_WITH_MEDIA = {order: _with_media(order) for order in _ORDERS}
+
+
+async def public_ids(
     conn: Conn,
     *,
-    tag: str,
     viewer_id: int | None,
     since: int | None,
     until: int | None,
     limit: int,
+    local: bool | None = None,
+    only_media: bool = False,
+    ascending: bool = False,
 ) -> list[int]:
-    """Public original posts with a tag (post_tags' primary key orders them)."""
-    rows = await conn.fetch(
+    """Public original posts of every known account (`local` None), of this instance
+    (True) or of other instances (False), those with attachments only when `only_media`:
+    the newest `limit` in (since, until), newest first, or the oldest `limit` in
+    ascending order when `ascending`."""
+    order = _order(ascending)
+    if only_media:
+        query = _WITH_MEDIA[order]
+    elif local:
+        query = _LOCAL[order]
+    else:
+        query = _PUBLIC[order]
+    rows = await conn.fetch(query, viewer_id, since, until, limit, local, only_media)
+    return [row["id"] for row in rows]
+
+
+def _tagged(order: str) -> str:
+    """Public original posts with any of the tags $5 (each read by post_tags' primary key,
+    at most $4 per tag, then merged), all of $6 and none of $7, with the filters $8
+    (origin) and $9 (media)."""
+    return (
         "WITH "
         + _HIDDEN
         + _LIMITED
-        + " SELECT p.id FROM post_tags pt JOIN posts p ON p.id = pt.post_id"
+        + " SELECT DISTINCT x.id FROM unnest($5::text[]) w(tag) CROSS JOIN LATERAL ("
+        " SELECT p.id FROM post_tags pt JOIN posts p ON p.id = pt.post_id"
         + _PAGE_JOINS
-        + " CROSS JOIN limited l WHERE pt.tag = $5 AND"
+        + " CROSS JOIN limited l WHERE pt.tag = w.tag AND"
         + _PUBLIC_ORIGINAL
         + " pt.post_id > coalesce($2::bigint, 0)"
         " AND pt.post_id < coalesce($3::bigint, 9223372036854775807) AND"
         + _READ_FILTER
         + _NOT_LIMITED
-        + " ORDER BY pt.post_id DESC LIMIT $4",
+        + " AND (SELECT count(*) FROM post_tags a WHERE a.post_id = p.id"
+        "  AND a.tag = ANY($6::text[])) = cardinality($6::text[])"
+        " AND NOT EXISTS (SELECT 1 FROM post_tags n WHERE n.post_id = p.id"
+        "  AND n.tag = ANY($7::text[]))"
+        " AND ($8::boolean IS NULL OR p.local = $8)"
+        " AND (NOT $9::boolean OR" + _HAS_MEDIA + ")"
+        " ORDER BY pt.post_id" + order + " LIMIT $4) x"
+        " ORDER BY x.id" + order + " LIMIT $4"
+    )
+
+
+_TAGGED = {order: _tagged(order) for order in _ORDERS}
+
+
+async def tag_ids(
+    conn: Conn,
+    *,
+    tags: list[str],
+    all_tags: list[str],
+    none_tags: list[str],
+    viewer_id: int | None,
+    since: int | None,
+    until: int | None,
+    limit: int,
+    local: bool | None = None,
+    only_media: bool = False,
+    ascending: bool = False,
+) -> list[int]:
+    """Public original posts with any of `tags`, every one of `all_tags` and none of
+    `none_tags`; `local` and `only_media` as public_ids. The newest `limit` in (since,
+    until), newest first, or the oldest `limit` in ascending order when `ascending`."""
+    rows = await conn.fetch(
+        _TAGGED[_order(ascending)],
         viewer_id,
         since,
         until,
         limit,
-        tag,
+        tags,
+        all_tags,
+        none_tags,
+        local,
+        only_media,
     )
     return [row["id"] for row in rows]
 

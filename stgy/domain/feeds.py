@@ -48,7 +48,14 @@ async def tag_feed(services: Services, tag: str) -> TagFeed:
         raise NotFound("no such tag")
     async with services.pool.acquire() as conn:
         ids = await timelines_sql.tag_ids(
-            conn, tag=name, viewer_id=None, since=None, until=None, limit=FEED_SIZE
+            conn,
+            tags=[name],
+            all_tags=[],
+            none_tags=[],
+            viewer_id=None,
+            since=None,
+            until=None,
+            limit=FEED_SIZE,
         )
         views = await posts_sql.load_views(conn, post_ids=ids, viewer_id=None)
     return TagFeed(name, _shown(ids, views))
