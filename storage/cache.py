@@ -19,6 +19,20 @@ async def count_hits(
     return [(int(values[i]), max(1, int(values[i + 2]))) for i in range(0, len(values), 3)]
 
 
+async def count_windows(
+    redis: aioredis.Redis, *, counters: list[tuple[str, int]]
+) -> list[tuple[int, int]]:
+    """count_hits for counters of different windows, (key, window seconds) each, in one
+    round trip."""
+    async with redis.pipeline(transaction=True) as pipe:
+        for key, window_seconds in counters:
+            pipe.incr(key)
+            pipe.expire(key, window_seconds, nx=True)
+            pipe.ttl(key)
+        values = await pipe.execute()
+    return [(int(values[i]), max(1, int(values[i + 2]))) for i in range(0, len(values), 3)]
+
+
 async def most_hits(redis: aioredis.Redis, *, keys: list[str]) -> tuple[int, int]:
     """The highest count among the counters, and seconds until that one resets."""
     async with redis.pipeline(transaction=False) as pipe:

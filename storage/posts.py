@@ -228,13 +228,14 @@ def _account_posts(order: str) -> str:
         + _SHOWN
         + " AND ($3::bigint IS NULL OR p.id > $3) AND ($4::bigint IS NULL OR p.id < $4)"
         " AND (NOT $6::boolean OR (p.in_reply_to_id IS NULL AND p.in_reply_to_ap_id IS NULL)"
-        "  OR EXISTS (SELECT 1 FROM posts r WHERE r.id = p.in_reply_to_id"
-        "   AND r.account_id = p.account_id))"
+        "  OR (SELECT r.account_id FROM posts r WHERE r.id = p.in_reply_to_id) = p.account_id)"
         " AND (NOT $7::boolean OR p.share_of_id IS NULL)"
-        " AND (NOT $8::boolean OR EXISTS (SELECT 1 FROM media m WHERE m.post_id = p.id"
-        "  AND m.position = 0))"
-        " AND ($9::text IS NULL OR EXISTS (SELECT 1 FROM post_tags t WHERE t.tag = $9"
-        "  AND t.post_id = p.id))"
+        # Scalar subqueries, probed per post: under an OR the planner may make an EXISTS
+        # a hashed subplan reading every attachment (or every post with the tag).
+        " AND (NOT $8::boolean OR (SELECT true FROM media m WHERE m.post_id = p.id"
+        "  AND m.position = 0 LIMIT 1))"
+        " AND ($9::text IS NULL OR (SELECT true FROM post_tags t WHERE t.tag = $9"
+        "  AND t.post_id = p.id LIMIT 1))"
         " ORDER BY p.id" + order + " LIMIT $5"
     )
 

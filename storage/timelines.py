@@ -174,7 +174,9 @@ _NOT_LIMITED = (
 # $5: true for local posts only, false for remote ones only, NULL for both.
 _ORIGIN = " AND ($5::boolean IS NULL OR p.local = $5)"
 # A post with attachments has one at position 0 (storage.media numbers them from 0).
-_HAS_MEDIA = " EXISTS (SELECT 1 FROM media m WHERE m.post_id = p.id AND m.position = 0)"
+# A scalar subquery (NULL when none) rather than EXISTS: under an OR the planner may
+# make an EXISTS a hashed subplan that reads every attachment row of the database.
+_HAS_MEDIA = " (SELECT true FROM media m WHERE m.post_id = p.id AND m.position = 0 LIMIT 1)"
 # $6: posts with media only, when true.
 _MEDIA_IF_ASKED = " AND (NOT $6::boolean OR" + _HAS_MEDIA + ")"
 
@@ -194,6 +196,28 @@ def _public(order: str) -> str:
         + _READ_FILTER
         + _NOT_LIMITED
         + _ORIGIN
+        + _MEDIA_IF_ASKED
+        + " ORDER BY p.id"
+        + order
+        + " LIMIT $4"
+    )
+
+
+def _remote(order: str) -> str:
+    """Other instances' public original posts, by posts_remote_public_idx (migration
+    0031; $5 unused but typed)."""
+    return (
+        "WITH "
+        + _HIDDEN
+        + _LIMITED
+        + " SELECT p.id FROM posts p"
+        + _PAGE_JOINS
+        + " CROSS JOIN limited l WHERE NOT p.local AND"
+        + _PUBLIC_ORIGINAL
+        + " p.id > coalesce($2::bigint, 0) AND p.id < coalesce($3::bigint, 9223372036854775807)"
+        " AND ($5::boolean IS NULL OR NOT $5) AND"
+        + _READ_FILTER
+        + _NOT_LIMITED
         + _MEDIA_IF_ASKED
         + " ORDER BY p.id"
         + order
@@ -246,6 +270,7 @@ def _with_media(order: str) -> str:
 
 _PUBLIC = {order: _public(order) for order in _ORDERS}
 _LOCAL = {order: _local(order) for order in _ORDERS}
+_REMOTE = {order: _remote(order) for order in _ORDERS}
 _WITH_MEDIA = {order: _with_media(order) for order in _ORDERS}
 
 
@@ -269,6 +294,8 @@ async def public_ids(
         query = _WITH_MEDIA[order]
     elif local:
         query = _LOCAL[order]
+    elif local is False:
+        query = _REMOTE[order]
     else:
         query = _PUBLIC[order]
     rows = await conn.fetch(query, viewer_id, since, until, limit, local, only_media)
@@ -292,10 +319,11 @@ def _tagged(order: str) -> str:
         " AND pt.post_id < coalesce($3::bigint, 9223372036854775807) AND"
         + _READ_FILTER
         + _NOT_LIMITED
-        + " AND (SELECT count(*) FROM post_tags a WHERE a.post_id = p.id"
-        "  AND a.tag = ANY($6::text[])) = cardinality($6::text[])"
-        " AND NOT EXISTS (SELECT 1 FROM post_tags n WHERE n.post_id = p.id"
-        "  AND n.tag = ANY($7::text[]))"
+        # Per-post probes of post_tags' primary key (scalar subqueries, see _HAS_MEDIA).
+        + " AND (cardinality($6::text[]) = 0 OR (SELECT count(*) FROM post_tags a"
+        "  WHERE a.tag = ANY($6::text[]) AND a.post_id = p.id) = cardinality($6::text[]))"
+        " AND (cardinality($7::text[]) = 0 OR (SELECT true FROM post_tags n"
+        "  WHERE n.tag = ANY($7::text[]) AND n.post_id = p.id LIMIT 1) IS NULL)"
         " AND ($8::boolean IS NULL OR p.local = $8)"
         " AND (NOT $9::boolean OR" + _HAS_MEDIA + ")"
         " ORDER BY pt.post_id" + order + " LIMIT $4) x"

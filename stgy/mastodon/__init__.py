@@ -19,6 +19,7 @@ from stgy.mastodon import (
     media,
     notifications,
     oauth,
+    ratelimit,
     relationships,
     search,
     statuses,
@@ -52,6 +53,7 @@ def register(app: Quart) -> None:
     """Mount the Mastodon face on `app` (and CORS for every API, as Mastodon sets it)."""
     app.register_blueprint(bp)
     install_cors(app)
+    ratelimit.install(app)
     for endpoint, view in app.view_functions.items():
         if endpoint.startswith(f"{bp.name}."):
             hide(view)  # documented in docs/mastodon-api.md, not in the native OpenAPI
