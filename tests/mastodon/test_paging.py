@@ -19,7 +19,7 @@ from PIL import Image
 from stgy.app import create_app
 from stgy.config import Config
 from tests.conftest import LiveInstance
-from tests.mastodon.conftest import Person
+from tests.mastodon.conftest import Person, register_person
 from tests.mastodon.test_mastodon_py import logged_in_api
 from tests.mastodon.test_statuses import bearer, eventually, second_api
 
@@ -154,6 +154,31 @@ def test_min_id_on_favourites_bookmarks_and_notifications(
     )
     assert ids(page) == [marks[2], marks[1]]
     assert links(page)["prev"]["min_id"] == [marks[2]]
+
+
+def test_account_lists_page_by_account_ids(
+    live_instance: LiveInstance,
+    session: requests.Session,
+    logged_in: httpx.Client,
+    http: httpx.Client,
+    opened: Callable[[Mastodon], httpx.Client],
+) -> None:
+    api = logged_in_api(live_instance, session, logged_in)
+    raw = opened(api)
+    blocked = sorted((register_person(http, "b").id for _ in range(5)), key=int)
+    for account_id in blocked:
+        assert raw.post(f"/api/v1/accounts/{account_id}/block").status_code == 200
+    first = raw.get("/api/v1/blocks", params={"limit": 2})
+    assert ids(first) == [blocked[4], blocked[3]]
+    second = raw.get("/api/v1/blocks", params=links(first)["next"])
+    assert ids(second) == [blocked[2], blocked[1]]
+    assert ids(raw.get("/api/v1/blocks", params=links(second)["prev"])) == blocked[4:2:-1]
+    up = raw.get("/api/v1/blocks", params={"min_id": blocked[0], "limit": 2})
+    assert ids(up) == [blocked[2], blocked[1]]
+    since = raw.get("/api/v1/blocks", params={"since_id": blocked[0], "limit": 2})
+    assert ids(since) == [blocked[4], blocked[3]]
+    last = raw.get("/api/v1/blocks", params={"max_id": blocked[1], "limit": 2})
+    assert ids(last) == [blocked[0]] and "next" not in links(last)
 
 
 def test_tag_timeline_any_all_none(
