@@ -1,62 +1,20 @@
-"""SQL for timelines: home entries (fan-out, backfill, trim, reads) and public/local/tag pages.
+"""SQL for home timelines: entries (fan-out, backfill, trim) and their reads.
 
-Every read returns post ids, newest first, except the home page's, which returns
-the rows of its page (storage.renderings.page_statement). Queries use `p` for the
+Reads return post ids (newest first, or oldest first for an ascending page), except
+the home page's, which returns the rows of its page (storage.renderings.page_statement).
+The public, local and tag reads are in storage.public_timelines. Queries use `p` for the
 post (or share), `pa` for its author and `o` for the shared original (NULL unless
 `p` is a share).
 """
 
 from __future__ import annotations
 
+from storage import read_filters as rf
 from storage.db import Conn
 from storage.renderings import PAGE_COLUMNS, PageRows, page_rows, page_statement
 from storage.sessions import live_session
 
-# What a logged-in viewer ($1) may see of `p`: live posts of active accounts that
-# stgy_can_see allows (which also refuses across blocks), the same for a shared
-# original, and nothing by an account the viewer muted (a muted author's shares
-# and other people's shares of the muted author's posts alike). Fan-out and backfill
-# write with this filter.
-_VIEWER_FILTER = (
-    " p.deleted_at IS NULL AND pa.suspended_at IS NULL AND pa.deleted_at IS NULL"
-    " AND stgy_can_see(p.account_id, p.visibility, p.id, $1)"
-    " AND (p.share_of_id IS NULL OR (o.deleted_at IS NULL"
-    "  AND stgy_can_see(o.account_id, o.visibility, o.id, $1)))"
-    " AND ($1::bigint IS NULL OR NOT EXISTS (SELECT 1 FROM mutes mu WHERE mu.account_id = $1"
-    "  AND (mu.target_id = p.account_id OR mu.target_id = o.account_id)))"
-)
-_POST_JOINS = " JOIN accounts pa ON pa.id = p.account_id LEFT JOIN posts o ON o.id = p.share_of_id"
-
-# Pages read with the same rule, made cheap per row: the accounts the viewer blocked,
-# is blocked by or muted are gathered once per page (`hidden`, joined as `h`), so only
-# posts that are not public-ish still need stgy_can_see (followers-only and direct
-# ones: follows and mentions). A post of an account in `h` is never shown, and
-# stgy_can_see itself is true for anything public, unlisted or local not across a block.
-_HIDDEN = (
-    "hidden AS (SELECT coalesce(array_agg(x.id), '{}') AS ids FROM ("
-    " SELECT target_id FROM blocks WHERE account_id = $1"
-    " UNION ALL SELECT account_id FROM blocks WHERE target_id = $1"
-    " UNION ALL SELECT target_id FROM mutes WHERE account_id = $1) x(id))"
-)
-_PAGE_JOINS = _POST_JOINS + " CROSS JOIN hidden h"
-_PUBLICISH = " IN ('public', 'unlisted', 'local')"
-_READ_FILTER = (
-    " p.deleted_at IS NULL AND pa.suspended_at IS NULL AND pa.deleted_at IS NULL"
-    " AND p.account_id <> ALL(h.ids) AND (p.visibility" + _PUBLICISH + " OR p.account_id = $1"
-    "  OR stgy_can_see(p.account_id, p.visibility, p.id, $1))"
-    " AND (p.share_of_id IS NULL OR (o.id IS NOT NULL AND o.deleted_at IS NULL"
-    "  AND o.account_id <> ALL(h.ids) AND (o.visibility" + _PUBLICISH + " OR o.account_id = $1"
-    "  OR stgy_can_see(o.account_id, o.visibility, o.id, $1))))"
-)
-
-
 # ---- home timeline reads
-
-# Every page read comes in two orders: newest first (the posts just below `until`), and
-# oldest first (the posts just above `since`: a Mastodon client's min_id, paging towards
-# newer). Both are built here once, from constant parts; the domain layer shows the
-# oldest-first selection newest first.
-_ORDERS = (" DESC", " ASC")
 
 
 def _home_page(order: str) -> str:
@@ -66,14 +24,14 @@ def _home_page(order: str) -> str:
         "live AS (SELECT EXISTS (SELECT 1"
         + live_session("$5", "$1")
         + ") AS yes), "
-        + _HIDDEN
+        + rf.HIDDEN
         + ", page AS MATERIALIZED (SELECT"
         + PAGE_COLUMNS
         + " FROM timeline_entries t"
-        " JOIN posts p ON p.id = t.post_id" + _PAGE_JOINS + " WHERE (SELECT yes FROM live)"
+        " JOIN posts p ON p.id = t.post_id" + rf.PAGE_JOINS + " WHERE (SELECT yes FROM live)"
         " AND t.owner_id = $1 AND t.post_id > coalesce($2::bigint, 0)"
         " AND t.post_id < coalesce($3::bigint, 9223372036854775807) AND"
-        + _READ_FILTER
+        + rf.READ_FILTER
         + " ORDER BY t.post_id"
         + order
         + " LIMIT $4)",
@@ -83,11 +41,7 @@ def _home_page(order: str) -> str:
     )
 
 
-_HOME_PAGE = {order: _home_page(order) for order in _ORDERS}
-
-
-def _order(ascending: bool) -> str:
-    return _ORDERS[1] if ascending else _ORDERS[0]
+_HOME_PAGE = {order: _home_page(order) for order in rf.ORDERS}
 
 
 async def home_page(
@@ -105,7 +59,7 @@ async def home_page(
     the oldest `limit`. Skips what the owner can't see; None when the owner's session is
     not live."""
     page = page_rows(
-        await conn.fetch(_HOME_PAGE[_order(ascending)], owner_id, since, until, limit, session_id)
+        await conn.fetch(_HOME_PAGE[rf.order(ascending)], owner_id, since, until, limit, session_id)
     )
     return page if page.live else None
 
@@ -121,12 +75,12 @@ async def oldest_entry_id(conn: Conn, *, owner_id: int) -> int | None:
 
 def _home_on_read(order: str) -> str:
     return (
-        "WITH " + _HIDDEN + " SELECT x.id FROM (SELECT f.followee_id AS author_id FROM follows f"
+        "WITH " + rf.HIDDEN + " SELECT x.id FROM (SELECT f.followee_id AS author_id FROM follows f"
         "  WHERE f.follower_id = $1 AND f.state = 'accepted' UNION ALL SELECT $1::bigint) w"
-        " CROSS JOIN LATERAL (SELECT p.id FROM posts p" + _PAGE_JOINS + " WHERE"
+        " CROSS JOIN LATERAL (SELECT p.id FROM posts p" + rf.PAGE_JOINS + " WHERE"
         "  p.account_id = w.author_id AND p.id > coalesce($2::bigint, 0)"
         "  AND p.id < coalesce($3::bigint, 9223372036854775807) AND"
-        + _READ_FILTER
+        + rf.READ_FILTER
         + "  ORDER BY p.id"
         + order
         + " LIMIT $4) x"
@@ -134,7 +88,7 @@ def _home_on_read(order: str) -> str:
     )
 
 
-_HOME_ON_READ = {order: _home_on_read(order) for order in _ORDERS}
+_HOME_ON_READ = {order: _home_on_read(order) for order in rf.ORDERS}
 
 
 async def home_ids_on_read(
@@ -150,219 +104,7 @@ async def home_ids_on_read(
     included), for the range past the stored entries. Each followed account gives at most
     `limit` posts from its index (posts_account_idx), then the newest `limit` of all win
     (the oldest, in ascending order, when `ascending`)."""
-    rows = await conn.fetch(_HOME_ON_READ[_order(ascending)], owner_id, since, before, limit)
-    return [row["id"] for row in rows]
-
-
-# ---- public, local and tag timelines ($1 is the viewer or NULL)
-
-# Limited accounts' posts are never on these pages (migration 0023).
-_PUBLIC_ORIGINAL = (
-    " p.visibility = 'public' AND p.share_of_id IS NULL AND pa.limited_at IS NULL AND"
-)
-# Domains silenced or suspended (migration 0025), gathered once per page (a few rows):
-# their accounts' posts stay out of the public and tag timelines, the domains below
-# them too. Local accounts (domain NULL) and pages with no such block skip the check.
-_LIMITED = (
-    ", limited AS (SELECT coalesce(array_agg(domain), '{}') AS domains FROM domain_blocks"
-    " WHERE severity IN ('silence', 'suspend'))"
-)
-_NOT_LIMITED = (
-    " AND (pa.domain IS NULL OR cardinality(l.domains) = 0"
-    " OR NOT (stgy_domains_of(pa.domain) && l.domains))"
-)
-# $5: true for local posts only, false for remote ones only, NULL for both.
-_ORIGIN = " AND ($5::boolean IS NULL OR p.local = $5)"
-# A post with attachments has one at position 0 (storage.media numbers them from 0).
-# A scalar subquery (NULL when none) rather than EXISTS: under an OR the planner may
-# make an EXISTS a hashed subplan that reads every attachment row of the database.
-_HAS_MEDIA = " (SELECT true FROM media m WHERE m.post_id = p.id AND m.position = 0 LIMIT 1)"
-# $6: posts with media only, when true.
-_MEDIA_IF_ASKED = " AND (NOT $6::boolean OR" + _HAS_MEDIA + ")"
-
-
-def _public(order: str) -> str:
-    """All public original posts, newest first by posts_public_idx."""
-    return (
-        "WITH "
-        + _HIDDEN
-        + _LIMITED
-        + " SELECT p.id FROM posts p"
-        + _PAGE_JOINS
-        + " CROSS JOIN limited l WHERE"
-        + _PUBLIC_ORIGINAL
-        + " p.id > coalesce($2::bigint, 0) AND p.id < coalesce($3::bigint, 9223372036854775807)"
-        " AND"
-        + _READ_FILTER
-        + _NOT_LIMITED
-        + _ORIGIN
-        + _MEDIA_IF_ASKED
-        + " ORDER BY p.id"
-        + order
-        + " LIMIT $4"
-    )
-
-
-def _remote(order: str) -> str:
-    """Other instances' public original posts, by posts_remote_public_idx (migration
-    0031; $5 unused but typed)."""
-    return (
-        "WITH "
-        + _HIDDEN
-        + _LIMITED
-        + " SELECT p.id FROM posts p"
-        + _PAGE_JOINS
-        + " CROSS JOIN limited l WHERE NOT p.local AND"
-        + _PUBLIC_ORIGINAL
-        + " p.id > coalesce($2::bigint, 0) AND p.id < coalesce($3::bigint, 9223372036854775807)"
-        " AND ($5::boolean IS NULL OR NOT $5) AND"
-        + _READ_FILTER
-        + _NOT_LIMITED
-        + _MEDIA_IF_ASKED
-        + " ORDER BY p.id"
-        + order
-        + " LIMIT $4"
-    )
-
-
-def _local(order: str) -> str:
-    """This instance's public original posts, by posts_local_public_idx ($5 unused but
-    typed, so that every public query takes the same arguments)."""
-    return (
-        "WITH "
-        + _HIDDEN
-        + " SELECT p.id FROM posts p"
-        + _PAGE_JOINS
-        + " WHERE p.local AND"
-        + _PUBLIC_ORIGINAL
-        + " p.id > coalesce($2::bigint, 0) AND p.id < coalesce($3::bigint, 9223372036854775807)"
-        " AND ($5::boolean IS NULL OR $5) AND"
-        + _READ_FILTER
-        + _MEDIA_IF_ASKED
-        + " ORDER BY p.id"
-        + order
-        + " LIMIT $4"
-    )
-
-
-def _with_media(order: str) -> str:
-    """Public original posts with attachments, read from the attachments' side
-    (media_post_idx, position 0: one row per post), since posts with media may be few
-    among all public ones ($6 unused but typed)."""
-    return (
-        "WITH "
-        + _HIDDEN
-        + _LIMITED
-        + " SELECT p.id FROM media m JOIN posts p ON p.id = m.post_id"
-        + _PAGE_JOINS
-        + " CROSS JOIN limited l WHERE m.post_id IS NOT NULL AND m.position = 0"
-        " AND m.post_id > coalesce($2::bigint, 0)"
-        " AND m.post_id < coalesce($3::bigint, 9223372036854775807) AND $6::boolean AND"
-        + _PUBLIC_ORIGINAL
-        + _READ_FILTER
-        + _NOT_LIMITED
-        + _ORIGIN
-        + " ORDER BY m.post_id"
-        + order
-        + " LIMIT $4"
-    )
-
-
-_PUBLIC = {order: _public(order) for order in _ORDERS}
-_LOCAL = {order: _local(order) for order in _ORDERS}
-_REMOTE = {order: _remote(order) for order in _ORDERS}
-_WITH_MEDIA = {order: _with_media(order) for order in _ORDERS}
-
-
-async def public_ids(
-    conn: Conn,
-    *,
-    viewer_id: int | None,
-    since: int | None,
-    until: int | None,
-    limit: int,
-    local: bool | None = None,
-    only_media: bool = False,
-    ascending: bool = False,
-) -> list[int]:
-    """Public original posts of every known account (`local` None), of this instance
-    (True) or of other instances (False), those with attachments only when `only_media`:
-    the newest `limit` in (since, until), newest first, or the oldest `limit` in
-    ascending order when `ascending`."""
-    order = _order(ascending)
-    if only_media:
-        query = _WITH_MEDIA[order]
-    elif local:
-        query = _LOCAL[order]
-    elif local is False:
-        query = _REMOTE[order]
-    else:
-        query = _PUBLIC[order]
-    rows = await conn.fetch(query, viewer_id, since, until, limit, local, only_media)
-    return [row["id"] for row in rows]
-
-
-def _tagged(order: str) -> str:
-    """Public original posts with any of the tags $5 (each read by post_tags' primary key,
-    at most $4 per tag, then merged), all of $6 and none of $7, with the filters $8
-    (origin) and $9 (media)."""
-    return (
-        "WITH "
-        + _HIDDEN
-        + _LIMITED
-        + " SELECT DISTINCT x.id FROM unnest($5::text[]) w(tag) CROSS JOIN LATERAL ("
-        " SELECT p.id FROM post_tags pt JOIN posts p ON p.id = pt.post_id"
-        + _PAGE_JOINS
-        + " CROSS JOIN limited l WHERE pt.tag = w.tag AND"
-        + _PUBLIC_ORIGINAL
-        + " pt.post_id > coalesce($2::bigint, 0)"
-        " AND pt.post_id < coalesce($3::bigint, 9223372036854775807) AND"
-        + _READ_FILTER
-        + _NOT_LIMITED
-        # Per-post probes of post_tags' primary key (scalar subqueries, see _HAS_MEDIA).
-        + " AND (cardinality($6::text[]) = 0 OR (SELECT count(*) FROM post_tags a"
-        "  WHERE a.tag = ANY($6::text[]) AND a.post_id = p.id) = cardinality($6::text[]))"
-        " AND (cardinality($7::text[]) = 0 OR (SELECT true FROM post_tags n"
-        "  WHERE n.tag = ANY($7::text[]) AND n.post_id = p.id LIMIT 1) IS NULL)"
-        " AND ($8::boolean IS NULL OR p.local = $8)"
-        " AND (NOT $9::boolean OR" + _HAS_MEDIA + ")"
-        " ORDER BY pt.post_id" + order + " LIMIT $4) x"
-        " ORDER BY x.id" + order + " LIMIT $4"
-    )
-
-
-_TAGGED = {order: _tagged(order) for order in _ORDERS}
-
-
-async def tag_ids(
-    conn: Conn,
-    *,
-    tags: list[str],
-    all_tags: list[str],
-    none_tags: list[str],
-    viewer_id: int | None,
-    since: int | None,
-    until: int | None,
-    limit: int,
-    local: bool | None = None,
-    only_media: bool = False,
-    ascending: bool = False,
-) -> list[int]:
-    """Public original posts with any of `tags`, every one of `all_tags` and none of
-    `none_tags`; `local` and `only_media` as public_ids. The newest `limit` in (since,
-    until), newest first, or the oldest `limit` in ascending order when `ascending`."""
-    rows = await conn.fetch(
-        _TAGGED[_order(ascending)],
-        viewer_id,
-        since,
-        until,
-        limit,
-        tags,
-        all_tags,
-        none_tags,
-        local,
-        only_media,
-    )
+    rows = await conn.fetch(_HOME_ON_READ[rf.order(ascending)], owner_id, since, before, limit)
     return [row["id"] for row in rows]
 
 
@@ -450,9 +192,9 @@ async def backfill(conn: Conn, *, follower_id: int, followee_id: int, limit: int
     follower's home timeline, when the follower is local."""
     await conn.execute(
         "INSERT INTO timeline_entries (owner_id, post_id, author_id)"
-        " SELECT $1, p.id, p.account_id FROM posts p" + _POST_JOINS + " WHERE p.account_id = $2"
+        " SELECT $1, p.id, p.account_id FROM posts p" + rf.POST_JOINS + " WHERE p.account_id = $2"
         " AND EXISTS (SELECT 1 FROM accounts me WHERE me.id = $1 AND me.domain IS NULL)"
-        " AND" + _VIEWER_FILTER + " ORDER BY p.id DESC LIMIT $3"
+        " AND" + rf.VIEWER_FILTER + " ORDER BY p.id DESC LIMIT $3"
         " ON CONFLICT DO NOTHING",
         follower_id,
         followee_id,

@@ -10,7 +10,7 @@ from stgy.domain.text import normalise_tag
 from stgy.services import Services
 from storage import feeds as feeds_sql
 from storage import posts as posts_sql
-from storage import timelines as timelines_sql
+from storage import public_timelines as public_sql
 from storage.accounts import Account
 from storage.posts import PostView
 
@@ -47,7 +47,7 @@ async def tag_feed(services: Services, tag: str) -> TagFeed:
     if name is None:
         raise NotFound("no such tag")
     async with services.pool.acquire() as conn:
-        ids = await timelines_sql.tag_ids(
+        ids = await public_sql.tag_ids(
             conn,
             tags=[name],
             all_tags=[],

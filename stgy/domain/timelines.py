@@ -9,6 +9,7 @@ from stgy.domain.errors import Unauthorized
 from stgy.domain.renderings import PageRenderer, RenderedPage, assemble, render_page
 from stgy.domain.text import normalise_tag
 from stgy.services import Services
+from storage import public_timelines as public_sql
 from storage import timelines as timelines_sql
 from storage.db import Conn
 
@@ -130,7 +131,7 @@ async def public(
     """Public original posts (shares left out), of this instance, of others or of all,
     with attachments only when `only_media`; `ascending` as for home."""
     async with services.pool.acquire() as conn:
-        ids = await timelines_sql.public_ids(
+        ids = await public_sql.public_ids(
             conn,
             viewer_id=viewer_id,
             since=since,
@@ -177,7 +178,7 @@ async def tagged(
     async with services.pool.acquire() as conn:
         ids = []
         if tags and len(all_tags) == len(all_of or []):
-            ids = await timelines_sql.tag_ids(
+            ids = await public_sql.tag_ids(
                 conn,
                 tags=tags,
                 all_tags=all_tags,
