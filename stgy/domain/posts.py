@@ -17,6 +17,7 @@ from stgy.domain.text import (
     render_post,
 )
 from stgy.services import Services
+from storage import account_posts as account_posts_sql
 from storage import accounts as accounts_sql
 from storage import media as media_sql
 from storage import post_writes
@@ -460,7 +461,7 @@ async def account_posts(
     since: int | None,
     until: int | None,
     limit: int,
-    shown: posts_sql.AccountPostFilter | None = None,
+    shown: account_posts_sql.AccountPostFilter | None = None,
     ascending: bool = False,
 ) -> list[PostView]:
     """An account's posts and shares the viewer may see (those `shown` lets through),
@@ -469,14 +470,14 @@ async def account_posts(
         account = await accounts_sql.get_account(conn, account_id=account_id)
         if account is None or not account.active:
             raise NotFound("no such account")
-        ids = await posts_sql.account_post_ids(
+        ids = await account_posts_sql.account_post_ids(
             conn,
             account_id=account_id,
             viewer_id=viewer_id,
             since=since,
             until=until,
             limit=limit,
-            shown=shown or posts_sql.AccountPostFilter(),
+            shown=shown or account_posts_sql.AccountPostFilter(),
             ascending=ascending,
         )
         if ascending:

@@ -21,7 +21,7 @@ from stgy.mastodon.pagination import link_header, page_request, paginated_json
 from stgy.mastodon.params import bool_param, id_param, read_params, text_param
 from stgy.mastodon.status_entities import statuses_json
 from stgy.mastodon.statuses import _reader, renderer
-from storage.posts import AccountPostFilter
+from storage.account_posts import AccountPostFilter
 
 bp = Blueprint("mastodon_account_pages", __name__, url_prefix="/api/v1")
 
