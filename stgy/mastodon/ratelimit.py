@@ -33,6 +33,7 @@ def _rules(services: Services, client: str) -> list[Rule]:
     token = bearer_token()
     who = "ip:" + client
     if token is not None:
+        # A digest: tokens are never written to Redis in clear.
         who = "token:" + hashlib.sha256(token.encode()).hexdigest()[:32]
     prefix = f"{services.config.namespace}:rate:mastodon:"
     rules = [Rule(prefix + who, limits.mastodon_requests, limits.mastodon_window_seconds)]
