@@ -38,6 +38,7 @@ from stgy.http.errors import error_response, register_error_handlers
 from stgy.http.jsonprovider import OrjsonProvider
 from stgy.logs import quote
 from stgy.mastodon import media as mastodon_media
+from stgy.mastodon import ratelimit as mastodon_ratelimit
 from stgy.runtime import tune_gc
 from stgy.services import Services
 
@@ -144,6 +145,9 @@ def create_app(config: Config | None = None) -> Quart:
         limit = request.max_content_length  # body_limit(), set by StgyRequest
         if length is not None and limit is not None and length > limit:
             return error_response(413, "request_entity_too_large", too_large())
+        if mastodon_ratelimit.covers(request.path):
+            # The Mastodon API counts its own limits and the write limit in one round trip.
+            return await mastodon_ratelimit.check(app.extensions[SERVICES_KEY], client_ip())
         if request.method in _WRITES and request.path.startswith("/api/"):
             await ratelimit.count_write(app.extensions[SERVICES_KEY], client_ip())
         return None

@@ -259,6 +259,12 @@ class LimitsConfig:
     request_body_bytes: int = _key(1024 * 1024, _at_least(1024))
     rate_limit_requests_per_minute: int = _key(300, _at_least(1))
     rate_limit_logins_per_minute: int = _key(10, _at_least(1))
+    # The Mastodon API, as Mastodon's defaults: requests per access token (or per client
+    # address without one) in a window, and media uploads in a longer one.
+    mastodon_requests: int = _key(300, _at_least(1))
+    mastodon_window_seconds: int = _key(300, _at_least(1))
+    mastodon_media_uploads: int = _key(30, _at_least(1))
+    mastodon_media_window_seconds: int = _key(1800, _at_least(1))
 
 
 @dataclass(frozen=True)

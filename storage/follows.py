@@ -97,52 +97,96 @@ async def delete_follow(
 # as index range scans whatever the number of follows.
 
 
-async def list_following(
-    conn: Conn, *, account_id: int, until: int | None, limit: int
-) -> list[Account]:
-    rows = await conn.fetch(
+def _list_following(order: str) -> str:
+    return (
         "SELECT " + ACCOUNT_COLUMNS + " FROM follows f JOIN accounts a ON a.id = f.followee_id"
         " WHERE f.follower_id = $1 AND f.state = 'accepted'"
         " AND ($2::bigint IS NULL OR f.followee_id < $2)"
+        " AND ($4::bigint IS NULL OR f.followee_id > $4)"
         " AND a.deleted_at IS NULL AND a.suspended_at IS NULL"
-        " ORDER BY f.followee_id DESC LIMIT $3",
-        account_id,
-        until,
-        limit,
+        + " ORDER BY f.followee_id"
+        + order
+        + " LIMIT $3"
     )
+
+
+_FOLLOWING = {False: _list_following(" DESC"), True: _list_following(" ASC")}
+
+
+async def list_following(
+    conn: Conn,
+    *,
+    account_id: int,
+    until: int | None,
+    limit: int,
+    since: int | None = None,
+    ascending: bool = False,
+) -> list[Account]:
+    """Accounts this account follows in (since, until) by account id: the newest `limit`,
+    newest first, or the oldest `limit` in ascending order."""
+    rows = await conn.fetch(_FOLLOWING[ascending], account_id, until, limit, since)
     return [account_from(row) for row in rows]
 
 
-async def list_followers(
-    conn: Conn, *, account_id: int, until: int | None, limit: int
-) -> list[Account]:
-    rows = await conn.fetch(
+def _list_followers(order: str) -> str:
+    return (
         "SELECT " + ACCOUNT_COLUMNS + " FROM follows f JOIN accounts a ON a.id = f.follower_id"
         " WHERE f.followee_id = $1 AND f.state = 'accepted'"
         " AND ($2::bigint IS NULL OR f.follower_id < $2)"
+        " AND ($4::bigint IS NULL OR f.follower_id > $4)"
         " AND a.deleted_at IS NULL AND a.suspended_at IS NULL"
-        " ORDER BY f.follower_id DESC LIMIT $3",
-        account_id,
-        until,
-        limit,
+        + " ORDER BY f.follower_id"
+        + order
+        + " LIMIT $3"
     )
+
+
+_FOLLOWERS = {False: _list_followers(" DESC"), True: _list_followers(" ASC")}
+
+
+async def list_followers(
+    conn: Conn,
+    *,
+    account_id: int,
+    until: int | None,
+    limit: int,
+    since: int | None = None,
+    ascending: bool = False,
+) -> list[Account]:
+    """This account's followers in (since, until) by account id: the newest `limit`,
+    newest first, or the oldest `limit` in ascending order."""
+    rows = await conn.fetch(_FOLLOWERS[ascending], account_id, until, limit, since)
     return [account_from(row) for row in rows]
 
 
-async def list_requests(
-    conn: Conn, *, account_id: int, until: int | None, limit: int
-) -> list[Account]:
-    """Accounts waiting for this account's approval."""
-    rows = await conn.fetch(
+def _list_requests(order: str) -> str:
+    return (
         "SELECT " + ACCOUNT_COLUMNS + " FROM follows f JOIN accounts a ON a.id = f.follower_id"
         " WHERE f.followee_id = $1 AND f.state = 'pending'"
         " AND ($2::bigint IS NULL OR f.follower_id < $2)"
+        " AND ($4::bigint IS NULL OR f.follower_id > $4)"
         " AND a.deleted_at IS NULL AND a.suspended_at IS NULL"
-        " ORDER BY f.follower_id DESC LIMIT $3",
-        account_id,
-        until,
-        limit,
+        + " ORDER BY f.follower_id"
+        + order
+        + " LIMIT $3"
     )
+
+
+_REQUESTS = {False: _list_requests(" DESC"), True: _list_requests(" ASC")}
+
+
+async def list_requests(
+    conn: Conn,
+    *,
+    account_id: int,
+    until: int | None,
+    limit: int,
+    since: int | None = None,
+    ascending: bool = False,
+) -> list[Account]:
+    """Accounts waiting for this account's approval in (since, until) by account id:
+    the newest `limit`, newest first, or the oldest `limit` in ascending order."""
+    rows = await conn.fetch(_REQUESTS[ascending], account_id, until, limit, since)
     return [account_from(row) for row in rows]
 
 

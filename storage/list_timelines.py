@@ -8,8 +8,10 @@ A list's entries hold every post of its members with an id above the list's
 from __future__ import annotations
 
 from storage.db import Conn
+from storage.read_filters import HIDDEN as _HIDDEN
+from storage.read_filters import PAGE_JOINS as _PAGE_JOINS
+from storage.read_filters import READ_FILTER as _READ_FILTER
 from storage.renderings import PAGE_COLUMNS, PageRows, page_rows, page_statement
-from storage.timelines import _HIDDEN, _PAGE_JOINS, _READ_FILTER
 
 # ---- reads ($1 owner, $2 since, $3 until, $4 limit, $5 the list)
 
@@ -174,3 +176,21 @@ async def trim(conn: Conn, *, after_list: int, lists: int, keep: int) -> tuple[i
     )
     assert row is not None  # noqa: S101 - a SELECT without FROM returns one row
     return row["last"], row["n"]
+
+
+async def bound_above(
+    conn: Conn, *, list_id: int, since: int, until: int | None, limit: int
+) -> int | None:
+    """The `limit`-th stored entry above `since` (below `until`), oldest first: a page
+    just above `since` is the newest `limit` up to it (Mastodon's min_id). None when
+    there are no entries above it."""
+    found: int | None = await conn.fetchval(
+        "SELECT max(post_id) FROM (SELECT post_id FROM list_entries WHERE list_id = $1"
+        " AND post_id > $2 AND ($3::bigint IS NULL OR post_id < $3)"
+        " ORDER BY post_id LIMIT $4) t",
+        list_id,
+        since,
+        until,
+        limit,
+    )
+    return found

@@ -167,6 +167,19 @@ COLUMNS = _COLUMNS
 notification_from = _notification
 
 
+def _page(order: str) -> str:
+    return (
+        "SELECT " + _COLUMNS + " FROM notifications n WHERE n.account_id = $1"
+        " AND ($2::text[] IS NULL OR n.type = ANY($2::text[]))"
+        " AND ($3::text[] IS NULL OR n.type <> ALL($3::text[]))"
+        " AND ($4::bigint IS NULL OR n.id > $4)"
+        " AND ($5::bigint IS NULL OR n.id < $5)" + _SHOWN + " ORDER BY n.id" + order + " LIMIT $6"
+    )
+
+
+_PAGE = {False: _page(" DESC"), True: _page(" ASC")}
+
+
 async def page(
     conn: Conn,
     *,
@@ -176,21 +189,11 @@ async def page(
     since: int | None,
     until: int | None,
     limit: int,
+    ascending: bool = False,
 ) -> list[Notification]:
-    """A page of the account's notifications, newest first (an index range scan)."""
-    rows = await conn.fetch(
-        "SELECT " + _COLUMNS + " FROM notifications n WHERE n.account_id = $1"
-        " AND ($2::text[] IS NULL OR n.type = ANY($2::text[]))"
-        " AND ($3::text[] IS NULL OR n.type <> ALL($3::text[]))"
-        " AND ($4::bigint IS NULL OR n.id > $4)"
-        " AND ($5::bigint IS NULL OR n.id < $5)" + _SHOWN + " ORDER BY n.id DESC LIMIT $6",
-        account_id,
-        types,
-        exclude_types,
-        since,
-        until,
-        limit,
-    )
+    """A page of the account's notifications in (since, until) (an index range scan): the
+    newest `limit`, newest first, or the oldest `limit` in ascending order."""
+    rows = await conn.fetch(_PAGE[ascending], account_id, types, exclude_types, since, until, limit)
     return [_notification(row) for row in rows]
 
 

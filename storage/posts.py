@@ -211,35 +211,11 @@ async def get_post_ref(
 
 
 # A live post the viewer ($2) may see; a share also needs its original live and visible.
-_SHOWN = (
+SHOWN = (
     " p.deleted_at IS NULL AND stgy_can_see(p.account_id, p.visibility, p.id, $2)"
     " AND (p.share_of_id IS NULL OR EXISTS (SELECT 1 FROM posts o WHERE o.id = p.share_of_id"
     "  AND o.deleted_at IS NULL AND stgy_can_see(o.account_id, o.visibility, o.id, $2)))"
 )
-
-
-async def account_post_ids(
-    conn: Conn,
-    *,
-    account_id: int,
-    viewer_id: int | None,
-    since: int | None,
-    until: int | None,
-    limit: int,
-) -> list[int]:
-    """Ids of an account's posts and shares the viewer may see, newest first."""
-    rows = await conn.fetch(
-        "SELECT p.id FROM posts p WHERE p.account_id = $1 AND"
-        + _SHOWN
-        + " AND ($3::bigint IS NULL OR p.id > $3) AND ($4::bigint IS NULL OR p.id < $4)"
-        " ORDER BY p.id DESC LIMIT $5",
-        account_id,
-        viewer_id,
-        since,
-        until,
-        limit,
-    )
-    return [row["id"] for row in rows]
 
 
 async def ancestor_ids(conn: Conn, *, post_id: int, viewer_id: int | None, limit: int) -> list[int]:
@@ -251,7 +227,7 @@ async def ancestor_ids(conn: Conn, *, post_id: int, viewer_id: int | None, limit
         " UNION ALL SELECT p.id, p.in_reply_to_id, c.depth + 1 FROM chain c"
         "  JOIN posts p ON p.id = c.in_reply_to_id WHERE c.depth < $3)"
         " SELECT p.id FROM chain c JOIN posts p ON p.id = c.id WHERE"
-        + _SHOWN
+        + SHOWN
         + " ORDER BY c.depth DESC",
         post_id,
         viewer_id,
@@ -264,7 +240,7 @@ async def reply_ids(conn: Conn, *, post_id: int, viewer_id: int | None, limit: i
     """Direct replies to a post that the viewer may see, oldest first."""
     rows = await conn.fetch(
         "SELECT p.id FROM posts p WHERE p.in_reply_to_id = $1 AND"
-        + _SHOWN
+        + SHOWN
         + " ORDER BY p.id LIMIT $3",
         post_id,
         viewer_id,
@@ -279,21 +255,31 @@ class BookmarkRef:
     post_id: int
 
 
-async def bookmark_page(
-    conn: Conn, *, account_id: int, since: int | None, until: int | None, limit: int
-) -> list[BookmarkRef]:
-    """An account's bookmarks of posts it may still see, newest bookmark first."""
-    rows = await conn.fetch(
+def _bookmark_page(order: str) -> str:
+    return (
         "SELECT b.id, b.post_id FROM bookmarks b JOIN posts p ON p.id = b.post_id"
         " WHERE b.account_id = $2 AND"
-        + _SHOWN
+        + SHOWN
         + " AND ($3::bigint IS NULL OR b.id > $3) AND ($4::bigint IS NULL OR b.id < $4)"
-        " ORDER BY b.id DESC LIMIT $1",
-        limit,
-        account_id,
-        since,
-        until,
+        " ORDER BY b.id" + order + " LIMIT $1"
     )
+
+
+_BOOKMARK_PAGE = {False: _bookmark_page(" DESC"), True: _bookmark_page(" ASC")}
+
+
+async def bookmark_page(
+    conn: Conn,
+    *,
+    account_id: int,
+    since: int | None,
+    until: int | None,
+    limit: int,
+    ascending: bool = False,
+) -> list[BookmarkRef]:
+    """An account's bookmarks of posts it may still see, by bookmark id in (since, until):
+    the newest `limit`, newest first, or the oldest `limit` in ascending order."""
+    rows = await conn.fetch(_BOOKMARK_PAGE[ascending], limit, account_id, since, until)
     return [BookmarkRef(row["id"], row["post_id"]) for row in rows]
 
 
@@ -407,22 +393,32 @@ async def sharer_page(conn: Conn, *, post_id: int, before: int | None, limit: in
     return [Sharer(account_from(row, "a_"), row["share_id"]) for row in rows]
 
 
-async def liked_post_ids(
-    conn: Conn, *, account_id: int, since: int | None, until: int | None, limit: int
-) -> list[int]:
-    """Posts an account liked and may still see, newest post first (the likes' key,
-    (account_id, post_id), is the index this pages on)."""
-    rows = await conn.fetch(
+def _liked_posts(order: str) -> str:
+    return (
         "SELECT p.id FROM likes l JOIN posts p ON p.id = l.post_id"
         " WHERE l.account_id = $2 AND"
-        + _SHOWN
+        + SHOWN
         + " AND ($3::bigint IS NULL OR l.post_id > $3) AND ($4::bigint IS NULL OR l.post_id < $4)"
-        " ORDER BY l.post_id DESC LIMIT $1",
-        limit,
-        account_id,
-        since,
-        until,
+        " ORDER BY l.post_id" + order + " LIMIT $1"
     )
+
+
+_LIKED_POSTS = {False: _liked_posts(" DESC"), True: _liked_posts(" ASC")}
+
+
+async def liked_post_ids(
+    conn: Conn,
+    *,
+    account_id: int,
+    since: int | None,
+    until: int | None,
+    limit: int,
+    ascending: bool = False,
+) -> list[int]:
+    """Posts an account liked and may still see, in (since, until): the newest `limit`,
+    newest first, or the oldest `limit` in ascending order (the likes' key,
+    (account_id, post_id), is the index this pages on)."""
+    rows = await conn.fetch(_LIKED_POSTS[ascending], limit, account_id, since, until)
     return [row["id"] for row in rows]
 
 

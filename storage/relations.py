@@ -60,31 +60,59 @@ async def delete_mute(conn: Conn, *, account_id: int, target_id: int) -> bool:
 # Lists are keyset pages on the target's id (the primary key's second column).
 
 
-async def list_blocked(
-    conn: Conn, *, account_id: int, until: int | None, limit: int
-) -> list[Account]:
-    rows = await conn.fetch(
+def _list_blocked(order: str) -> str:
+    return (
         "SELECT " + ACCOUNT_COLUMNS + " FROM blocks b JOIN accounts a ON a.id = b.target_id"
-        " WHERE b.account_id = $1 AND ($2::bigint IS NULL OR b.target_id < $2)"
-        " ORDER BY b.target_id DESC LIMIT $3",
-        account_id,
-        until,
-        limit,
+        " WHERE b.account_id = $1"
+        " AND ($2::bigint IS NULL OR b.target_id < $2)"
+        " AND ($4::bigint IS NULL OR b.target_id > $4)"
+        " ORDER BY b.target_id" + order + " LIMIT $3"
     )
+
+
+_BLOCKED = {False: _list_blocked(" DESC"), True: _list_blocked(" ASC")}
+
+
+async def list_blocked(
+    conn: Conn,
+    *,
+    account_id: int,
+    until: int | None,
+    limit: int,
+    since: int | None = None,
+    ascending: bool = False,
+) -> list[Account]:
+    """Accounts this account blocks in (since, until) by account id: the newest `limit`,
+    newest first, or the oldest `limit` in ascending order."""
+    rows = await conn.fetch(_BLOCKED[ascending], account_id, until, limit, since)
     return [account_from(row) for row in rows]
 
 
-async def list_muted(
-    conn: Conn, *, account_id: int, until: int | None, limit: int
-) -> list[Account]:
-    rows = await conn.fetch(
+def _list_muted(order: str) -> str:
+    return (
         "SELECT " + ACCOUNT_COLUMNS + " FROM mutes m JOIN accounts a ON a.id = m.target_id"
-        " WHERE m.account_id = $1 AND ($2::bigint IS NULL OR m.target_id < $2)"
-        " ORDER BY m.target_id DESC LIMIT $3",
-        account_id,
-        until,
-        limit,
+        " WHERE m.account_id = $1"
+        " AND ($2::bigint IS NULL OR m.target_id < $2)"
+        " AND ($4::bigint IS NULL OR m.target_id > $4)"
+        " ORDER BY m.target_id" + order + " LIMIT $3"
     )
+
+
+_MUTED = {False: _list_muted(" DESC"), True: _list_muted(" ASC")}
+
+
+async def list_muted(
+    conn: Conn,
+    *,
+    account_id: int,
+    until: int | None,
+    limit: int,
+    since: int | None = None,
+    ascending: bool = False,
+) -> list[Account]:
+    """Accounts this account mutes in (since, until) by account id: the newest `limit`,
+    newest first, or the oldest `limit` in ascending order."""
+    rows = await conn.fetch(_MUTED[ascending], account_id, until, limit, since)
     return [account_from(row) for row in rows]
 
 

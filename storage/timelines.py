@@ -1,54 +1,18 @@
-"""SQL for timelines: home entries (fan-out, backfill, trim, reads) and public/local/tag pages.
+"""SQL for home timelines: entries (fan-out, backfill, trim) and their reads.
 
-Every read returns post ids, newest first, except the home page's, which returns
-the rows of its page (storage.renderings.page_statement). Queries use `p` for the
+Reads return post ids (newest first, or oldest first for an ascending page), except
+the home page's, which returns the rows of its page (storage.renderings.page_statement).
+The public, local and tag reads are in storage.public_timelines. Queries use `p` for the
 post (or share), `pa` for its author and `o` for the shared original (NULL unless
 `p` is a share).
 """
 
 from __future__ import annotations
 
+from storage import read_filters as rf
 from storage.db import Conn
 from storage.renderings import PAGE_COLUMNS, PageRows, page_rows, page_statement
 from storage.sessions import live_session
-
-# What a logged-in viewer ($1) may see of `p`: live posts of active accounts that
-# stgy_can_see allows (which also refuses across blocks), the same for a shared
-# original, and nothing by an account the viewer muted (a muted author's shares
-# and other people's shares of the muted author's posts alike). Fan-out and backfill
-# write with this filter.
-_VIEWER_FILTER = (
-    " p.deleted_at IS NULL AND pa.suspended_at IS NULL AND pa.deleted_at IS NULL"
-    " AND stgy_can_see(p.account_id, p.visibility, p.id, $1)"
-    " AND (p.share_of_id IS NULL OR (o.deleted_at IS NULL"
-    "  AND stgy_can_see(o.account_id, o.visibility, o.id, $1)))"
-    " AND ($1::bigint IS NULL OR NOT EXISTS (SELECT 1 FROM mutes mu WHERE mu.account_id = $1"
-    "  AND (mu.target_id = p.account_id OR mu.target_id = o.account_id)))"
-)
-_POST_JOINS = " JOIN accounts pa ON pa.id = p.account_id LEFT JOIN posts o ON o.id = p.share_of_id"
-
-# Pages read with the same rule, made cheap per row: the accounts the viewer blocked,
-# is blocked by or muted are gathered once per page (`hidden`, joined as `h`), so only
-# posts that are not public-ish still need stgy_can_see (followers-only and direct
-# ones: follows and mentions). A post of an account in `h` is never shown, and
-# stgy_can_see itself is true for anything public, unlisted or local not across a block.
-_HIDDEN = (
-    "hidden AS (SELECT coalesce(array_agg(x.id), '{}') AS ids FROM ("
-    " SELECT target_id FROM blocks WHERE account_id = $1"
-    " UNION ALL SELECT account_id FROM blocks WHERE target_id = $1"
-    " UNION ALL SELECT target_id FROM mutes WHERE account_id = $1) x(id))"
-)
-_PAGE_JOINS = _POST_JOINS + " CROSS JOIN hidden h"
-_PUBLICISH = " IN ('public', 'unlisted', 'local')"
-_READ_FILTER = (
-    " p.deleted_at IS NULL AND pa.suspended_at IS NULL AND pa.deleted_at IS NULL"
-    " AND p.account_id <> ALL(h.ids) AND (p.visibility" + _PUBLICISH + " OR p.account_id = $1"
-    "  OR stgy_can_see(p.account_id, p.visibility, p.id, $1))"
-    " AND (p.share_of_id IS NULL OR (o.id IS NOT NULL AND o.deleted_at IS NULL"
-    "  AND o.account_id <> ALL(h.ids) AND (o.visibility" + _PUBLICISH + " OR o.account_id = $1"
-    "  OR stgy_can_see(o.account_id, o.visibility, o.id, $1))))"
-)
-
 
 # ---- home timeline reads
 
@@ -62,29 +26,36 @@ _EXCLUSIVE = (
 )
 _NOT_EXCLUSIVE = " AND t.author_id <> ALL((SELECT ids FROM exclusive)::bigint[])"
 
-# $1 owner, $2 since, $3 until, $4 limit, $5 the owner's session: nothing is chosen
-# unless the session is live (the request's login check, in the same statement).
-_HOME_PAGE = page_statement(
-    "live AS (SELECT EXISTS (SELECT 1"
-    + live_session("$5", "$1")
-    + ") AS yes), "
-    + _HIDDEN
-    + ", "
-    + _EXCLUSIVE
-    + ", page AS MATERIALIZED (SELECT"
-    + PAGE_COLUMNS
-    + " FROM timeline_entries t"
-    " JOIN posts p ON p.id = t.post_id" + _PAGE_JOINS + " WHERE (SELECT yes FROM live)"
-    " AND t.owner_id = $1 AND t.post_id > coalesce($2::bigint, 0)"
-    " AND t.post_id < coalesce($3::bigint, 9223372036854775807)"
-    + _NOT_EXCLUSIVE
-    + " AND"
-    + _READ_FILTER
-    + " ORDER BY t.post_id DESC LIMIT $4)",
-    "$1",
-    "-p.id",
-    "(SELECT yes FROM live)",
-)
+
+def _home_page(order: str) -> str:
+    # $1 owner, $2 since, $3 until, $4 limit, $5 the owner's session: nothing is chosen
+    # unless the session is live (the request's login check, in the same statement).
+    return page_statement(
+        "live AS (SELECT EXISTS (SELECT 1"
+        + live_session("$5", "$1")
+        + ") AS yes), "
+        + rf.HIDDEN
+        + ", "
+        + _EXCLUSIVE
+        + ", page AS MATERIALIZED (SELECT"
+        + PAGE_COLUMNS
+        + " FROM timeline_entries t"
+        " JOIN posts p ON p.id = t.post_id" + rf.PAGE_JOINS + " WHERE (SELECT yes FROM live)"
+        " AND t.owner_id = $1 AND t.post_id > coalesce($2::bigint, 0)"
+        " AND t.post_id < coalesce($3::bigint, 9223372036854775807)"
+        + _NOT_EXCLUSIVE
+        + " AND"
+        + rf.READ_FILTER
+        + " ORDER BY t.post_id"
+        + order
+        + " LIMIT $4)",
+        "$1",
+        "-p.id",
+        "(SELECT yes FROM live)",
+    )
+
+
+_HOME_PAGE = {order: _home_page(order) for order in rf.ORDERS}
 
 
 async def home_page(
@@ -95,11 +66,15 @@ async def home_page(
     since: int | None,
     until: int | None,
     limit: int,
+    ascending: bool = False,
 ) -> PageRows | None:
-    """Stored home entries in (since, until), newest first, skipping what the owner can't
-    see, as the rows of a page (storage.renderings.page_statement). None when the
-    owner's session is not live."""
-    page = page_rows(await conn.fetch(_HOME_PAGE, owner_id, since, until, limit, session_id))
+    """Stored home entries in (since, until) as the rows of a page, newest first
+    (storage.renderings.page_statement): the newest `limit` of them, or when `ascending`
+    the oldest `limit`. Skips what the owner can't see; None when the owner's session is
+    not live."""
+    page = page_rows(
+        await conn.fetch(_HOME_PAGE[rf.order(ascending)], owner_id, since, until, limit, session_id)
+    )
     return page if page.live else None
 
 
@@ -112,123 +87,40 @@ async def oldest_entry_id(conn: Conn, *, owner_id: int) -> int | None:
     return oldest
 
 
+def _home_on_read(order: str) -> str:
+    return (
+        "WITH " + rf.HIDDEN + ", " + _EXCLUSIVE + " SELECT x.id FROM (SELECT f.followee_id AS"
+        "  author_id FROM follows f WHERE f.follower_id = $1 AND f.state = 'accepted'"
+        "  AND f.followee_id <> ALL((SELECT ids FROM exclusive)::bigint[])"
+        "  UNION ALL SELECT $1::bigint) w"
+        " CROSS JOIN LATERAL (SELECT p.id FROM posts p" + rf.PAGE_JOINS + " WHERE"
+        "  p.account_id = w.author_id AND p.id > coalesce($2::bigint, 0)"
+        "  AND p.id < coalesce($3::bigint, 9223372036854775807) AND"
+        + rf.READ_FILTER
+        + "  ORDER BY p.id"
+        + order
+        + " LIMIT $4) x"
+        " ORDER BY x.id" + order + " LIMIT $4"
+    )
+
+
+_HOME_ON_READ = {order: _home_on_read(order) for order in rf.ORDERS}
+
+
 async def home_ids_on_read(
-    conn: Conn, *, owner_id: int, since: int | None, before: int | None, limit: int
+    conn: Conn,
+    *,
+    owner_id: int,
+    since: int | None,
+    before: int | None,
+    limit: int,
+    ascending: bool = False,
 ) -> list[int]:
     """Home posts computed from follows and posts (own posts and followed accounts', shares
     included, members of exclusive lists left out), for the range past the stored entries.
     Each followed account gives at most `limit` posts from its index (posts_account_idx),
-    then the newest `limit` of all win."""
-    rows = await conn.fetch(
-        "WITH " + _HIDDEN + ", " + _EXCLUSIVE + " SELECT x.id FROM (SELECT f.followee_id AS"
-        "  author_id FROM follows f WHERE f.follower_id = $1 AND f.state = 'accepted'"
-        "  AND f.followee_id <> ALL((SELECT ids FROM exclusive)::bigint[])"
-        "  UNION ALL SELECT $1::bigint) w"
-        " CROSS JOIN LATERAL (SELECT p.id FROM posts p" + _PAGE_JOINS + " WHERE"
-        "  p.account_id = w.author_id AND p.id > coalesce($2::bigint, 0)"
-        "  AND p.id < coalesce($3::bigint, 9223372036854775807) AND"
-        + _READ_FILTER
-        + "  ORDER BY p.id DESC LIMIT $4) x"
-        " ORDER BY x.id DESC LIMIT $4",
-        owner_id,
-        since,
-        before,
-        limit,
-    )
-    return [row["id"] for row in rows]
-
-
-# ---- public, local and tag timelines ($1 is the viewer or NULL)
-
-# Limited accounts' posts are never on these pages (migration 0023).
-_PUBLIC_ORIGINAL = (
-    " p.visibility = 'public' AND p.share_of_id IS NULL AND pa.limited_at IS NULL AND"
-)
-# Domains silenced or suspended (migration 0025), gathered once per page (a few rows):
-# their accounts' posts stay out of the public and tag timelines, the domains below
-# them too. Local accounts (domain NULL) and pages with no such block skip the check.
-_LIMITED = (
-    ", limited AS (SELECT coalesce(array_agg(domain), '{}') AS domains FROM domain_blocks"
-    " WHERE severity IN ('silence', 'suspend'))"
-)
-_NOT_LIMITED = (
-    " AND (pa.domain IS NULL OR cardinality(l.domains) = 0"
-    " OR NOT (stgy_domains_of(pa.domain) && l.domains))"
-)
-
-
-async def public_ids(
-    conn: Conn, *, viewer_id: int | None, since: int | None, until: int | None, limit: int
-) -> list[int]:
-    """Public original posts of every known account, local and remote (posts_public_idx)."""
-    rows = await conn.fetch(
-        "WITH "
-        + _HIDDEN
-        + _LIMITED
-        + " SELECT p.id FROM posts p"
-        + _PAGE_JOINS
-        + " CROSS JOIN limited l WHERE"
-        + _PUBLIC_ORIGINAL
-        + " p.id > coalesce($2::bigint, 0) AND p.id < coalesce($3::bigint, 9223372036854775807)"
-        " AND" + _READ_FILTER + _NOT_LIMITED + " ORDER BY p.id DESC LIMIT $4",
-        viewer_id,
-        since,
-        until,
-        limit,
-    )
-    return [row["id"] for row in rows]
-
-
-async def local_ids(
-    conn: Conn, *, viewer_id: int | None, since: int | None, until: int | None, limit: int
-) -> list[int]:
-    """Public original posts of this instance (posts_local_public_idx)."""
-    rows = await conn.fetch(
-        "WITH "
-        + _HIDDEN
-        + " SELECT p.id FROM posts p"
-        + _PAGE_JOINS
-        + " WHERE p.local AND"
-        + _PUBLIC_ORIGINAL
-        + " p.id > coalesce($2::bigint, 0) AND p.id < coalesce($3::bigint, 9223372036854775807)"
-        " AND" + _READ_FILTER + " ORDER BY p.id DESC LIMIT $4",
-        viewer_id,
-        since,
-        until,
-        limit,
-    )
-    return [row["id"] for row in rows]
-
-
-async def tag_ids(
-    conn: Conn,
-    *,
-    tag: str,
-    viewer_id: int | None,
-    since: int | None,
-    until: int | None,
-    limit: int,
-) -> list[int]:
-    """Public original posts with a tag (post_tags' primary key orders them)."""
-    rows = await conn.fetch(
-        "WITH "
-        + _HIDDEN
-        + _LIMITED
-        + " SELECT p.id FROM post_tags pt JOIN posts p ON p.id = pt.post_id"
-        + _PAGE_JOINS
-        + " CROSS JOIN limited l WHERE pt.tag = $5 AND"
-        + _PUBLIC_ORIGINAL
-        + " pt.post_id > coalesce($2::bigint, 0)"
-        " AND pt.post_id < coalesce($3::bigint, 9223372036854775807) AND"
-        + _READ_FILTER
-        + _NOT_LIMITED
-        + " ORDER BY pt.post_id DESC LIMIT $4",
-        viewer_id,
-        since,
-        until,
-        limit,
-        tag,
-    )
+    then the newest `limit` of all win (the oldest, in ascending order, when `ascending`)."""
+    rows = await conn.fetch(_HOME_ON_READ[rf.order(ascending)], owner_id, since, before, limit)
     return [row["id"] for row in rows]
 
 
@@ -316,9 +208,9 @@ async def backfill(conn: Conn, *, follower_id: int, followee_id: int, limit: int
     follower's home timeline, when the follower is local."""
     await conn.execute(
         "INSERT INTO timeline_entries (owner_id, post_id, author_id)"
-        " SELECT $1, p.id, p.account_id FROM posts p" + _POST_JOINS + " WHERE p.account_id = $2"
+        " SELECT $1, p.id, p.account_id FROM posts p" + rf.POST_JOINS + " WHERE p.account_id = $2"
         " AND EXISTS (SELECT 1 FROM accounts me WHERE me.id = $1 AND me.domain IS NULL)"
-        " AND" + _VIEWER_FILTER + " ORDER BY p.id DESC LIMIT $3"
+        " AND" + rf.VIEWER_FILTER + " ORDER BY p.id DESC LIMIT $3"
         " ON CONFLICT DO NOTHING",
         follower_id,
         followee_id,

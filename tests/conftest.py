@@ -53,6 +53,9 @@ def config_env(database_url: str, tmp: Path, queue: str = "main", **extra: str) 
         "STGY_WORKER_SWEEP_INTERVAL": "1",
         # Tests write far faster than people; the limit has a test of its own.
         "STGY_LIMITS_RATE_LIMIT_REQUESTS_PER_MINUTE": "1000000",
+        # The same for the Mastodon API's limits (tests/mastodon/test_paging.py checks them).
+        "STGY_LIMITS_MASTODON_REQUESTS": "1000000",
+        "STGY_LIMITS_MASTODON_MEDIA_UPLOADS": "1000000",
         **extra,
     }
 

@@ -10,7 +10,7 @@ from stgy.domain.text import normalise_tag
 from stgy.services import Services
 from storage import feeds as feeds_sql
 from storage import posts as posts_sql
-from storage import timelines as timelines_sql
+from storage import public_timelines as public_sql
 from storage.accounts import Account
 from storage.posts import PostView
 
@@ -47,8 +47,15 @@ async def tag_feed(services: Services, tag: str) -> TagFeed:
     if name is None:
         raise NotFound("no such tag")
     async with services.pool.acquire() as conn:
-        ids = await timelines_sql.tag_ids(
-            conn, tag=name, viewer_id=None, since=None, until=None, limit=FEED_SIZE
+        ids = await public_sql.tag_ids(
+            conn,
+            tags=[name],
+            all_tags=[],
+            none_tags=[],
+            viewer_id=None,
+            since=None,
+            until=None,
+            limit=FEED_SIZE,
         )
         views = await posts_sql.load_views(conn, post_ids=ids, viewer_id=None)
     return TagFeed(name, _shown(ids, views))

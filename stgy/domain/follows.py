@@ -148,29 +148,70 @@ Lister = Callable[..., Awaitable[list[Account]]]
 
 
 async def _page(
-    services: Services, lister: Lister, account_id: int, until: int | None, limit: int
+    services: Services,
+    lister: Lister,
+    account_id: int,
+    until: int | None,
+    limit: int,
+    since: int | None = None,
+    ascending: bool = False,
 ) -> AccountPage:
+    """A page of accounts, newest first; `ascending`: the `limit` just above `since`
+    (Mastodon's min_id), whose `next` is left to the caller (older ones exist below)."""
     async with services.pool.acquire() as conn:
         await active_account(conn, account_id)
         # One more than asked tells whether another page exists.
-        found = await lister(conn, account_id=account_id, until=until, limit=limit + 1)
+        found = await lister(
+            conn,
+            account_id=account_id,
+            until=until,
+            limit=limit + 1,
+            since=since,
+            ascending=ascending,
+        )
     page = found[:limit]
+    if ascending:
+        return AccountPage(page[::-1], None)
     return AccountPage(page, page[-1].id if len(found) > limit else None)
 
 
 async def following(
-    services: Services, account_id: int, *, until: int | None, limit: int
+    services: Services,
+    account_id: int,
+    *,
+    until: int | None,
+    limit: int,
+    since: int | None = None,
+    ascending: bool = False,
 ) -> AccountPage:
-    return await _page(services, follows_sql.list_following, account_id, until, limit)
+    return await _page(
+        services, follows_sql.list_following, account_id, until, limit, since, ascending
+    )
 
 
 async def followers(
-    services: Services, account_id: int, *, until: int | None, limit: int
+    services: Services,
+    account_id: int,
+    *,
+    until: int | None,
+    limit: int,
+    since: int | None = None,
+    ascending: bool = False,
 ) -> AccountPage:
-    return await _page(services, follows_sql.list_followers, account_id, until, limit)
+    return await _page(
+        services, follows_sql.list_followers, account_id, until, limit, since, ascending
+    )
 
 
 async def requests(
-    services: Services, account_id: int, *, until: int | None, limit: int
+    services: Services,
+    account_id: int,
+    *,
+    until: int | None,
+    limit: int,
+    since: int | None = None,
+    ascending: bool = False,
 ) -> AccountPage:
-    return await _page(services, follows_sql.list_requests, account_id, until, limit)
+    return await _page(
+        services, follows_sql.list_requests, account_id, until, limit, since, ascending
+    )

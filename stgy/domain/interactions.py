@@ -189,12 +189,22 @@ async def likers(
 
 
 async def bookmarks(
-    services: Services, viewer_id: int, *, since: int | None, until: int | None, limit: int
+    services: Services,
+    viewer_id: int,
+    *,
+    since: int | None,
+    until: int | None,
+    limit: int,
+    ascending: bool = False,
 ) -> BookmarksPage:
+    """Bookmarked posts, newest bookmark first: the newest `limit` bookmarks in (since,
+    until), or when `ascending` the `limit` just above `since` (bookmark ids)."""
     async with services.pool.acquire() as conn:
         refs = await posts_sql.bookmark_page(
-            conn, account_id=viewer_id, since=since, until=until, limit=limit
+            conn, account_id=viewer_id, since=since, until=until, limit=limit, ascending=ascending
         )
+        if ascending:
+            refs.reverse()
         ids = [ref.post_id for ref in refs]
         views = await posts_sql.load_views(conn, post_ids=ids, viewer_id=viewer_id)
     return BookmarksPage(
@@ -228,13 +238,22 @@ async def sharers(
 
 
 async def liked_posts(
-    services: Services, viewer_id: int, *, since: int | None, until: int | None, limit: int
+    services: Services,
+    viewer_id: int,
+    *,
+    since: int | None,
+    until: int | None,
+    limit: int,
+    ascending: bool = False,
 ) -> list[PostView]:
-    """The posts the viewer liked and may still see, newest post first."""
+    """The posts the viewer liked and may still see, newest post first (`ascending`: the
+    `limit` just above `since`)."""
     async with services.pool.acquire() as conn:
         ids = await posts_sql.liked_post_ids(
-            conn, account_id=viewer_id, since=since, until=until, limit=limit
+            conn, account_id=viewer_id, since=since, until=until, limit=limit, ascending=ascending
         )
+        if ascending:
+            ids.reverse()
         views = await posts_sql.load_views(conn, post_ids=ids, viewer_id=viewer_id)
     return [views[i] for i in ids if i in views]
 

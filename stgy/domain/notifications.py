@@ -71,7 +71,10 @@ async def list_notifications(
     since: int | None = None,
     until: int | None = None,
     limit: int = DEFAULT_PAGE,
+    ascending: bool = False,
 ) -> list[NotificationView]:
+    """Notifications in (since, until), newest first: the newest `limit`, or when
+    `ascending` the `limit` just above `since`."""
     async with services.pool.acquire() as conn:
         rows = await notifications_sql.page(
             conn,
@@ -81,7 +84,10 @@ async def list_notifications(
             since=since,
             until=until,
             limit=max(1, min(limit, MAX_PAGE)),
+            ascending=ascending,
         )
+        if ascending:
+            rows.reverse()
         return await _views(conn, viewer_id, rows) if rows else []
 
 

@@ -17,6 +17,7 @@ from stgy.domain.text import (
     render_post,
 )
 from stgy.services import Services
+from storage import account_posts as account_posts_sql
 from storage import accounts as accounts_sql
 from storage import media as media_sql
 from storage import post_writes
@@ -460,14 +461,26 @@ async def account_posts(
     since: int | None,
     until: int | None,
     limit: int,
+    shown: account_posts_sql.AccountPostFilter | None = None,
+    ascending: bool = False,
 ) -> list[PostView]:
-    """An account's posts and shares the viewer may see, newest first (three queries)."""
+    """An account's posts and shares the viewer may see (those `shown` lets through),
+    newest first (three queries); `ascending`: the `limit` just above `since`."""
     async with services.pool.acquire() as conn:
         account = await accounts_sql.get_account(conn, account_id=account_id)
         if account is None or not account.active:
             raise NotFound("no such account")
-        ids = await posts_sql.account_post_ids(
-            conn, account_id=account_id, viewer_id=viewer_id, since=since, until=until, limit=limit
+        ids = await account_posts_sql.account_post_ids(
+            conn,
+            account_id=account_id,
+            viewer_id=viewer_id,
+            since=since,
+            until=until,
+            limit=limit,
+            shown=shown or account_posts_sql.AccountPostFilter(),
+            ascending=ascending,
         )
+        if ascending:
+            ids.reverse()
         views = await posts_sql.load_views(conn, post_ids=ids, viewer_id=viewer_id)
     return [views[i] for i in ids if i in views]

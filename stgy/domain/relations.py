@@ -75,24 +75,56 @@ async def unmute(services: Services, account_id: int, target_id: int) -> None:
 
 
 async def _page(
-    services: Services, lister: Lister, account_id: int, until: int | None, limit: int
+    services: Services,
+    lister: Lister,
+    account_id: int,
+    until: int | None,
+    limit: int,
+    since: int | None = None,
+    ascending: bool = False,
 ) -> AccountPage:
+    """As stgy.domain.follows' pages, for the viewer's own lists."""
     async with services.pool.acquire() as conn:
-        found = await lister(conn, account_id=account_id, until=until, limit=limit + 1)
+        found = await lister(
+            conn,
+            account_id=account_id,
+            until=until,
+            limit=limit + 1,
+            since=since,
+            ascending=ascending,
+        )
     page = found[:limit]
+    if ascending:
+        return AccountPage(page[::-1], None)
     return AccountPage(page, page[-1].id if len(found) > limit else None)
 
 
 async def blocked(
-    services: Services, account_id: int, *, until: int | None, limit: int
+    services: Services,
+    account_id: int,
+    *,
+    until: int | None,
+    limit: int,
+    since: int | None = None,
+    ascending: bool = False,
 ) -> AccountPage:
-    return await _page(services, relations_sql.list_blocked, account_id, until, limit)
+    return await _page(
+        services, relations_sql.list_blocked, account_id, until, limit, since, ascending
+    )
 
 
 async def muted(
-    services: Services, account_id: int, *, until: int | None, limit: int
+    services: Services,
+    account_id: int,
+    *,
+    until: int | None,
+    limit: int,
+    since: int | None = None,
+    ascending: bool = False,
 ) -> AccountPage:
-    return await _page(services, relations_sql.list_muted, account_id, until, limit)
+    return await _page(
+        services, relations_sql.list_muted, account_id, until, limit, since, ascending
+    )
 
 
 async def relationship(

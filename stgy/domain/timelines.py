@@ -11,6 +11,7 @@ from stgy.domain.renderings import PageRenderer, RenderedPage, assemble, render_
 from stgy.domain.text import normalise_tag
 from stgy.services import Services
 from storage import list_timelines as list_timelines_sql
+from storage import public_timelines as public_sql
 from storage import timelines as timelines_sql
 from storage.db import Conn
 
@@ -22,6 +23,14 @@ HOME_KEEP = 800
 LIST_KEEP = 400
 # Owners (or lists) per trim statement (each batch its own transaction).
 TRIM_BATCH = 1000
+
+
+def origin(local_only: bool, remote_only: bool) -> bool | None:
+    """True for this instance's posts only, False for other instances' only, None for
+    both (asking for both local and remote only is asking for all, as Mastodon reads it)."""
+    if local_only != remote_only:
+        return local_only
+    return None
 
 
 async def _home_ids_past_entries(
@@ -39,6 +48,32 @@ async def _home_ids_past_entries(
     return ids
 
 
+async def _home_ids_ascending(
+    conn: Conn,
+    owner_id: int,
+    stored: list[int],
+    *,
+    since: int | None,
+    until: int | None,
+    limit: int,
+) -> list[int] | None:
+    """The ids of an ascending home page, newest first, when part of it lies below the
+    oldest stored entry (computed from follows and posts, as _home_ids_past_entries);
+    None when the stored entries (`stored`, newest first) are the page."""
+    oldest = await timelines_sql.oldest_entry_id(conn, owner_id=owner_id)
+    before = until if oldest is None else oldest if until is None else min(oldest, until)
+    if before is not None and since is not None and since + 1 >= before:
+        return None
+    older = await timelines_sql.home_ids_on_read(
+        conn, owner_id=owner_id, since=since, before=before, limit=limit, ascending=True
+    )
+    if not older:
+        return None
+    # The computed posts are older than every stored entry: they come first going up.
+    ascending = (older + stored[::-1])[:limit]
+    return ascending[::-1]
+
+
 async def home(
     services: Services,
     renderer: PageRenderer,
@@ -48,17 +83,32 @@ async def home(
     since: int | None,
     until: int | None,
     limit: int,
+    ascending: bool = False,
 ) -> RenderedPage:
     """A page of the owner's home timeline, newest first: one statement when the stored
     entries fill it and this process holds its renderings; past the stored entries the
     page is read again from its ids (render_page). Unauthorized unless `session_id` is
-    a live session of the owner's."""
+    a live session of the owner's. `ascending`: the page is the `limit` posts just above
+    `since` (Mastodon's min_id), still shown newest first."""
     async with services.pool.acquire() as conn:
         chosen = await timelines_sql.home_page(
-            conn, owner_id=owner_id, session_id=session_id, since=since, until=until, limit=limit
+            conn,
+            owner_id=owner_id,
+            session_id=session_id,
+            since=since,
+            until=until,
+            limit=limit,
+            ascending=ascending,
         )
         if chosen is None:
             raise Unauthorized("session ended; log in again")
+        if ascending:
+            ids = await _home_ids_ascending(
+                conn, owner_id, chosen.ids, since=since, until=until, limit=limit
+            )
+            if ids is None:
+                return await assemble(conn, services.renderings, renderer, chosen, owner_id)
+            return await render_page(conn, services.renderings, renderer, ids, owner_id)
         if len(chosen.rows) == limit:
             return await assemble(conn, services.renderings, renderer, chosen, owner_id)
         ids = await _home_ids_past_entries(
@@ -78,11 +128,20 @@ async def list_timeline(
     since: int | None,
     until: int | None,
     limit: int,
+    ascending: bool = False,
 ) -> RenderedPage:
     """A page of the owner's list, newest first: one statement when its stored entries
     fill it, as a home page; below the list's floor the rest is computed from the
-    members' posts. NotFound for someone else's list, as for none."""
+    members' posts. `ascending`: the posts just above `since` (Mastodon's min_id), read
+    as the newest up to the `limit`-th stored entry above it. NotFound for someone
+    else's list, as for none."""
     async with services.pool.acquire() as conn:
+        if ascending and since is not None:
+            bound = await list_timelines_sql.bound_above(
+                conn, list_id=list_id, since=since, until=until, limit=limit
+            )
+            if bound is not None:
+                until = bound + 1
         chosen = await list_timelines_sql.list_page(
             conn, owner_id=owner_id, list_id=list_id, since=since, until=until, limit=limit
         )
@@ -110,16 +169,36 @@ async def public(
     renderer: PageRenderer,
     viewer_id: int | None,
     *,
-    local_only: bool,
+    local_only: bool = False,
+    remote_only: bool = False,
+    only_media: bool = False,
     since: int | None,
     until: int | None,
     limit: int,
+    ascending: bool = False,
 ) -> RenderedPage:
-    """Public original posts (shares left out), of this instance only or of all known."""
-    query = timelines_sql.local_ids if local_only else timelines_sql.public_ids
+    """Public original posts (shares left out), of this instance, of others or of all,
+    with attachments only when `only_media`; `ascending` as for home."""
     async with services.pool.acquire() as conn:
-        ids = await query(conn, viewer_id=viewer_id, since=since, until=until, limit=limit)
+        ids = await public_sql.public_ids(
+            conn,
+            viewer_id=viewer_id,
+            since=since,
+            until=until,
+            limit=limit,
+            local=origin(local_only, remote_only),
+            only_media=only_media,
+            ascending=ascending,
+        )
+        if ascending:
+            ids.reverse()
         return await render_page(conn, services.renderings, renderer, ids, viewer_id)
+
+
+def _tag_names(tags: list[str]) -> list[str]:
+    """The stored forms of the tags that are valid ones (a `#` before each is allowed)."""
+    names = (normalise_tag(tag.removeprefix("#")) for tag in tags)
+    return list(dict.fromkeys(name for name in names if name is not None))
 
 
 async def tagged(
@@ -131,14 +210,38 @@ async def tagged(
     since: int | None,
     until: int | None,
     limit: int,
+    ascending: bool = False,
+    local_only: bool = False,
+    remote_only: bool = False,
+    only_media: bool = False,
+    any_of: list[str] | None = None,
+    all_of: list[str] | None = None,
+    none_of: list[str] | None = None,
 ) -> RenderedPage:
-    name = normalise_tag(tag.removeprefix("#"))
+    """Public original posts with `tag` or any of `any_of`, all of `all_of` and none of
+    `none_of` (Mastodon's tag timeline). An invalid tag matches nothing: an invalid one
+    among `all_of` makes the page empty, among `any_of` or `none_of` it is no tag."""
+    main = normalise_tag(tag.removeprefix("#"))
+    tags = _tag_names([tag, *(any_of or [])]) if main is not None else []
+    all_tags = _tag_names(all_of or [])
     async with services.pool.acquire() as conn:
         ids = []
-        if name is not None:
-            ids = await timelines_sql.tag_ids(
-                conn, tag=name, viewer_id=viewer_id, since=since, until=until, limit=limit
+        if tags and len(all_tags) == len(all_of or []):
+            ids = await public_sql.tag_ids(
+                conn,
+                tags=tags,
+                all_tags=all_tags,
+                none_tags=_tag_names(none_of or []),
+                viewer_id=viewer_id,
+                since=since,
+                until=until,
+                limit=limit,
+                local=origin(local_only, remote_only),
+                only_media=only_media,
+                ascending=ascending,
             )
+            if ascending:
+                ids.reverse()
         return await render_page(conn, services.renderings, renderer, ids, viewer_id)
 
 

@@ -27,6 +27,7 @@ from stgy.mastodon import (
     notifications_v2,
     oauth,
     openapi,
+    ratelimit,
     relationships,
     reports,
     search,
@@ -74,6 +75,7 @@ def register(app: Quart) -> None:
     """Mount the Mastodon face on `app` (and CORS for every API, as Mastodon sets it)."""
     app.register_blueprint(bp)
     install_cors(app)
+    ratelimit.install(app)
     for endpoint, view in app.view_functions.items():
         if endpoint.startswith(f"{bp.name}."):
             hide(view)  # documented in docs/mastodon-api.md, not in the native OpenAPI

@@ -13,15 +13,16 @@ from stgy.domain import accounts, interactions, posts, search
 from stgy.domain.errors import Invalid
 from stgy.domain.media import uploads
 from stgy.domain.own_account import own_account
+from stgy.domain.text import normalise_tag
 from stgy.http.context import client_ip, config, services
 from stgy.mastodon.auth import current_viewer, scoped
 from stgy.mastodon.entities import account_entity, credential_account_entity
 from stgy.mastodon.filtered import filter_page, viewer_matcher
-from stgy.mastodon.pagination import link_header, page_request
+from stgy.mastodon.pagination import link_header, page_request, paginated_json
 from stgy.mastodon.params import bool_param, id_param, read_params, text_param
 from stgy.mastodon.status_entities import statuses_json
 from stgy.mastodon.statuses import _reader, renderer
-from storage.posts import PostView
+from storage.account_posts import AccountPostFilter
 
 bp = Blueprint("mastodon_account_pages", __name__, url_prefix="/api/v1")
 
@@ -62,46 +63,39 @@ async def show(account_id: str) -> Response:
     return jsonify(_account(await accounts.get_account(services(), id_param(account_id, "id"))))
 
 
-_FILTERS = ("exclude_replies", "exclude_reblogs", "only_media")
-
-
-def _keep(view: PostView, filters: set[str]) -> bool:
-    if "exclude_replies" in filters and view.in_reply_to_id is not None:
-        return False
-    if "exclude_reblogs" in filters and view.share_of_id is not None:
-        return False
-    shown = view.share_of or view
-    return not ("only_media" in filters and not shown.media)
+def _account_filter(params: dict[str, Any]) -> AccountPostFilter:
+    tagged = text_param(params, "tagged")
+    name = normalise_tag(tagged.removeprefix("#")) if tagged else None
+    if tagged and name is None:
+        raise Invalid("tagged", "is not a valid tag")
+    return AccountPostFilter(
+        exclude_replies=bool(bool_param(params, "exclude_replies", False)),
+        exclude_reblogs=bool(bool_param(params, "exclude_reblogs", False)),
+        only_media=bool(bool_param(params, "only_media", False)),
+        tagged=name,
+    )
 
 
 @bp.get("/accounts/<account_id>/statuses", strict_slashes=False)
 async def account_statuses(account_id: str) -> Response:
     params = await read_params()
     page = page_request(params)
-    filters = {name for name in _FILTERS if bool_param(params, name, False)}
-    if bool_param(params, "pinned", False):
-        views: list[PostView] = []  # no pinned statuses yet
-        page_ids: list[int] = []
-    else:
-        since = page.since_id if page.since_id is not None else page.min_id
-        loaded = await posts.account_posts(
-            services(),
-            id_param(account_id, "id"),
-            await _reader(),
-            since=since,
-            until=page.max_id,
-            limit=page.limit,
-        )
-        # Filters apply to the page as read, so a page may hold fewer than `limit`; its
-        # Link still leads on from the last status read.
-        page_ids = [v.id for v in loaded]
-        views = [v for v in loaded if _keep(v, filters)]
+    shown = _account_filter(params)
+    # stgy has no pinned posts yet: the pinned list is empty (LIMIT 0), and still 404
+    # for an unknown account.
+    pinned = bool(bool_param(params, "pinned", False))
+    views = await posts.account_posts(
+        services(),
+        id_param(account_id, "id"),
+        await _reader(),
+        since=page.since,
+        until=page.until,
+        limit=0 if pinned else page.limit,
+        shown=shown,
+        ascending=page.ascending,
+    )
     body = filter_page(statuses_json(renderer(), views), await viewer_matcher("account"))
-    response = Response(body, mimetype="application/json")
-    link = link_header(page, page_ids)
-    if link is not None:
-        response.headers["Link"] = link
-    return response
+    return paginated_json(body, page, [v.id for v in views])
 
 
 @bp.get("/bookmarks", strict_slashes=False)
@@ -111,9 +105,10 @@ async def bookmarks() -> Response:
     found = await interactions.bookmarks(
         services(),
         current_viewer().account_id,
-        since=page.since_id if page.since_id is not None else page.min_id,
-        until=page.max_id,
+        since=page.since,
+        until=page.until,
         limit=page.limit,
+        ascending=page.ascending,
     )
     response = Response(statuses_json(renderer(), found.posts), mimetype="application/json")
     # Pages of bookmarks go by the bookmarks' own ids.
@@ -135,15 +130,12 @@ async def favourites() -> Response:
     views = await interactions.liked_posts(
         services(),
         current_viewer().account_id,
-        since=page.since_id if page.since_id is not None else page.min_id,
-        until=page.max_id,
+        since=page.since,
+        until=page.until,
         limit=page.limit,
+        ascending=page.ascending,
     )
-    response = Response(statuses_json(renderer(), views), mimetype="application/json")
-    link = link_header(page, [v.id for v in views])
-    if link is not None:
-        response.headers["Link"] = link
-    return response
+    return paginated_json(statuses_json(renderer(), views), page, [v.id for v in views])
 
 
 def _fields(params: dict[str, Any]) -> list[dict[str, str]] | None:

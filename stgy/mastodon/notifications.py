@@ -98,9 +98,10 @@ async def index() -> Response:
             current_viewer().account_id,
             types=_ours(types) or None,
             exclude_types=_ours(excluded) or None,
-            since=page.since_id if page.since_id is not None else page.min_id,
-            until=page.max_id,
+            since=page.since,
+            until=page.until,
             limit=page.limit,
+            ascending=page.ascending,
         )
     matcher = await viewer_matcher("notifications")
     made = [filtered_notification_json(v, matcher) for v in views]

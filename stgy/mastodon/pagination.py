@@ -28,6 +28,23 @@ class PageRequest:
     min_id: int | None
     limit: int
 
+    @property
+    def ascending(self) -> bool:
+        """min_id asks for the items just above it (selected oldest first, as Mastodon
+        does, so that a client paging towards newer items skips none); the answer is
+        still newest first."""
+        return self.min_id is not None
+
+    @property
+    def since(self) -> int | None:
+        """The exclusive lower bound: min_id when given (Mastodon then ignores since_id)."""
+        return self.min_id if self.min_id is not None else self.since_id
+
+    @property
+    def until(self) -> int | None:
+        """The exclusive upper bound."""
+        return self.max_id
+
 
 def _id(params: Mapping[str, Any], name: str) -> int | None:
     text = text_param(dict(params), name)
@@ -69,6 +86,16 @@ def link_header(page: PageRequest, ids: Sequence[int]) -> str | None:
 def paginated(items: list[Any], ids: Sequence[int], page: PageRequest) -> Response:
     """A JSON array answer with its Link header."""
     response = jsonify(items)
+    link = link_header(page, ids)
+    if link is not None:
+        response.headers["Link"] = link
+    return response
+
+
+def paginated_json(body: bytes, page: PageRequest, ids: Sequence[int]) -> Response:
+    """A JSON array, already serialised, with its Link header (`ids`: the page's cursors,
+    newest first)."""
+    response = Response(body, mimetype="application/json")
     link = link_header(page, ids)
     if link is not None:
         response.headers["Link"] = link

@@ -4,9 +4,8 @@ follow requests, blocks and mutes as lists."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from urllib.parse import urlencode
 
-from quart import Blueprint, Response, jsonify, request
+from quart import Blueprint, Response, jsonify
 
 from stgy.domain import follows, relations
 from stgy.domain.errors import Invalid
@@ -14,7 +13,7 @@ from stgy.domain.follows import AccountPage
 from stgy.http.context import config, services
 from stgy.mastodon.auth import current_viewer, scoped
 from stgy.mastodon.entities import account_entity
-from stgy.mastodon.pagination import page_request
+from stgy.mastodon.pagination import page_request, paginated
 from stgy.mastodon.params import id_param, list_param, read_params
 from stgy.services import Services
 from storage.relations import Relationship
@@ -114,21 +113,23 @@ async def relationships() -> Response:
     return jsonify(found)
 
 
-def account_page(page: AccountPage, limit: int) -> Response:
-    """Accounts with a Link to the next page (their cursor is ours, as max_id)."""
-    base = config().instance.base_url
-    response = jsonify([account_entity(a, base, None) for a in page.accounts])
-    if page.next is not None:
-        kept = [(k, v) for k, v in request.args.items(multi=True) if k != "max_id"]
-        url = f"{base}{request.path}?{urlencode([*kept, ('max_id', str(page.next))])}"
-        response.headers["Link"] = f'<{url}>; rel="next"'
-    return response
-
-
 async def _listed(lister: Callable[..., Awaitable[AccountPage]], account_id: int) -> Response:
+    """Accounts paged by their ids (the lists' keys): the Link header as for statuses."""
     page = page_request(await read_params(), default=40, maximum=80)
-    found = await lister(services(), account_id, until=page.max_id, limit=page.limit)
-    return account_page(found, page.limit)
+    found = await lister(
+        services(),
+        account_id,
+        until=page.until,
+        since=page.since,
+        limit=page.limit,
+        ascending=page.ascending,
+    )
+    base = config().instance.base_url
+    return paginated(
+        [account_entity(a, base, None) for a in found.accounts],
+        [a.id for a in found.accounts],
+        page,
+    )
 
 
 @bp.get("/accounts/<account_id>/followers", strict_slashes=False)

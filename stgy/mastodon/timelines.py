@@ -8,7 +8,7 @@ from typing import Any
 from quart import Blueprint, Response
 
 from stgy.domain import oauth, timelines
-from stgy.domain.errors import Invalid, Unauthorized
+from stgy.domain.errors import Unauthorized
 from stgy.domain.renderings import RenderedPage
 from stgy.http.context import services
 from stgy.mastodon.auth import bearer_token, current_viewer, scoped
@@ -19,14 +19,10 @@ from stgy.mastodon.params import bool_param, id_param, list_param, read_params
 from stgy.mastodon.status_entities import page_json
 from stgy.mastodon.statuses import _reader, renderer
 
+# Extra tags a tag timeline takes in each of any[], all[], none[] (Mastodon: 4 each).
+MAX_EXTRA_TAGS = 4
+
 bp = Blueprint("mastodon_timelines", __name__, url_prefix="/api/v1/timelines")
-
-
-def _range(page: PageRequest) -> tuple[int | None, int | None]:
-    """Our pages are the newest posts below `until` and above `since`; Mastodon's min_id
-    (the posts just above it) is read as since_id."""
-    since = page.since_id if page.since_id is not None else page.min_id
-    return since, page.max_id
 
 
 async def _answer(rendered: RenderedPage, page: PageRequest, context: str) -> Response:
@@ -39,11 +35,13 @@ async def _answer(rendered: RenderedPage, page: PageRequest, context: str) -> Re
     return response
 
 
-def _unsupported(params: dict[str, Any], *names: str) -> None:
-    """Filters stgy cannot apply yet: refused, rather than answered unfiltered."""
-    for name in names:
-        if bool_param(params, name, False):
-            raise Invalid(name, "is not supported yet")
+def _origin_flags(params: dict[str, Any]) -> dict[str, bool]:
+    """The public and tag timelines' filters: local, remote, only_media."""
+    return {
+        "local_only": bool(bool_param(params, "local", False)),
+        "remote_only": bool(bool_param(params, "remote", False)),
+        "only_media": bool(bool_param(params, "only_media", False)),
+    }
 
 
 @bp.get("/home", strict_slashes=False)
@@ -54,16 +52,16 @@ async def home() -> Response:
     viewer = current_viewer()
     params = await read_params()
     page = page_request(params)
-    since, until = _range(page)
     try:
         rendered = await timelines.home(
             services(),
             renderer(),
             viewer.account_id,
             viewer.session_id,
-            since=since,
-            until=until,
+            since=page.since,
+            until=page.until,
             limit=page.limit,
+            ascending=page.ascending,
         )
     except Unauthorized:
         oauth.forget_holder(bearer_token() or "")
@@ -74,17 +72,16 @@ async def home() -> Response:
 @bp.get("/public", strict_slashes=False)
 async def public() -> Response:
     params = await read_params()
-    _unsupported(params, "remote", "only_media")
     page = page_request(params)
-    since, until = _range(page)
     rendered = await timelines.public(
         services(),
         renderer(),
         await _reader(),
-        local_only=bool(bool_param(params, "local", False)),
-        since=since,
-        until=until,
+        since=page.since,
+        until=page.until,
         limit=page.limit,
+        ascending=page.ascending,
+        **_origin_flags(params),
     )
     return await _answer(rendered, page, "public")
 
@@ -92,14 +89,21 @@ async def public() -> Response:
 @bp.get("/tag/<hashtag>", strict_slashes=False)
 async def tag(hashtag: str) -> Response:
     params = await read_params()
-    _unsupported(params, "local", "remote", "only_media")
-    for name in ("any", "all", "none"):
-        if list_param(params, name):
-            raise Invalid(name, "is not supported yet")
     page = page_request(params)
-    since, until = _range(page)
+    tags = {name: list_param(params, name)[:MAX_EXTRA_TAGS] for name in ("any", "all", "none")}
     rendered = await timelines.tagged(
-        services(), renderer(), await _reader(), hashtag, since=since, until=until, limit=page.limit
+        services(),
+        renderer(),
+        await _reader(),
+        hashtag,
+        since=page.since,
+        until=page.until,
+        limit=page.limit,
+        ascending=page.ascending,
+        any_of=tags["any"],
+        all_of=tags["all"],
+        none_of=tags["none"],
+        **_origin_flags(params),
     )
     return await _answer(rendered, page, "public")
 
@@ -108,15 +112,15 @@ async def tag(hashtag: str) -> Response:
 @scoped("read:lists")
 async def list_timeline(list_id: str) -> Response:
     page = page_request(await read_params())
-    since, until = _range(page)
     rendered = await timelines.list_timeline(
         services(),
         renderer(),
         current_viewer().account_id,
         id_param(list_id, "id"),
-        since=since,
-        until=until,
+        since=page.since,
+        until=page.until,
         limit=page.limit,
+        ascending=page.ascending,
     )
     # Mastodon applies the filters of the home context to lists too.
     return await _answer(rendered, page, "home")

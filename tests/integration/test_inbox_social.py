@@ -185,3 +185,44 @@ async def test_update_edits_the_authors_note_and_a_forged_one_is_refused(
     assert (
         await _value(services, "SELECT count(*) FROM post_edits WHERE post_id = $1", post_id) == 1
     )
+
+
+async def test_a_remote_notes_hashtags_are_kept_and_follow_its_updates(
+    client: Client, config: Config, services: Services
+) -> None:
+    """The tag timelines read post_tags: a remote note's Hashtag tags are written there
+    (valid names only, in their stored form), and an Update replaces them."""
+    user = await make_user(client)
+    author = await make_remote(services)
+    async with services.pool.acquire() as conn:
+        await conn.execute(
+            "INSERT INTO follows (follower_id, followee_id, state) VALUES ($1, $2, 'accepted')",
+            int(user.id),
+            author.account_id,
+        )
+
+    def hashtags(*names: str) -> list[dict[str, str]]:
+        return [
+            {"type": "Hashtag", "href": f"https://x.example/tags/{n}", "name": n} for n in names
+        ]
+
+    note = {
+        **note_of(author, "tagged", to=[PUBLIC]),
+        "tag": [*hashtags("#Garden", "#not a tag!", "#123"), {"type": "Mention", "name": "@x"}],
+    }
+    assert await post_activity(client, config, author, activity_of(author, "Create", note)) == 202
+    await drain(services)
+    post_id = (await post_row(services, note["id"]))["id"]
+
+    async def tags() -> list[str]:
+        async with services.pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT tag FROM post_tags WHERE post_id = $1 ORDER BY tag", post_id
+            )
+        return [row["tag"] for row in rows]
+
+    assert await tags() == ["garden"]
+    edited = {**note, "content": "<p>retagged</p>", "tag": hashtags("#Pond", "#garden_two")}
+    assert await post_activity(client, config, author, activity_of(author, "Update", edited)) == 202
+    await drain(services)
+    assert await tags() == ["garden_two", "pond"]

@@ -134,6 +134,39 @@ async def test_trim_keeps_the_newest_and_older_pages_are_computed_on_read(
     assert str(posts[0]) not in await home(client, a)
 
 
+async def test_home_min_id_pages_up_through_trimmed_entries(
+    client: Client, services: Services
+) -> None:
+    """Ascending pages (Mastodon's min_id) below the stored entries are computed on read,
+    and a page across the oldest stored entry joins both parts in order."""
+    reader, author = await make_user(client), await make_user(client)
+    await follow(client, reader, author)
+    await drain(services)
+    posts = [await create_post(client, services, author, f"up {i}") for i in range(8)]
+    await drain(services)
+    await timelines.trim_home_timelines(services, keep=3)
+    assert await entries(services, reader) == posts[:4:-1]
+    _, session_id = auth.token_claims(services, await auth.token_key(services), reader.token)
+
+    async def up(since: int, limit: int) -> list[int]:
+        rendered = await timelines.home(
+            services,
+            PAGE_RENDERER,
+            int(reader.id),
+            session_id,
+            since=since,
+            until=None,
+            limit=limit,
+            ascending=True,
+        )
+        return [int(p["id"]) for p in orjson.loads(b"[" + rendered.body + b"]")]
+
+    assert await up(posts[0], 2) == [posts[2], posts[1]]  # computed on read only
+    assert await up(posts[3], 3) == [posts[6], posts[5], posts[4]]  # posts[4] computed
+    assert await up(posts[5], 5) == [posts[7], posts[6]]  # stored only
+    assert await up(posts[7], 5) == []
+
+
 async def test_home_page_takes_a_constant_number_of_statements(
     client: Client, services: Services
 ) -> None:

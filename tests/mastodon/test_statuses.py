@@ -244,7 +244,8 @@ def test_refusals_and_bad_input_answer_json(
     assert raw.get("/api/v1/statuses/99999999999999999999").json() == {"error": "Record not found"}
     assert raw.get("/api/v1/timelines/home", params={"max_id": "x"}).status_code == 422
     assert http.get("/api/v1/timelines/home").status_code == 401
-    assert raw.get("/api/v1/timelines/tag/x", params={"any[]": "y"}).status_code == 422
+    assert raw.get("/api/v1/timelines/tag/x", params={"only_media": "maybe"}).status_code == 422
+    assert raw.get("/api/v1/timelines/public", params={"remote": "maybe"}).status_code == 422
 
     # A post that does not accept likes (written through the native API) refuses them.
     author = register_person(http, "l")

@@ -15,7 +15,7 @@ from stgy.domain import domain_blocks, follows
 from stgy.domain.remote.inbox_apply import APPLIERS as POST_APPLIERS
 from stgy.domain.remote.inbox_apply import Ignored, Incoming, undo_follow
 from stgy.domain.remote.remote_keys import actor_row, host_of, tags_url
-from stgy.domain.remote.remote_posts import note_content
+from stgy.domain.remote.remote_posts import note_content, note_tags
 from storage import follows as follows_sql
 from storage import inbox as inbox_sql
 from storage import inbox_social as social_sql
@@ -178,6 +178,7 @@ async def _update_note(incoming: Incoming, note: dict[str, Any]) -> None:
         sensitive=content.sensitive,
         language=content.language,
     )
+    await post_writes.set_tags(conn, post_id=post.id, tags=note_tags(note))
     await incoming.emit("post.updated", {"post_id": post.id})
 
 

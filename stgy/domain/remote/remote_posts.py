@@ -21,7 +21,7 @@ from stgy.domain import fanout
 from stgy.domain.html_text import html_to_text
 from stgy.domain.media import remote_media
 from stgy.domain.remote.remote_keys import host_of
-from stgy.domain.text import sanitize_html
+from stgy.domain.text import normalise_tag, sanitize_html
 from stgy.services import Services
 from storage import fetched as fetched_sql
 from storage import inbox as inbox_sql
@@ -107,6 +107,21 @@ def author_of(note: dict[str, Any]) -> str | None:
     return authors[0] if authors else None
 
 
+# Hashtags of a remote post kept for the tag timelines (as many as a local post may have).
+MAX_NOTE_TAGS = 30
+
+
+def note_tags(note: dict[str, Any]) -> list[str]:
+    """The stored forms of a Note's Hashtag tags (its `tag` list), the valid ones only."""
+    found: list[str] = []
+    for item in as_list(note.get("tag")):
+        if isinstance(item, dict) and item.get("type") == "Hashtag":
+            name = normalise_tag(text_of(item.get("name")).removeprefix("#"))
+            if name is not None and name not in found:
+                found.append(name)
+    return found[:MAX_NOTE_TAGS]
+
+
 async def mentioned_local_ids(conn: Conn, note: dict[str, Any]) -> list[int]:
     """The live local accounts a Note's `Mention` tags name."""
     hrefs = [
@@ -157,6 +172,7 @@ async def store_note(
     if post_id is None:
         return None
     await post_writes.set_mentions(conn, post_id=post_id, account_ids=mentioned)
+    await post_writes.set_tags(conn, post_id=post_id, tags=note_tags(note))
     await post_writes.change_posts_count(conn, account_id=actor.id, delta=1)
     if reply_to is not None:
         await post_writes.change_replies_count(conn, post_id=reply_to.id, delta=1)
