@@ -139,6 +139,21 @@ _NOT_LIMITED = (
     " OR NOT (stgy_domains_of(pa.domain) && l.domains))"
 )
 
+# Whether one post ($2) is on the public timelines of viewer $1, by the pages' own rule:
+# the live streams ask it of each post they are about to send.
+PUBLIC_VISIBLE = (
+    "WITH "
+    + _HIDDEN
+    + _LIMITED
+    + " SELECT EXISTS (SELECT 1 FROM posts p"
+    + _PAGE_JOINS
+    + " CROSS JOIN limited l WHERE p.id = $2 AND"
+    + _PUBLIC_ORIGINAL
+    + _READ_FILTER
+    + _NOT_LIMITED
+    + ")"
+)
+
 
 async def public_ids(
     conn: Conn, *, viewer_id: int | None, since: int | None, until: int | None, limit: int

@@ -1,4 +1,5 @@
-"""Live events per user over Redis pub/sub: publishing them, and one subscriber per stream."""
+"""Live events over Redis pub/sub: per-user channels, publishing, and one subscriber per
+channel (the public, tag and list channels: stgy/domain/public_streams.py)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from stgy.services import Services
 from storage import notifications as notifications_sql
 from storage import posts as posts_sql
 from storage import sessions as sessions_sql
+from storage import streams as streams_sql
 from storage.db import Conn
 from storage.notifications import Notification
 from storage.outbox import OutboxEvent
@@ -44,12 +46,56 @@ class NotificationEvent:
 
 @dataclass(frozen=True)
 class UpdateEvent:
-    """A post landed in the user's home timeline."""
+    """A post landed in the user's home timeline (or on a public or tag channel).
+
+    The flags let a subscriber filter without reading the post: from this instance,
+    with media, direct."""
 
     post_id: int
+    local: bool = True
+    media: bool = False
+    direct: bool = False
 
 
-StreamItem = Keepalive | NotificationEvent | UpdateEvent
+@dataclass(frozen=True)
+class EditEvent:
+    """A post the channel carried was edited."""
+
+    post_id: int
+    local: bool = True
+    media: bool = False
+    direct: bool = False
+
+
+@dataclass(frozen=True)
+class DeleteEvent:
+    """A post the channel carried was deleted."""
+
+    post_id: int
+    local: bool = True
+    media: bool = False
+    direct: bool = False
+
+
+@dataclass(frozen=True)
+class FiltersChanged:
+    """The user's keyword filters changed: clients fetch them again."""
+
+
+PostEvent = UpdateEvent | EditEvent | DeleteEvent
+StreamItem = Keepalive | NotificationEvent | PostEvent | FiltersChanged
+_POST_EVENTS: dict[str, type[PostEvent]] = {
+    "update": UpdateEvent,
+    "status.update": EditEvent,
+    "delete": DeleteEvent,
+}
+
+
+def post_message(event: str, post_id: int, *, local: bool, media: bool, direct: bool) -> str:
+    """The published form of a post event (`event`: update, status.update or delete)."""
+    return json.dumps(
+        {"event": event, "post_id": post_id, "local": local, "media": media, "direct": direct}
+    )
 
 
 def user_channel(config: Config, account_id: int) -> str:
@@ -58,7 +104,18 @@ def user_channel(config: Config, account_id: int) -> str:
 
 
 async def publish(services: Services, messages: list[tuple[int, dict[str, Any]]]) -> None:
-    """Publish each (account id, message) on that user's channel, a pipeline per batch.
+    """Publish each (account id, message) on that user's channel, a pipeline per batch."""
+    await publish_raw(
+        services,
+        [
+            (user_channel(services.config, account_id), json.dumps(message))
+            for account_id, message in messages
+        ],
+    )
+
+
+async def publish_raw(services: Services, messages: list[tuple[str, str]]) -> None:
+    """Publish each (channel, message text), a pipeline per batch.
 
     Best effort: streams are a convenience on top of what the database holds, so a
     Redis failure is logged, never raised (it must not roll back the caller's work).
@@ -66,8 +123,8 @@ async def publish(services: Services, messages: list[tuple[int, dict[str, Any]]]
     try:
         for start in range(0, len(messages), PUBLISH_BATCH):
             async with services.redis.pipeline(transaction=False) as pipe:
-                for account_id, message in messages[start : start + PUBLISH_BATCH]:
-                    pipe.publish(user_channel(services.config, account_id), json.dumps(message))
+                for channel, message in messages[start : start + PUBLISH_BATCH]:
+                    pipe.publish(channel, message)
                 await pipe.execute()
     except (RedisError, OSError) as exc:
         log.warning("stream_publish_failed messages=%d error=%r", len(messages), str(exc))
@@ -100,8 +157,16 @@ def parse_message(data: bytes | str) -> StreamItem | None:
     """A published message as a stream item; None for anything malformed or unknown."""
     try:
         body = json.loads(data)
-        if body["event"] == "update":
-            return UpdateEvent(int(body["post_id"]))
+        kind = _POST_EVENTS.get(body["event"])
+        if kind is not None:
+            return kind(
+                int(body["post_id"]),
+                local=bool(body.get("local", True)),
+                media=bool(body.get("media", False)),
+                direct=bool(body.get("direct", False)),
+            )
+        if body["event"] == "filters_changed":
+            return FiltersChanged()
         if body["event"] == "notification":
             post_id = body["post_id"]
             notification = Notification(
@@ -119,13 +184,24 @@ def parse_message(data: bytes | str) -> StreamItem | None:
     return None
 
 
-async def user_stream(
+def user_stream(
     services: Services,
     account_id: int,
     closing: asyncio.Event,
     keepalive_seconds: float | None = None,
 ) -> AsyncGenerator[StreamItem, None]:
-    """Items for one user's stream until `closing` is set or the consumer stops.
+    """Items for one user's stream until `closing` is set or the consumer stops."""
+    channel = user_channel(services.config, account_id)
+    return channel_stream(services, channel, closing, keepalive_seconds)
+
+
+async def channel_stream(
+    services: Services,
+    channel: str,
+    closing: asyncio.Event,
+    keepalive_seconds: float | None = None,
+) -> AsyncGenerator[StreamItem, None]:
+    """Items published on one channel until `closing` is set or the consumer stops.
 
     The first item is a Keepalive sent once subscribed, so a client knows from then
     on nothing is missed. Each stream has its own Redis connection (a PubSub), closed
@@ -136,7 +212,7 @@ async def user_stream(
     stop = asyncio.ensure_future(closing.wait())
     reading: asyncio.Future[Any] | None = None
     try:
-        await pubsub.subscribe(user_channel(services.config, account_id))
+        await pubsub.subscribe(channel)
         yield Keepalive()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + every
@@ -158,7 +234,7 @@ async def user_stream(
                 deadline = loop.time() + every
     except (RedisError, OSError) as exc:
         # The client's EventSource reconnects; by then Redis may be back.
-        log.warning("stream_ended account=%s error=%r", account_id, str(exc))
+        log.warning("stream_ended channel=%s error=%r", channel, str(exc))
     finally:
         for task in (reading, stop):
             if task is not None and not task.done():
@@ -209,10 +285,34 @@ async def _publish_update(conn: Conn, event: OutboxEvent, services: Services) ->
     # its rule in one query so the streaming code needs nothing from it. Only
     # accounts with an open stream are asked about: a post to 10,000 followers of
     # whom 30 are online publishes 30 messages, not 10,000.
+    await _publish_to_users(conn, services, "update", int(event.payload["post_id"]))
+
+
+@outbox.handles("post.updated")
+async def _publish_edit(conn: Conn, event: OutboxEvent, services: Services) -> None:
+    await _publish_to_users(conn, services, "status.update", int(event.payload["post_id"]))
+
+
+@outbox.handles("post.deleted")
+async def _publish_deletion(conn: Conn, event: OutboxEvent, services: Services) -> None:
+    await _publish_to_users(conn, services, "delete", int(event.payload["post_id"]))
+
+
+async def _publish_to_users(conn: Conn, services: Services, kind: str, post_id: int) -> None:
     online = await online_accounts(services)
     if not online:
         return
-    post_id = int(event.payload["post_id"])
-    recipients = await notifications_sql.stream_recipients(conn, post_id=post_id, among=online)
-    message = {"event": "update", "post_id": post_id}
-    await publish(services, [(account_id, message) for account_id in recipients])
+    facts = await streams_sql.stream_facts(conn, post_id=post_id)
+    if facts is None:
+        return
+    recipients = await notifications_sql.stream_recipients(
+        conn, post_id=post_id, among=online, deleted=kind == "delete"
+    )
+    message = post_message(kind, post_id, local=facts.local, media=facts.media, direct=facts.direct)
+    channels = [user_channel(services.config, account_id) for account_id in recipients]
+    await publish_raw(services, [(channel, message) for channel in channels])
+
+
+async def publish_filters_changed(services: Services, account_id: int) -> None:
+    """Tell the user's open streams that their filters changed (for the filters code)."""
+    await publish(services, [(account_id, {"event": "filters_changed"})])

@@ -26,6 +26,7 @@ from stgy.mastodon import (
     reports,
     search,
     statuses,
+    streaming,
     timelines,
 )
 from stgy.mastodon.cors import install_cors
@@ -49,6 +50,7 @@ for child in (
     empty_lists.bp,
     conversations.bp,
     statuses.bp,
+    streaming.bp,
     timelines.bp,
 ):
     bp.register_blueprint(child)
