@@ -21,6 +21,7 @@ from storage import notifications as notifications_sql
 from storage import posts as posts_sql
 from storage import sessions as sessions_sql
 from storage import streams as streams_sql
+from storage.conversations import Conversation
 from storage.db import Conn
 from storage.notifications import Notification
 from storage.outbox import OutboxEvent
@@ -78,12 +79,19 @@ class DeleteEvent:
 
 
 @dataclass(frozen=True)
+class ConversationEvent:
+    """A direct post became the last of one of the user's conversations."""
+
+    conversation: Conversation
+
+
+@dataclass(frozen=True)
 class FiltersChanged:
     """The user's keyword filters changed: clients fetch them again."""
 
 
 PostEvent = UpdateEvent | EditEvent | DeleteEvent
-StreamItem = Keepalive | NotificationEvent | PostEvent | FiltersChanged
+StreamItem = Keepalive | NotificationEvent | PostEvent | ConversationEvent | FiltersChanged
 _POST_EVENTS: dict[str, type[PostEvent]] = {
     "update": UpdateEvent,
     "status.update": EditEvent,
@@ -167,6 +175,15 @@ def parse_message(data: bytes | str) -> StreamItem | None:
             )
         if body["event"] == "filters_changed":
             return FiltersChanged()
+        if body["event"] == "conversation":
+            return ConversationEvent(
+                Conversation(
+                    id=int(body["id"]),
+                    account_id=int(body["account_id"]),
+                    last_post_id=int(body["last_post_id"]),
+                    unread=bool(body["unread"]),
+                )
+            )
         if body["event"] == "notification":
             post_id = body["post_id"]
             notification = Notification(
@@ -311,6 +328,26 @@ async def _publish_to_users(conn: Conn, services: Services, kind: str, post_id: 
     message = post_message(kind, post_id, local=facts.local, media=facts.media, direct=facts.direct)
     channels = [user_channel(services.config, account_id) for account_id in recipients]
     await publish_raw(services, [(channel, message) for channel in channels])
+
+
+async def publish_conversations(services: Services, written: list[Conversation]) -> None:
+    """Publish conversation rows just written, whole (their transaction is still open)."""
+    await publish(
+        services,
+        [
+            (
+                c.account_id,
+                {
+                    "event": "conversation",
+                    "id": c.id,
+                    "account_id": c.account_id,
+                    "last_post_id": c.last_post_id,
+                    "unread": c.unread,
+                },
+            )
+            for c in written
+        ],
+    )
 
 
 async def publish_filters_changed(services: Services, account_id: int) -> None:

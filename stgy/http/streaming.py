@@ -30,7 +30,12 @@ SHUTDOWN_WAIT_SECONDS = 5.0
 LiveEvent = streaming.NotificationEvent | streaming.UpdateEvent
 EventFrame = Callable[[LiveEvent], Awaitable[bytes | None]]
 # The Mastodon face takes every kind of item (edits, deletions, filter changes...).
-AnyEvent = streaming.NotificationEvent | streaming.PostEvent | streaming.FiltersChanged
+AnyEvent = (
+    streaming.NotificationEvent
+    | streaming.PostEvent
+    | streaming.ConversationEvent
+    | streaming.FiltersChanged
+)
 AnyEventFrame = Callable[[AnyEvent], Awaitable[bytes | None]]
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from stgy.domain import notifications, public_streams, streaming
+from stgy.domain import conversations, notifications, public_streams, streaming
 from stgy.domain.oauth_scopes import covers
 from stgy.domain.renderings import PageRenderer
 from stgy.domain.text import normalise_tag
+from stgy.mastodon.conversations import conversation_json
 from stgy.mastodon.notifications import notification_json
 from stgy.mastodon.status_entities import status_json
 from stgy.services import Services
@@ -27,7 +28,12 @@ PUBLIC_STREAMS = (
 TAG_STREAMS = ("hashtag", "hashtag:local")
 STREAMS = (*USER_STREAMS, *PUBLIC_STREAMS, *TAG_STREAMS, "list")
 
-Item = streaming.NotificationEvent | streaming.PostEvent | streaming.FiltersChanged
+Item = (
+    streaming.NotificationEvent
+    | streaming.PostEvent
+    | streaming.ConversationEvent
+    | streaming.FiltersChanged
+)
 
 
 class StreamError(Exception):
@@ -102,12 +108,14 @@ def _wanted(sub: Subscription, item: Item) -> bool:
     """Whether the subscription takes the item at all (before the viewer's checks)."""
     if sub.stream == "user:notification":
         return isinstance(item, streaming.NotificationEvent)
+    if sub.stream == "direct":
+        return isinstance(item, streaming.ConversationEvent)
+    if isinstance(item, streaming.ConversationEvent):
+        return False  # on `direct` only, as Mastodon sends them
     if sub.stream == "user" or sub.stream == "list":
         return True
     if not isinstance(item, streaming.UpdateEvent | streaming.EditEvent | streaming.DeleteEvent):
         return False
-    if sub.stream == "direct":
-        return item.direct
     parts = sub.stream.split(":")
     if "local" in parts and not item.local:
         return False
@@ -148,6 +156,14 @@ class Renderer:
                 self.services, self.viewer.account_id, item.notification
             )
             return ("notification", notification_json(view).decode()) if view else None
+        if isinstance(item, streaming.ConversationEvent):
+            if item.conversation.account_id != self.viewer.account_id:
+                return None
+            found = await conversations.views_of(self.services, [item.conversation])
+            if not found:
+                return None  # its post was deleted since
+            base_url = self.services.config.instance.base_url
+            return "conversation", conversation_json(found[0], base_url).decode()
         if isinstance(item, streaming.DeleteEvent):
             return "delete", str(item.post_id)
         name = "update" if isinstance(item, streaming.UpdateEvent) else "status.update"

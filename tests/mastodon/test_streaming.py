@@ -291,7 +291,8 @@ def test_streams_are_capped_and_leave_nothing_behind(
     # Opened and dropped many times over, without closing handshakes (the client just
     # goes), over the WebSocket and as server-sent events.
     for _ in range(3):
-        sockets = [connect(ws_url(live_instance, query)) for _ in range(cap)]
+        # No keepalive pings: these sockets are dropped, never closed.
+        sockets = [connect(ws_url(live_instance, query), ping_interval=None) for _ in range(cap)]
         wait_subscribed(redis_client, channel, base + cap)
         # One stream too many for the account: refused.
         with pytest.raises(InvalidStatus) as refused:
@@ -323,3 +324,54 @@ def wait_unsubscribed(client: redis.Redis, channel: str, count: int) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"{channel}: still {subscribers(client, channel)} subscribers")
+
+
+def test_direct_and_notification_streams(
+    live_instance: LiveInstance, apis: tuple[Mastodon, Mastodon], redis_client: redis.Redis
+) -> None:
+    watcher, other = apis
+    me = watcher.me()
+    with connect(ws_url(live_instance), subprotocols=[str(watcher.access_token)]) as ws:  # type: ignore[list-item]
+        ws.send(json.dumps({"type": "subscribe", "stream": "direct"}))
+        ws.send(json.dumps({"type": "subscribe", "stream": "user:notification"}))
+        channel = streaming.user_channel(live_instance.config, int(me["id"]))
+        wait_subscribed(redis_client, channel)
+        # Both use the person's channel: one Redis subscription for the two streams.
+        time.sleep(0.5)
+        assert subscribers(redis_client, channel) == 1
+
+        secret = other.status_post(f"@{me['acct']} between us", visibility="direct")
+        # The mention's notification and the conversation, in either order.
+        got: dict[str, dict[str, Any]] = {}
+        while len(got) < 2:
+            message = json.loads(ws.recv(timeout=15))
+            got[message["event"]] = message
+        conversation, mention = got["conversation"], got["notification"]
+        assert conversation["stream"] == ["direct"]
+        body = json.loads(conversation["payload"])
+        assert body["last_status"]["id"] == str(secret["id"])
+        assert [a["id"] for a in body["accounts"]] == [str(other.me()["id"])]
+        assert body["unread"] is True
+
+        assert mention["stream"] == ["user:notification"]
+        assert json.loads(mention["payload"])["type"] == "mention"
+        # Neither stream carries home updates (the direct post is on `user` only).
+        watcher.status_post("not for these streams")
+        assert [m["event"] for m in quiet(ws)] == []
+
+
+def test_server_sent_events_refusals(
+    live_instance: LiveInstance, apis: tuple[Mastodon, Mastodon]
+) -> None:
+    watcher, _ = apis
+    headers = {"Authorization": f"Bearer {watcher.access_token}"}
+    with httpx.Client(base_url=live_instance.url, timeout=30) as http:
+        assert http.get("/api/v1/streaming/user").status_code == 401
+        bad = http.get("/api/v1/streaming/user", headers={"Authorization": "Bearer nope"})
+        assert bad.status_code == 401 and bad.json()["error"]
+        unknown = http.get("/api/v1/streaming/everything", headers=headers)
+        assert unknown.status_code == 400
+        assert unknown.json() == {"error": "Unknown stream type"}
+        no_tag = http.get("/api/v1/streaming/hashtag", headers=headers)
+        assert no_tag.status_code == 400 and no_tag.json()["error"] == "No tag for stream provided"
+        assert http.get("/api/v1/streaming/list?list=1", headers=headers).status_code == 401
