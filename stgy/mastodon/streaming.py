@@ -96,6 +96,13 @@ async def _holder(token: str | None) -> TokenHolder | StreamError:
 # ---- server-sent events
 
 
+@bp.get("", strict_slashes=False)
+async def same_host() -> Response:
+    # Without an upgrade: Mastodon redirects to its streaming host, or answers 404
+    # when streaming is served by this host, as it is here.
+    return error_response(404, "Record not found")
+
+
 @bp.get("/health", strict_slashes=False)
 async def health() -> Response:
     return Response("OK", mimetype="text/plain")

@@ -375,3 +375,5 @@ def test_server_sent_events_refusals(
         no_tag = http.get("/api/v1/streaming/hashtag", headers=headers)
         assert no_tag.status_code == 400 and no_tag.json()["error"] == "No tag for stream provided"
         assert http.get("/api/v1/streaming/list?list=1", headers=headers).status_code == 401
+        # Without an upgrade: 404, as Mastodon answers when streaming is on its own host.
+        assert http.get("/api/v1/streaming", headers=headers).status_code == 404
