@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -217,16 +217,22 @@ async def channel_stream(
     channel: str,
     closing: asyncio.Event,
     keepalive_seconds: float | None = None,
+    *,
+    ended: asyncio.Event | None = None,
 ) -> AsyncGenerator[StreamItem, None]:
-    """Items published on one channel until `closing` is set or the consumer stops.
+    """Items published on one channel until `closing` (or `ended`) is set or the
+    consumer stops.
 
     The first item is a Keepalive sent once subscribed, so a client knows from then
     on nothing is missed. Each stream has its own Redis connection (a PubSub), closed
     when the consumer goes away: cancellation on client disconnect, or aclose().
+    `ended` is the consumer's own stop: a cancellation that lands while redis-py is
+    subscribing can be swallowed there, and the event still ends the stream.
     """
     every = keepalive_seconds or KEEPALIVE_SECONDS
     pubsub = services.redis.pubsub()
-    stop = asyncio.ensure_future(closing.wait())
+    stops = [closing.wait()] if ended is None else [closing.wait(), ended.wait()]
+    stop = asyncio.ensure_future(_first(stops))
     reading: asyncio.Future[Any] | None = None
     try:
         await pubsub.subscribe(channel)
@@ -260,6 +266,16 @@ async def channel_stream(
                     await task
         with contextlib.suppress(RedisError, OSError):
             await pubsub.aclose()
+
+
+async def _first(waits: list[Coroutine[Any, Any, Any]]) -> None:
+    """Returns when the first of `waits` does (the others are cancelled)."""
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
 
 
 async def session_active(services: Services, viewer: Viewer) -> bool:

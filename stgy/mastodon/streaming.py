@@ -60,15 +60,14 @@ def _counts() -> dict[int, int]:
     return counts
 
 
-@contextlib.contextmanager
-def _counted(counts: dict[int, int], account_id: int) -> Any:
+def _opened(counts: dict[int, int], account_id: int) -> None:
     counts[account_id] = counts.get(account_id, 0) + 1
-    try:
-        yield
-    finally:
-        counts[account_id] -= 1
-        if counts[account_id] <= 0:
-            del counts[account_id]
+
+
+def _closed(counts: dict[int, int], account_id: int) -> None:
+    counts[account_id] -= 1
+    if counts[account_id] <= 0:
+        del counts[account_id]
 
 
 def _token(headers: Any, args: Any, protocols: list[str]) -> str | None:
@@ -156,7 +155,8 @@ async def _sse_body(
         ]
         return "".join(framed).encode() if framed else None
 
-    with _counted(counts, viewer.account_id):
+    _opened(counts, viewer.account_id)
+    try:
         async for chunk in channel_events(
             svc,
             viewer,
@@ -167,6 +167,8 @@ async def _sse_body(
             heartbeats=(b":)\n\n", b":thump\n\n"),
         ):
             yield chunk
+    finally:
+        _closed(counts, viewer.account_id)
 
 
 # ---- WebSocket
@@ -193,10 +195,8 @@ async def socket() -> Response | None:
             return error_response(exc.status, exc.message)
     # The token sent as the subprotocol is echoed, or browsers drop the connection.
     await websocket.accept(subprotocol=protocols[0] if protocols else None)
-    viewer = cast(Viewer, holder.viewer)
-    connection = Connection(services(), holder, extension(STREAMS_KEY))
-    with _counted(_counts(), viewer.account_id):
-        await connection.run(first)
+    connection = Connection(services(), holder, extension(STREAMS_KEY), _counts())
+    await connection.run(first)
     return None
 
 
@@ -204,13 +204,16 @@ class Connection:
     """One WebSocket: its subscriptions, a reader task per Redis channel they need, and
     one queue their items come through, in order per channel."""
 
-    def __init__(self, svc: Services, holder: TokenHolder, streams: OpenStreams) -> None:
+    def __init__(
+        self, svc: Services, holder: TokenHolder, streams: OpenStreams, counts: dict[int, int]
+    ) -> None:
         self.svc = svc
+        self.counts = counts
         self.holder = holder
         self.viewer = cast(Viewer, holder.viewer)
         self.streams = streams
         self.subs: dict[tuple[str, str | None, int | None], Subscription] = {}
-        self.readers: dict[str, asyncio.Task[None]] = {}
+        self.readers: dict[str, tuple[asyncio.Task[None], asyncio.Event]] = {}
         self.queue: asyncio.Queue[tuple[str, streaming.StreamItem | None]] = asyncio.Queue(
             QUEUE_SIZE
         )
@@ -218,13 +221,19 @@ class Connection:
 
     async def run(self, first: Subscription | None) -> None:
         self.streams.opened()
+        _opened(self.counts, self.viewer.account_id)
         receiving = asyncio.ensure_future(self._receive())
         try:
             if first is not None:
                 self._add(first)
             await self._send_events(receiving)
         finally:
-            tasks = [receiving, *self.readers.values()]
+            # The account's count first: once its Redis subscriptions are gone, a new
+            # stream of the account is never refused because of this one.
+            _closed(self.counts, self.viewer.account_id)
+            tasks = [receiving, *(task for task, _ in self.readers.values())]
+            for _, ended in self.readers.values():
+                ended.set()
             for task in tasks:
                 task.cancel()
             # Each reader closes its Redis connection as it ends (channel_stream).
@@ -297,21 +306,27 @@ class Connection:
     def _add(self, sub: Subscription) -> None:
         self.subs[_key(sub)] = sub
         if sub.channel not in self.readers:
-            self.readers[sub.channel] = asyncio.ensure_future(self._read(sub.channel))
+            ended = asyncio.Event()
+            reader = asyncio.ensure_future(self._read(sub.channel, ended))
+            self.readers[sub.channel] = (reader, ended)
 
     def _remove(self, sub: Subscription) -> None:
         self.subs.pop(_key(sub), None)
         if not any(s.channel == sub.channel for s in self.subs.values()):
-            reader = self.readers.pop(sub.channel, None)
-            if reader is not None:
-                reader.cancel()
+            found = self.readers.pop(sub.channel, None)
+            if found is not None:
+                found[1].set()
+                found[0].cancel()
 
-    async def _read(self, channel: str) -> None:
-        items = streaming.channel_stream(self.svc, channel, self.streams.closing)
+    async def _read(self, channel: str, ended: asyncio.Event) -> None:
+        items = streaming.channel_stream(self.svc, channel, self.streams.closing, ended=ended)
         async with contextlib.aclosing(items):
             async for item in items:
+                if ended.is_set():
+                    return
                 await self.queue.put((channel, item))
-        await self.queue.put((channel, None))
+        if not ended.is_set():
+            await self.queue.put((channel, None))  # not asked to end: tell the connection
 
 
 def _key(sub: Subscription) -> tuple[str, str | None, int | None]:

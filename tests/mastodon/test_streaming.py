@@ -5,6 +5,7 @@ string payload), from the `websockets` client."""
 from __future__ import annotations
 
 import json
+import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -299,6 +300,9 @@ def test_streams_are_capped_and_leave_nothing_behind(
             connect(ws_url(live_instance, query))
         assert refused.value.response.status_code == 429
         for ws in sockets:
+            # Dropped: no closing handshake (the client thread's read still holds the
+            # socket, so shut it down for the server to see the end at once).
+            ws.socket.shutdown(socket.SHUT_RDWR)
             ws.socket.close()
         wait_unsubscribed(redis_client, channel, base)
     headers = {"Authorization": f"Bearer {watcher.access_token}"}
