@@ -235,7 +235,7 @@ async def channel_stream(
     stop = asyncio.ensure_future(_first(stops))
     reading: asyncio.Future[Any] | None = None
     try:
-        await pubsub.subscribe(channel)
+        await _finish(pubsub.subscribe(channel), errors=False)
         yield Keepalive()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + every
@@ -264,8 +264,25 @@ async def channel_stream(
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, RedisError, OSError):
                     await task
+        await _finish(pubsub.aclose())
+
+
+async def _finish(work: Coroutine[Any, Any, Any], *, errors: bool = True) -> None:
+    """Run `work` to its end even if the caller is cancelled meanwhile (the caller's
+    cancellation is raised after). A cancellation landing inside redis-py while it
+    subscribes can be swallowed there, and one while a PubSub closes skips giving its
+    connection back to the pool: a connection, and what it refers to, kept for good.
+    `errors`: Redis errors are suppressed (closing), else raised (subscribing)."""
+    task = asyncio.ensure_future(work)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
         with contextlib.suppress(RedisError, OSError):
-            await pubsub.aclose()
+            await task
+        raise
+    except (RedisError, OSError):
+        if not errors:
+            raise
 
 
 async def _first(waits: list[Coroutine[Any, Any, Any]]) -> None:
