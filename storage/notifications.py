@@ -230,15 +230,18 @@ async def mark_read(conn: Conn, *, account_id: int, ids: list[int]) -> int:
     return int(result.split()[-1])
 
 
-async def stream_recipients(conn: Conn, *, post_id: int, among: list[int]) -> list[int]:
+async def stream_recipients(
+    conn: Conn, *, post_id: int, among: list[int], deleted: bool = False
+) -> list[int]:
     """Local accounts whose home timeline gets this post, by fan-out's rule: its author,
     the author's accepted followers (a direct post: the accounts it mentions instead),
     none who mute, block or are blocked by the author or the shared post's author;
-    only those in `among` (the accounts with a stream open)."""
+    only those in `among` (the accounts with a stream open). `deleted`: the post may be
+    deleted (whom to tell of its deletion)."""
     rows = await conn.fetch(
         "WITH post AS (SELECT p.id, p.account_id, p.visibility, o.account_id AS original_author"
-        "  FROM posts p LEFT JOIN posts o ON o.id = p.share_of_id WHERE p.id = $1"
-        "  AND p.deleted_at IS NULL AND (p.share_of_id IS NULL OR o.deleted_at IS NULL)),"
+        "  FROM posts p LEFT JOIN posts o ON o.id = p.share_of_id WHERE p.id = $1 AND ($3"
+        "  OR (p.deleted_at IS NULL AND (p.share_of_id IS NULL OR o.deleted_at IS NULL)))),"
         " b AS (SELECT post.account_id AS owner_id FROM post"
         "  UNION SELECT f.follower_id FROM follows f JOIN post ON f.followee_id = post.account_id"
         "   WHERE f.state = 'accepted' AND post.visibility <> 'direct'"
@@ -258,6 +261,7 @@ async def stream_recipients(conn: Conn, *, post_id: int, among: list[int]) -> li
         " ORDER BY b.owner_id",
         post_id,
         among,
+        deleted,
     )
     return [row["owner_id"] for row in rows]
 

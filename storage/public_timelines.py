@@ -216,3 +216,19 @@ async def tag_ids(
         only_media,
     )
     return [row["id"] for row in rows]
+
+
+# Whether one post ($2) is on the public timelines of viewer $1, by the pages' own rule:
+# the live streams ask it of each post they are about to send.
+PUBLIC_VISIBLE = (
+    "WITH "
+    + rf.HIDDEN
+    + _LIMITED
+    + " SELECT EXISTS (SELECT 1 FROM posts p"
+    + rf.PAGE_JOINS
+    + " CROSS JOIN limited l WHERE p.id = $2 AND"
+    + _PUBLIC_ORIGINAL
+    + rf.READ_FILTER
+    + _NOT_LIMITED
+    + ")"
+)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from stgy.domain import streaming
 from stgy.domain.errors import NotFound
 from stgy.domain.jobs import outbox
 from stgy.services import Services
@@ -100,7 +101,8 @@ async def views_of(services: Services, found: list[Conversation]) -> list[Conver
 
 @outbox.handles("post.created")
 async def record_direct_post(conn: Conn, event: OutboxEvent, services: Services) -> None:
-    await conversations_sql.record_post(conn, post_id=int(event.payload["post_id"]))
+    written = await conversations_sql.record_post(conn, post_id=int(event.payload["post_id"]))
+    await streaming.publish_conversations(services, written)
 
 
 @outbox.handles("post.deleted")

@@ -18,7 +18,7 @@ from stgy.domain.mail import mail_notifications  # noqa: F401
 from stgy.domain.media import uploads  # noqa: F401
 from stgy.domain import notifications  # noqa: F401
 from stgy.domain.remote import outgoing, outgoing_social  # noqa: F401
-from stgy.domain import renderings, streaming  # noqa: F401
+from stgy.domain import public_streams, renderings, streaming  # noqa: F401
 from stgy.domain import conversations, tag_follows  # noqa: F401
 
 # isort: on

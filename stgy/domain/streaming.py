@@ -1,4 +1,5 @@
-"""Live events per user over Redis pub/sub: publishing them, and one subscriber per stream."""
+"""Live events over Redis pub/sub: per-user channels, publishing, and one subscriber per
+channel (the public, tag and list channels: stgy/domain/public_streams.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +20,8 @@ from stgy.services import Services
 from storage import notifications as notifications_sql
 from storage import posts as posts_sql
 from storage import sessions as sessions_sql
+from storage import streams as streams_sql
+from storage.conversations import Conversation
 from storage.db import Conn
 from storage.notifications import Notification
 from storage.outbox import OutboxEvent
@@ -44,12 +47,63 @@ class NotificationEvent:
 
 @dataclass(frozen=True)
 class UpdateEvent:
-    """A post landed in the user's home timeline."""
+    """A post landed in the user's home timeline (or on a public or tag channel).
+
+    The flags let a subscriber filter without reading the post: from this instance,
+    with media, direct."""
 
     post_id: int
+    local: bool = True
+    media: bool = False
+    direct: bool = False
 
 
-StreamItem = Keepalive | NotificationEvent | UpdateEvent
+@dataclass(frozen=True)
+class EditEvent:
+    """A post the channel carried was edited."""
+
+    post_id: int
+    local: bool = True
+    media: bool = False
+    direct: bool = False
+
+
+@dataclass(frozen=True)
+class DeleteEvent:
+    """A post the channel carried was deleted."""
+
+    post_id: int
+    local: bool = True
+    media: bool = False
+    direct: bool = False
+
+
+@dataclass(frozen=True)
+class ConversationEvent:
+    """A direct post became the last of one of the user's conversations."""
+
+    conversation: Conversation
+
+
+@dataclass(frozen=True)
+class FiltersChanged:
+    """The user's keyword filters changed: clients fetch them again."""
+
+
+PostEvent = UpdateEvent | EditEvent | DeleteEvent
+StreamItem = Keepalive | NotificationEvent | PostEvent | ConversationEvent | FiltersChanged
+_POST_EVENTS: dict[str, type[PostEvent]] = {
+    "update": UpdateEvent,
+    "status.update": EditEvent,
+    "delete": DeleteEvent,
+}
+
+
+def post_message(event: str, post_id: int, *, local: bool, media: bool, direct: bool) -> str:
+    """The published form of a post event (`event`: update, status.update or delete)."""
+    return json.dumps(
+        {"event": event, "post_id": post_id, "local": local, "media": media, "direct": direct}
+    )
 
 
 def user_channel(config: Config, account_id: int) -> str:
@@ -58,7 +112,18 @@ def user_channel(config: Config, account_id: int) -> str:
 
 
 async def publish(services: Services, messages: list[tuple[int, dict[str, Any]]]) -> None:
-    """Publish each (account id, message) on that user's channel, a pipeline per batch.
+    """Publish each (account id, message) on that user's channel, a pipeline per batch."""
+    await publish_raw(
+        services,
+        [
+            (user_channel(services.config, account_id), json.dumps(message))
+            for account_id, message in messages
+        ],
+    )
+
+
+async def publish_raw(services: Services, messages: list[tuple[str, str]]) -> None:
+    """Publish each (channel, message text), a pipeline per batch.
 
     Best effort: streams are a convenience on top of what the database holds, so a
     Redis failure is logged, never raised (it must not roll back the caller's work).
@@ -66,8 +131,8 @@ async def publish(services: Services, messages: list[tuple[int, dict[str, Any]]]
     try:
         for start in range(0, len(messages), PUBLISH_BATCH):
             async with services.redis.pipeline(transaction=False) as pipe:
-                for account_id, message in messages[start : start + PUBLISH_BATCH]:
-                    pipe.publish(user_channel(services.config, account_id), json.dumps(message))
+                for channel, message in messages[start : start + PUBLISH_BATCH]:
+                    pipe.publish(channel, message)
                 await pipe.execute()
     except (RedisError, OSError) as exc:
         log.warning("stream_publish_failed messages=%d error=%r", len(messages), str(exc))
@@ -100,8 +165,25 @@ def parse_message(data: bytes | str) -> StreamItem | None:
     """A published message as a stream item; None for anything malformed or unknown."""
     try:
         body = json.loads(data)
-        if body["event"] == "update":
-            return UpdateEvent(int(body["post_id"]))
+        kind = _POST_EVENTS.get(body["event"])
+        if kind is not None:
+            return kind(
+                int(body["post_id"]),
+                local=bool(body.get("local", True)),
+                media=bool(body.get("media", False)),
+                direct=bool(body.get("direct", False)),
+            )
+        if body["event"] == "filters_changed":
+            return FiltersChanged()
+        if body["event"] == "conversation":
+            return ConversationEvent(
+                Conversation(
+                    id=int(body["id"]),
+                    account_id=int(body["account_id"]),
+                    last_post_id=int(body["last_post_id"]),
+                    unread=bool(body["unread"]),
+                )
+            )
         if body["event"] == "notification":
             post_id = body["post_id"]
             notification = Notification(
@@ -119,24 +201,41 @@ def parse_message(data: bytes | str) -> StreamItem | None:
     return None
 
 
-async def user_stream(
+def user_stream(
     services: Services,
     account_id: int,
     closing: asyncio.Event,
     keepalive_seconds: float | None = None,
 ) -> AsyncGenerator[StreamItem, None]:
-    """Items for one user's stream until `closing` is set or the consumer stops.
+    """Items for one user's stream until `closing` is set or the consumer stops."""
+    channel = user_channel(services.config, account_id)
+    return channel_stream(services, channel, closing, keepalive_seconds)
+
+
+async def channel_stream(
+    services: Services,
+    channel: str,
+    closing: asyncio.Event,
+    keepalive_seconds: float | None = None,
+    *,
+    ended: asyncio.Event | None = None,
+) -> AsyncGenerator[StreamItem, None]:
+    """Items published on one channel until `closing` (or `ended`) is set or the
+    consumer stops.
 
     The first item is a Keepalive sent once subscribed, so a client knows from then
     on nothing is missed. Each stream has its own Redis connection (a PubSub), closed
     when the consumer goes away: cancellation on client disconnect, or aclose().
+    `ended` is the consumer's own stop: a cancellation that lands while redis-py is
+    subscribing can be swallowed there, and the event still ends the stream.
     """
     every = keepalive_seconds or KEEPALIVE_SECONDS
     pubsub = services.redis.pubsub()
-    stop = asyncio.ensure_future(closing.wait())
+    stops = [closing.wait()] if ended is None else [closing.wait(), ended.wait()]
+    stop = asyncio.ensure_future(_first(stops))
     reading: asyncio.Future[Any] | None = None
     try:
-        await pubsub.subscribe(user_channel(services.config, account_id))
+        await _finish(pubsub.subscribe(channel), errors=False)
         yield Keepalive()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + every
@@ -158,15 +257,42 @@ async def user_stream(
                 deadline = loop.time() + every
     except (RedisError, OSError) as exc:
         # The client's EventSource reconnects; by then Redis may be back.
-        log.warning("stream_ended account=%s error=%r", account_id, str(exc))
+        log.warning("stream_ended channel=%s error=%r", channel, str(exc))
     finally:
         for task in (reading, stop):
             if task is not None and not task.done():
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, RedisError, OSError):
                     await task
+        await _finish(pubsub.aclose())
+
+
+async def _finish(work: Coroutine[Any, Any, Any], *, errors: bool = True) -> None:
+    """Run `work` to its end even if the caller is cancelled meanwhile (the caller's
+    cancellation is raised after). A cancellation landing inside redis-py while it
+    subscribes can be swallowed there, and one while a PubSub closes skips giving its
+    connection back to the pool: a connection, and what it refers to, kept for good.
+    `errors`: Redis errors are suppressed (closing), else raised (subscribing)."""
+    task = asyncio.ensure_future(work)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
         with contextlib.suppress(RedisError, OSError):
-            await pubsub.aclose()
+            await task
+        raise
+    except (RedisError, OSError):
+        if not errors:
+            raise
+
+
+async def _first(waits: list[Coroutine[Any, Any, Any]]) -> None:
+    """Returns when the first of `waits` does (the others are cancelled)."""
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
 
 
 async def session_active(services: Services, viewer: Viewer) -> bool:
@@ -209,10 +335,54 @@ async def _publish_update(conn: Conn, event: OutboxEvent, services: Services) ->
     # its rule in one query so the streaming code needs nothing from it. Only
     # accounts with an open stream are asked about: a post to 10,000 followers of
     # whom 30 are online publishes 30 messages, not 10,000.
+    await _publish_to_users(conn, services, "update", int(event.payload["post_id"]))
+
+
+@outbox.handles("post.updated")
+async def _publish_edit(conn: Conn, event: OutboxEvent, services: Services) -> None:
+    await _publish_to_users(conn, services, "status.update", int(event.payload["post_id"]))
+
+
+@outbox.handles("post.deleted")
+async def _publish_deletion(conn: Conn, event: OutboxEvent, services: Services) -> None:
+    await _publish_to_users(conn, services, "delete", int(event.payload["post_id"]))
+
+
+async def _publish_to_users(conn: Conn, services: Services, kind: str, post_id: int) -> None:
     online = await online_accounts(services)
     if not online:
         return
-    post_id = int(event.payload["post_id"])
-    recipients = await notifications_sql.stream_recipients(conn, post_id=post_id, among=online)
-    message = {"event": "update", "post_id": post_id}
-    await publish(services, [(account_id, message) for account_id in recipients])
+    facts = await streams_sql.stream_facts(conn, post_id=post_id)
+    if facts is None:
+        return
+    recipients = await notifications_sql.stream_recipients(
+        conn, post_id=post_id, among=online, deleted=kind == "delete"
+    )
+    message = post_message(kind, post_id, local=facts.local, media=facts.media, direct=facts.direct)
+    channels = [user_channel(services.config, account_id) for account_id in recipients]
+    await publish_raw(services, [(channel, message) for channel in channels])
+
+
+async def publish_conversations(services: Services, written: list[Conversation]) -> None:
+    """Publish conversation rows just written, whole (their transaction is still open)."""
+    await publish(
+        services,
+        [
+            (
+                c.account_id,
+                {
+                    "event": "conversation",
+                    "id": c.id,
+                    "account_id": c.account_id,
+                    "last_post_id": c.last_post_id,
+                    "unread": c.unread,
+                },
+            )
+            for c in written
+        ],
+    )
+
+
+async def publish_filters_changed(services: Services, account_id: int) -> None:
+    """Tell the user's open streams that their filters changed (for the filters code)."""
+    await publish(services, [(account_id, {"event": "filters_changed"})])

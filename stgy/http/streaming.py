@@ -29,6 +29,14 @@ SHUTDOWN_WAIT_SECONDS = 5.0
 # What a face makes of an event for its client: a frame, or None to send nothing.
 LiveEvent = streaming.NotificationEvent | streaming.UpdateEvent
 EventFrame = Callable[[LiveEvent], Awaitable[bytes | None]]
+# The Mastodon face takes every kind of item (edits, deletions, filter changes...).
+AnyEvent = (
+    streaming.NotificationEvent
+    | streaming.PostEvent
+    | streaming.ConversationEvent
+    | streaming.FiltersChanged
+)
+AnyEventFrame = Callable[[AnyEvent], Awaitable[bytes | None]]
 
 
 @dataclass
@@ -88,7 +96,7 @@ def event_stream(body: AsyncIterator[bytes]) -> Response:
     return response
 
 
-async def events(
+def events(
     svc: Services,
     viewer: Viewer,
     streams: OpenStreams,
@@ -97,13 +105,37 @@ async def events(
     session_check_seconds: float,
 ) -> AsyncIterator[bytes]:
     """The viewer's stream as bytes: `: connected` once subscribed, `: keepalive` while
-    idle, each event as `render` frames it. A stream outlives its request, so the
+    idle, each event as `render` frames it (notifications and home updates only)."""
+
+    async def live_only(item: AnyEvent) -> bytes | None:
+        if isinstance(item, streaming.NotificationEvent | streaming.UpdateEvent):
+            return await render(item)
+        return None
+
+    channel = streaming.user_channel(svc.config, viewer.account_id)
+    return channel_events(
+        svc, viewer, streams, channel, live_only, session_check_seconds=session_check_seconds
+    )
+
+
+async def channel_events(
+    svc: Services,
+    viewer: Viewer,
+    streams: OpenStreams,
+    channel: str,
+    render: AnyEventFrame,
+    *,
+    session_check_seconds: float,
+    heartbeats: tuple[bytes, bytes] = (b": connected\n\n", b": keepalive\n\n"),
+) -> AsyncIterator[bytes]:
+    """One channel's stream as bytes: the first heartbeat once subscribed, the second
+    while idle, each event as `render` frames it. A stream outlives its request, so the
     session behind it is checked again every `session_check_seconds`: a logout or a
     suspension ends open streams too."""
     streams.opened()
     checked = time.monotonic()
     try:
-        items = streaming.user_stream(svc, viewer.account_id, streams.closing)
+        items = streaming.channel_stream(svc, channel, streams.closing)
         async with contextlib.aclosing(items):
             first = True
             async for item in items:
@@ -112,7 +144,7 @@ async def events(
                         checked = time.monotonic()
                         if not await streaming.session_active(svc, viewer):
                             return
-                    yield b": connected\n\n" if first else b": keepalive\n\n"
+                    yield heartbeats[0] if first else heartbeats[1]
                     first = False
                 else:
                     framed = await render(item)
