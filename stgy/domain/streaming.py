@@ -154,6 +154,7 @@ async def publish_notifications(services: Services, notifications: list[Notifica
                     "from_account_id": n.from_account_id,
                     "post_id": n.post_id,
                     "created_at": n.created_at.timestamp(),
+                    "group_key": n.group_key,
                 },
             )
             for n in notifications
@@ -194,6 +195,7 @@ def parse_message(data: bytes | str) -> StreamItem | None:
                 post_id=int(post_id) if post_id is not None else None,
                 created_at=datetime.fromtimestamp(float(body["created_at"]), UTC),
                 read_at=None,
+                group_key=str(body["group_key"]) if body.get("group_key") else None,
             )
             return NotificationEvent(notification)
     except (ValueError, KeyError, TypeError) as exc:

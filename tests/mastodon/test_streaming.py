@@ -147,6 +147,9 @@ def test_websocket_as_masto_js_speaks_it(
         assert notification["stream"] == ["user"]
         body = json.loads(notification["payload"])
         assert body["type"] == "favourite" and body["account"]["id"] == str(other.me()["id"])
+        # The same group as the notification's in the API (not a stream-only one).
+        assert body["group_key"].startswith("favourite-")
+        assert body["group_key"] == watcher.notifications(limit=1)[0]["group_key"]
 
         # Unsubscribed from the tag: its posts no longer come (the local stream's do).
         ws.send(json.dumps({"type": "unsubscribe", "stream": "hashtag", "tag": tag}))
