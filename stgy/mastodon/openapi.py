@@ -4,6 +4,7 @@ schemas made from the documented field lists (stgy/mastodon/entity_fields.py).""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from quart import Blueprint, Quart, Response, current_app, jsonify
@@ -19,6 +20,9 @@ EMPTY = "EMPTY"  # `{}`
 ANY_LIST = "[]"  # a list stgy always answers empty (features it does not keep)
 NONE = "NONE"  # no 200 answer: always an error (404 or 422), said in the summary
 OBJECT = "OBJECT"  # a JSON object that is no Mastodon entity
+EVENTS = "EVENTS"  # server-sent events (text/event-stream)
+TEXT = "TEXT"  # text/plain
+WEBSOCKET = "WEBSOCKET"  # 101: the WebSocket protocol of docs/mastodon-api.md
 
 # What each endpoint answers with 200: an entity of entity_fields, "[NAME]" for a list of
 # them, or one of the words above. A test checks that every Mastodon route is here.
@@ -147,7 +151,13 @@ ANSWERS: dict[str, str] = {
     "mastodon_unsupported.account_note": NONE,
     "mastodon_unsupported.poll": NONE,
     "mastodon_unsupported.translation_languages": OBJECT,
+    "mastodon_streaming.socket": WEBSOCKET,
+    "mastodon_streaming.same_host": NONE,
+    "mastodon_streaming.sse": EVENTS,
+    "mastodon_streaming.health": TEXT,
 }
+
+_PARAMETER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")  # <converter:name> -> {name}
 
 _SIMPLE: dict[str, dict[str, Any]] = {
     "str": {"type": "string"},
@@ -198,7 +208,7 @@ def _entities() -> dict[str, list[Field]]:
 
 
 def _answer_schema(answer: str) -> dict[str, Any] | None:
-    if answer == NONE:
+    if answer in (NONE, EVENTS, TEXT, WEBSOCKET):
         return None
     if answer == EMPTY:
         return {"type": "object", "maxProperties": 0}
@@ -214,8 +224,19 @@ def _operation(app: Quart, endpoint: str, method: str, path: str) -> dict[str, A
     short = endpoint.removeprefix("mastodon.")
     summary = (view.__doc__ or short).strip().splitlines()[0]
     responses: dict[str, Any] = {}
-    body = _answer_schema(ANSWERS.get(short, NONE))
-    if body is not None:
+    answer = ANSWERS.get(short, NONE)
+    body = _answer_schema(answer)
+    if answer == EVENTS:
+        responses["200"] = {
+            "description": "Server-sent events: `event:` its kind, `data:` its payload",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+    elif answer == TEXT:
+        responses["200"] = {
+            "description": "OK",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
+    elif body is not None:
         responses["200"] = {
             "description": "OK",
             "content": {"application/json": {"schema": body}},
@@ -242,7 +263,9 @@ def document(app: Quart, base_url: str) -> dict[str, Any]:
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if not rule.endpoint.startswith("mastodon.") or rule.endpoint == _SELF:
             continue
-        path = rule.rule.replace("<", "{").replace(">", "}")
+        path = _PARAMETER.sub(r"{\1}", rule.rule)
+        if rule.websocket:
+            continue  # its upgrade is documented on the GET of the same path, below
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             paths.setdefault(path, {})[method.lower()] = _operation(
                 app, rule.endpoint, method, path
@@ -253,6 +276,13 @@ def document(app: Quart, base_url: str) -> dict[str, Any]:
             ]
             if parameters:
                 paths[path][method.lower()]["parameters"] = parameters
+    for rule in app.url_map.iter_rules():
+        if rule.websocket and rule.endpoint.startswith("mastodon."):
+            operation = paths[_PARAMETER.sub(r"{\1}", rule.rule)]["get"]
+            operation["responses"]["101"] = {
+                "description": "Switching to the WebSocket streaming protocol (with an"
+                " Upgrade: websocket request; without one, this path answers 404)"
+            }
     return {
         "openapi": "3.1.0",
         "info": {

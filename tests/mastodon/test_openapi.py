@@ -42,6 +42,12 @@ def test_the_document_is_valid_and_covers_every_route(live_instance: LiveInstanc
     assert "post /api/v1/statuses" in documented
     home = document["paths"]["/api/v1/timelines/home"]["get"]
     assert home["security"] == [{"oauth2": ["read:statuses"]}]
+    streaming = document["paths"]["/api/v1/streaming"]["get"]["responses"]
+    assert "101" in streaming and "200" not in streaming
+    assert (
+        "text/event-stream"
+        in (document["paths"]["/api/v1/streaming/{name}"]["get"]["responses"]["200"]["content"])
+    )
     assert home["responses"]["200"]["content"]["application/json"]["schema"] == {
         "type": "array",
         "items": {"$ref": "#/components/schemas/STATUS"},
@@ -49,7 +55,14 @@ def test_the_document_is_valid_and_covers_every_route(live_instance: LiveInstanc
     # Each answer named exists as a schema.
     for answer_name in ANSWERS.values():
         name = answer_name.strip("[]")
-        if name.isupper() and name not in ("EMPTY", "NONE", "OBJECT", ""):
+        if name.isupper() and name not in (
+            "EMPTY",
+            "NONE",
+            "OBJECT",
+            "EVENTS",
+            "TEXT",
+            "WEBSOCKET",
+        ):
             assert name in document["components"]["schemas"], name
 
 
