@@ -292,9 +292,12 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         http2: bool = False,
         retries: int = 0,
     ) -> None:
-        super().__init__(verify=verify, trust_env=False, limits=limits, http2=http2)
+        # One TLS context for the pool that replaces the parent's and for the parent's
+        # own: each holds the CA store, about 1 MB.
+        context = httpx.create_ssl_context(verify=verify, trust_env=False)
+        super().__init__(verify=context, trust_env=False, limits=limits, http2=http2)
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),
+            ssl_context=context,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
