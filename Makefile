@@ -135,8 +135,13 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy stgy federation storage tasks
 
+# The suite runs in PYTEST_WORKERS processes (pytest-xdist; 0: in this one), each with
+# its own database, queue prefix and live instances; a test file stays in one process, so
+# its module fixtures start once.
+PYTEST_WORKERS ?= 2
+
 pytest: services pasture browser
-	@$(WITH_SERVICES) $(VENV)/bin/pytest -q $(PYTEST_ARGS)
+	@$(WITH_SERVICES) $(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: services
 	@command -v wrk >/dev/null || { \
