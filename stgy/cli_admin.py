@@ -4,13 +4,13 @@ instances. (`stgy reports`: stgy/cli_reports.py.)"""
 from __future__ import annotations
 
 import argparse
-import secrets
 import sys
 from typing import Any
 
 from stgy.cli_base import AdminFailed, days, positive, when, with_services
 from stgy.config import Config
 from stgy.domain import admin, domain_blocks, moderation, roles
+from stgy.domain.accounts import random_password
 from stgy.domain.media import media_cleanup
 
 
@@ -23,7 +23,7 @@ def _progress(stage: str, done: int, total: int) -> None:
 
 
 def cmd_users_create(config: Config, args: argparse.Namespace) -> int:
-    password = args.password or secrets.token_urlsafe(12)
+    password = args.password or random_password(handle=args.handle, email=args.email)
     if args.admin:
         args.role = "admin"
     account_id = with_services(
@@ -66,7 +66,7 @@ def cmd_users_delete(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_users_reset_password(config: Config, args: argparse.Namespace) -> int:
-    password = args.password or secrets.token_urlsafe(12)
+    password = args.password or random_password(handle=args.handle)
     with_services(config, lambda s: admin.reset_password(s, args.handle, password))
     print(f"{args.handle}: password changed; every session logged out")
     if not args.password:
