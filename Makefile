@@ -136,12 +136,12 @@ typecheck: install
 	$(VENV)/bin/mypy stgy federation storage tasks
 
 # The suite runs in PYTEST_WORKERS processes (pytest-xdist; 0: in this one), each with
-# its own database, queue prefix and live instances; a test file stays in one process, so
-# its module fixtures start once.
+# its own database, queue prefix and live instances. A file, and each folder whose tests
+# share live instances, stays in one process (xdist groups: see tests/conftest.py).
 PYTEST_WORKERS ?= 2
 
 pytest: services pasture browser
-	@$(WITH_SERVICES) $(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	@$(WITH_SERVICES) $(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 bench: services
 	@command -v wrk >/dev/null || { \

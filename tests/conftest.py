@@ -32,6 +32,23 @@ SERVER_DATABASE_URL = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
 REDIS_URL = os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
 
 
+# Folders whose tests share live instances of their own, started once per test process
+# (session fixtures): each runs in one process, so that those instances, and the database
+# connections they hold, exist once and not once per xdist worker (a `-n 2` run held 87
+# of PostgreSQL's default 100 connections with them in both).
+SHARED_INSTANCE_FOLDERS = frozenset({"roundtrip", "web", "interop"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """xdist groups (`--dist loadgroup`): one of those folders whole, else one file, so a
+    file's module fixtures start once too."""
+    tests = ROOT / "tests"
+    for item in items:
+        parts = item.path.relative_to(tests).parts
+        group = parts[0] if parts[0] in SHARED_INSTANCE_FOLDERS else "/".join(parts)
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 def config_env(database_url: str, tmp: Path, queue: str = "main", **extra: str) -> dict[str, str]:
     """The environment that makes a config (or a subprocess) use this run's resources."""
     return {
