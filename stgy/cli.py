@@ -4,37 +4,74 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import os
 import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-
-import asyncpg
+from typing import TYPE_CHECKING, Any
 
 from stgy import __version__
-from stgy.cli_accounts import add_account_commands
-from stgy.cli_admin import AdminFailed, add_admin_commands
-from stgy.cli_agents import add_agent_commands
-from stgy.cli_domains import add_domain_commands
-from stgy.cli_jobs import add_jobs_commands
-from stgy.cli_reports import add_report_commands
+from stgy.cli_base import CommandFailed
 from stgy.config import Config, ConfigError, load_config
 from stgy.logs import configure_logging
-from storage import db
-from storage import migrations as migrations_sql
+
+if TYPE_CHECKING:
+    from storage import migrations as migrations_sql
 
 EX_CONFIG = 78  # sysexits.h: configuration error
 EX_UNAVAILABLE = 69  # sysexits.h: a service the command needs is unavailable
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
-class CommandFailed(Exception):
-    """A command could not do its work; the message is printed as one line."""
-
-    def __init__(self, message: str, code: int = 1) -> None:
-        super().__init__(message)
-        self.code = code
+# The command groups of other modules: (module, its function adding them, their names and
+# help). A group's module, and the domain it brings, is imported only when one of its
+# names is on the command line; `stgy --help` lists them from here (a unit test checks
+# that these help texts are the modules' own).
+GROUPS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
+    (
+        "stgy.cli_admin",
+        "add_admin_commands",
+        (
+            ("users", "manage local users"),
+            ("reset-data", "empty the instance (needs --yes)"),
+            ("reset-data-test", "empty the instance and fill it with bulk test data (--yes)"),
+            ("reset-cache", "drop cached renderings and rate counters"),
+            ("media", "media: purge-remote"),
+            ("instances", "other instances: list, block, unblock"),
+        ),
+    ),
+    (
+        "stgy.cli_reports",
+        "add_report_commands",
+        (("reports", "reports: list, show, note, resolve, reopen, create"),),
+    ),
+    (
+        "stgy.cli_accounts",
+        "add_account_commands",
+        (("accounts", "moderate accounts, local (handle) and remote (handle@domain)"),),
+    ),
+    (
+        "stgy.cli_agents",
+        "add_agent_commands",
+        (("agents", "AI agents: create, list, pause, resume, delete, run-once"),),
+    ),
+    (
+        "stgy.cli_jobs",
+        "add_jobs_commands",
+        (("jobs", "failed jobs (dead letters): failed, retry, discard"),),
+    ),
+    (
+        "stgy.cli_domains",
+        "add_domain_commands",
+        (
+            ("domains", "domain blocks: list, block, unblock, import, export"),
+            ("rules", "the instance's rules: list, add, edit, move, remove"),
+            ("settings", "instance settings admins change live: show, set (over instance.toml)"),
+        ),
+    ),
+)
 
 
 def _fail_unreachable(what: str, url: str, exc: BaseException) -> CommandFailed:
@@ -148,6 +185,10 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _status(config: Config) -> list[migrations_sql.MigrationState]:
+    import asyncpg
+
+    from storage import migrations as migrations_sql
+
     try:
         conn = await asyncpg.connect(config.database.url, timeout=10)
     except asyncpg.InvalidCatalogNameError:
@@ -161,6 +202,11 @@ async def _status(config: Config) -> list[migrations_sql.MigrationState]:
 
 
 async def _migrate_async(config: Config) -> list[str]:
+    import asyncpg
+
+    from storage import db
+    from storage import migrations as migrations_sql
+
     url = config.database.url
     try:
         if await db.create_database_if_missing(url):
@@ -201,6 +247,10 @@ def cmd_db_status(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_db_reset(config: Config, args: argparse.Namespace) -> int:
+    import asyncpg
+
+    from storage import db
+
     if not args.yes:
         raise CommandFailed(
             f"this drops database {db.database_name(config.database.url)} with all its data; "
@@ -217,11 +267,19 @@ def cmd_db_reset(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_services_up(config_path: str | None, args: argparse.Namespace) -> int:
-    from stgy.devservices import ServicesUnavailable, find_services
+    from stgy.devservices import (
+        DEFAULT_DATABASE_URL,
+        DEFAULT_REDIS_URL,
+        ServicesUnavailable,
+        find_services,
+    )
 
     try:
         found = find_services(
-            Path(args.var_dir), os.environ, args.default_database_url, args.default_redis_url
+            Path(args.var_dir),
+            os.environ,
+            args.default_database_url or DEFAULT_DATABASE_URL,
+            args.default_redis_url or DEFAULT_REDIS_URL,
         )
     except ServicesUnavailable as exc:
         raise CommandFailed(str(exc), EX_UNAVAILABLE) from None
@@ -243,9 +301,16 @@ def cmd_services_down(config_path: str | None, args: argparse.Namespace) -> int:
 # --- parsing ----------------------------------------------------------------
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from stgy.devservices import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL
+def _named_groups(argv: Sequence[str]) -> set[str]:
+    """The group modules one of whose command names is a word of `argv` (a subcommand is
+    only ever chosen by its exact name, so none that is chosen is missed)."""
+    words = set(argv)
+    return {module for module, _, names in GROUPS if any(name in words for name, _ in names)}
 
+
+def build_parser(load: set[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; of the GROUPS, those in `load` (every one when None) have their whole
+    command tree, the others a name and help only."""
     parser = argparse.ArgumentParser(
         prog="stgy", description="stgy: a federated social network server."
     )
@@ -283,12 +348,13 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "reset":
             p.add_argument("--yes", action="store_true", help="really drop all data")
 
-    add_admin_commands(sub)
-    add_report_commands(sub)
-    add_account_commands(sub)
-    add_agent_commands(sub)
-    add_jobs_commands(sub)
-    add_domain_commands(sub)
+    for module, adder, names in GROUPS:
+        if load is None or module in load:
+            add_group: Callable[[Any], None] = getattr(importlib.import_module(module), adder)
+            add_group(sub)
+        else:
+            for name, help_ in names:
+                sub.add_parser(name, help=help_, description=help_)
 
     sp = sub.add_parser(
         "services",
@@ -298,8 +364,10 @@ def build_parser() -> argparse.ArgumentParser:
     ssub = sp.add_subparsers(dest="services_command", metavar="command", required=True)
     up = ssub.add_parser("up", help="find or start them; print DATABASE_URL and REDIS_URL")
     up.set_defaults(func=cmd_services_up, raw_config=True)
-    up.add_argument("--default-database-url", default=DEFAULT_DATABASE_URL)
-    up.add_argument("--default-redis-url", default=DEFAULT_REDIS_URL)
+    # Their defaults are stgy.devservices' (applied by the command: that module brings the
+    # database and Redis clients, which parsing does not need).
+    up.add_argument("--default-database-url")
+    up.add_argument("--default-redis-url")
     down = ssub.add_parser("down", help="stop private servers started under the var dir")
     down.set_defaults(func=cmd_services_down, raw_config=True)
     for p in (up, down):
@@ -308,7 +376,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(_named_groups(words)).parse_args(words)
     configure_logging()
     try:
         if getattr(args, "raw_config", False):
@@ -321,8 +390,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandFailed as exc:
         print(f"stgy: {exc}", file=sys.stderr)
         return exc.code
-    except AdminFailed as exc:
-        print(f"stgy: {exc}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         return 130

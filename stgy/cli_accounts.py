@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from stgy.cli_admin import AdminFailed, _positive, _when, _with_services
+from stgy.cli_base import AdminFailed, positive, when, with_services
 from stgy.config import Config
 from stgy.domain import account_actions, applicants, roles
 from stgy.domain.account_actions import ModeratedAccount
@@ -42,7 +42,7 @@ def _row(account: ModeratedAccount) -> str:
 
 
 def cmd_accounts_list(config: Config, args: argparse.Namespace) -> int:
-    found = _with_services(
+    found = with_services(
         config,
         lambda s: account_actions.search(
             s,
@@ -65,7 +65,7 @@ def cmd_accounts_show(config: Config, args: argparse.Namespace) -> int:
         account_id = await account_actions.resolve(services, args.account)
         return await account_actions.get(services, roles.CLI, account_id)
 
-    page = _with_services(config, work)
+    page = with_services(config, work)
     a = page.account
     print(f"account:    {a.acct} (id {a.id}, {'local' if a.is_local else 'remote'})")
     print(f"state:      {a.state}")
@@ -74,7 +74,7 @@ def cmd_accounts_show(config: Config, args: argparse.Namespace) -> int:
         print(f"email:      {a.email}")
         if a.registration_reason:
             print(f"reason:     {a.registration_reason}")
-    print(f"created:    {_when(a.created_at)}")
+    print(f"created:    {when(a.created_at)}")
     for label, value in (
         ("suspended", a.suspended_at),
         ("limited", a.limited_at),
@@ -82,7 +82,7 @@ def cmd_accounts_show(config: Config, args: argparse.Namespace) -> int:
         ("deleted", a.deleted_at),
     ):
         if value is not None:
-            print(f"{label + ':':11} {_when(value)}")
+            print(f"{label + ':':11} {when(value)}")
     print(
         f"posts:      {a.posts_count}  followers {a.followers_count}  following {a.following_count}"
     )
@@ -90,7 +90,7 @@ def cmd_accounts_show(config: Config, args: argparse.Namespace) -> int:
     print("history:")
     for entry in page.history:
         comment = f": {entry.comment}" if entry.comment else ""
-        print(f"  {_when(entry.created_at)}  {entry.action} by {entry.actor}{comment}")
+        print(f"  {when(entry.created_at)}  {entry.action} by {entry.actor}{comment}")
     if not page.history:
         print("  (none)")
     return 0
@@ -107,7 +107,7 @@ def cmd_accounts_act(config: Config, args: argparse.Namespace) -> int:
             services, roles.CLI, account_id, action, comment=args.comment or ""
         )
 
-    account = _with_services(config, work)
+    account = with_services(config, work)
     print(f"{account.acct}: {_DONE[action]} (now {account.state})")
     if action == "suspend" and account.is_local:
         grace = config.moderation.suspension_grace_seconds
@@ -134,7 +134,7 @@ def cmd_users_suspend(config: Config, args: argparse.Namespace) -> int:
             services, roles.CLI, account_id, action, comment=args.comment or ""
         )
 
-    account = _with_services(config, work)
+    account = with_services(config, work)
     if account.state == "pending":
         print(
             f"{args.handle}: no longer suspended; still waiting for approval"
@@ -154,17 +154,17 @@ def cmd_users_role(config: Config, args: argparse.Namespace) -> int:
             services, roles.CLI, account_id, args.role, comment=args.comment or ""
         )
 
-    account = _with_services(config, work)
+    account = with_services(config, work)
     print(f"{account.handle}: role {account.role}")
     return 0
 
 
 def cmd_users_applicants(config: Config, args: argparse.Namespace) -> int:
-    found = _with_services(
+    found = with_services(
         config, lambda s: applicants.applicants(s, roles.CLI, limit=args.limit, offset=args.offset)
     )
     for a in found:
-        print(f"{a.id:>20}  {a.handle:30} {a.email or '-':30} {_when(a.created_at)}")
+        print(f"{a.id:>20}  {a.handle:30} {a.email or '-':30} {when(a.created_at)}")
         print(f"    {a.registration_reason or '(no reason given)'}")
     if not found:
         print("no applicants")
@@ -180,7 +180,7 @@ def cmd_users_approve(config: Config, args: argparse.Namespace) -> int:
         await applicants.reject(services, roles.CLI, account_id, comment=args.comment or "")
         return "rejected (mailed; the account is removed)"
 
-    print(f"{args.handle}: {_with_services(config, work)}")
+    print(f"{args.handle}: {with_services(config, work)}")
     return 0
 
 
@@ -200,8 +200,8 @@ def add_user_moderation_commands(users: Any) -> None:
     p.add_argument("--comment", help="why (kept in the audit log)")
     p.set_defaults(func=cmd_users_role)
     p = users.add_parser("applicants", help="accounts waiting for approval, with their reason")
-    p.add_argument("--limit", type=_positive, default=50)
-    p.add_argument("--offset", type=_positive, default=0)
+    p.add_argument("--limit", type=positive, default=50)
+    p.add_argument("--offset", type=positive, default=0)
     p.set_defaults(func=cmd_users_applicants)
     for name, help_ in (
         ("approve", "approve an applicant (mailed; they can log in)"),
@@ -224,8 +224,8 @@ def add_account_commands(sub: Any) -> None:
     p.add_argument("query", nargs="?", help="part of handle@domain")
     p.add_argument("--origin", choices=account_actions.ORIGINS)
     p.add_argument("--state", choices=account_actions.STATES)
-    p.add_argument("--limit", type=_positive, default=50)
-    p.add_argument("--offset", type=_positive, default=0)
+    p.add_argument("--limit", type=positive, default=50)
+    p.add_argument("--offset", type=positive, default=0)
     p.set_defaults(func=cmd_accounts_list)
     p = accounts.add_parser("show", help="an account, its state and its history")
     p.add_argument("account", help="handle or handle@domain")

@@ -4,41 +4,14 @@ instances. (`stgy reports`: stgy/cli_reports.py.)"""
 from __future__ import annotations
 
 import argparse
-import asyncio
-import secrets
 import sys
-from collections.abc import Awaitable, Callable
-from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
+from stgy.cli_base import AdminFailed, days, positive, when, with_services
 from stgy.config import Config
 from stgy.domain import admin, domain_blocks, moderation, roles
-from stgy.domain.errors import DomainError
+from stgy.domain.accounts import random_password
 from stgy.domain.media import media_cleanup
-from stgy.services import Services
-
-T = TypeVar("T")
-
-
-class AdminFailed(Exception):
-    """An admin command was refused; the message is printed as one line (exit 1)."""
-
-
-def _with_services(config: Config, work: Callable[[Services], Awaitable[T]]) -> T:
-    async def run() -> T:
-        services = await Services.start(config)
-        try:
-            return await work(services)
-        finally:
-            await services.close()
-
-    try:
-        return asyncio.run(run())
-    except DomainError as exc:
-        detail = exc.detail
-        if isinstance(detail, dict) and "field" in detail:
-            detail = f"{detail['field']}: {detail['reason']}"
-        raise AdminFailed(str(detail)) from None
 
 
 def _progress(stage: str, done: int, total: int) -> None:
@@ -50,10 +23,10 @@ def _progress(stage: str, done: int, total: int) -> None:
 
 
 def cmd_users_create(config: Config, args: argparse.Namespace) -> int:
-    password = args.password or secrets.token_urlsafe(12)
+    password = args.password or random_password(handle=args.handle, email=args.email)
     if args.admin:
         args.role = "admin"
-    account_id = _with_services(
+    account_id = with_services(
         config,
         lambda s: admin.create_user(
             s, handle=args.handle, email=args.email, password=password, role=args.role
@@ -66,7 +39,7 @@ def cmd_users_create(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_users_list(config: Config, args: argparse.Namespace) -> int:
-    rows = _with_services(
+    rows = with_services(
         config, lambda s: admin.list_users(s, limit=args.limit, offset=args.offset)
     )
     print(f"{'id':>20}  {'handle':30} {'role':9} {'state':10} email")
@@ -87,14 +60,14 @@ def cmd_users_list(config: Config, args: argparse.Namespace) -> int:
 def cmd_users_delete(config: Config, args: argparse.Namespace) -> int:
     if not args.yes:
         raise AdminFailed(f"this deletes {args.handle} and their posts; add --yes to do it")
-    _with_services(config, lambda s: admin.delete_user(s, args.handle, comment=args.comment or ""))
+    with_services(config, lambda s: admin.delete_user(s, args.handle, comment=args.comment or ""))
     print(f"{args.handle}: deleted")
     return 0
 
 
 def cmd_users_reset_password(config: Config, args: argparse.Namespace) -> int:
-    password = args.password or secrets.token_urlsafe(12)
-    _with_services(config, lambda s: admin.reset_password(s, args.handle, password))
+    password = args.password or random_password(handle=args.handle)
+    with_services(config, lambda s: admin.reset_password(s, args.handle, password))
     print(f"{args.handle}: password changed; every session logged out")
     if not args.password:
         print(f"password: {password}")
@@ -104,7 +77,7 @@ def cmd_users_reset_password(config: Config, args: argparse.Namespace) -> int:
 def cmd_reset_data(config: Config, args: argparse.Namespace) -> int:
     if not args.yes:
         raise AdminFailed("this deletes every account, post and relation; add --yes to do it")
-    _with_services(config, admin.reset_data)
+    with_services(config, admin.reset_data)
     print("instance emptied (schema and secrets kept)")
     return 0
 
@@ -112,7 +85,7 @@ def cmd_reset_data(config: Config, args: argparse.Namespace) -> int:
 def cmd_reset_data_test(config: Config, args: argparse.Namespace) -> int:
     if not args.yes:
         raise AdminFailed("this empties the instance first; add --yes to do it")
-    report = _with_services(
+    report = with_services(
         config,
         lambda s: admin.reset_test_data(
             s,
@@ -131,13 +104,13 @@ def cmd_reset_data_test(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_reset_cache(config: Config, args: argparse.Namespace) -> int:
-    dropped = _with_services(config, admin.reset_cache)
+    dropped = with_services(config, admin.reset_cache)
     print(f"cache: {dropped} keys dropped")
     return 0
 
 
 def cmd_media_purge_remote(config: Config, args: argparse.Namespace) -> int:
-    purged = _with_services(
+    purged = with_services(
         config, lambda s: media_cleanup.purge_remote(s, older_than_days=args.older_than)
     )
     print(f"remote media: {purged} cached files purged (cached over {args.older_than:g} days ago)")
@@ -145,7 +118,7 @@ def cmd_media_purge_remote(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_instances_list(config: Config, args: argparse.Namespace) -> int:
-    found = _with_services(
+    found = with_services(
         config,
         lambda s: moderation.instances(
             s, only_blocked=args.blocked, only_unavailable=args.unavailable, limit=args.limit
@@ -155,7 +128,7 @@ def cmd_instances_list(config: Config, args: argparse.Namespace) -> int:
     for i in found:
         print(
             f"{i.domain}\t{'yes' if i.blocked else 'no'}\t{i.failures}\t"
-            f"{_when(i.unavailable_since)}\t{_when(i.last_success_at)}\t"
+            f"{when(i.unavailable_since)}\t{when(i.last_success_at)}\t"
             f"{i.signature_scheme or '-'}\t{i.accounts}"
         )
     return 0
@@ -164,38 +137,17 @@ def cmd_instances_list(config: Config, args: argparse.Namespace) -> int:
 def cmd_instances_block(config: Config, args: argparse.Namespace) -> int:
     """A domain block of severity `suspend` (see `stgy domains`)."""
     if args.instances_command == "block":
-        block = _with_services(
+        block = with_services(
             config, lambda s: domain_blocks.suspend_domain(s, roles.CLI, args.domain)
         )
         print(f"blocked {block.domain} (and the domains below it)")
         return 0
-    domain = _with_services(
+    domain = with_services(
         config,
         lambda s: domain_blocks.unblock_domain(s, roles.CLI, args.domain, missing_ok=True),
     )
     print(f"unblocked {domain} (and the domains below it)")
     return 0
-
-
-def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else "-"
-
-
-def _days(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("must be a number of days") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError("must be 0 or more days")
-    return value
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return value
 
 
 def add_admin_commands(sub: Any) -> None:
@@ -209,8 +161,8 @@ def add_admin_commands(sub: Any) -> None:
     p.add_argument("--admin", action="store_true", help="the same as --role admin")
     p.set_defaults(func=cmd_users_create)
     p = users.add_parser("list", help="list users")
-    p.add_argument("--limit", type=_positive, default=100)
-    p.add_argument("--offset", type=_positive, default=0)
+    p.add_argument("--limit", type=positive, default=100)
+    p.add_argument("--offset", type=positive, default=0)
     p.set_defaults(func=cmd_users_list)
     from stgy.cli_accounts import add_user_moderation_commands
 
@@ -231,9 +183,9 @@ def add_admin_commands(sub: Any) -> None:
     p = sub.add_parser(
         "reset-data-test", help="empty the instance and fill it with bulk test data (--yes)"
     )
-    p.add_argument("--users", type=_positive, default=1000)
-    p.add_argument("--posts-per-user", type=_positive, default=20)
-    p.add_argument("--follows-per-user", type=_positive, default=50)
+    p.add_argument("--users", type=positive, default=1000)
+    p.add_argument("--posts-per-user", type=positive, default=20)
+    p.add_argument("--follows-per-user", type=positive, default=50)
     p.add_argument("--yes", action="store_true")
     p.set_defaults(func=cmd_reset_data_test)
     p = sub.add_parser("reset-cache", help="drop cached renderings and rate counters")
@@ -247,7 +199,7 @@ def add_admin_commands(sub: Any) -> None:
         description="remove cached copies of remote media (they are hot-linked again)",
     )
     p.add_argument(
-        "--older-than", type=_days, required=True, metavar="DAYS", help="cached before this"
+        "--older-than", type=days, required=True, metavar="DAYS", help="cached before this"
     )
     p.set_defaults(func=cmd_media_purge_remote)
     _add_moderation_commands(sub)
@@ -259,7 +211,7 @@ def _add_moderation_commands(sub: Any) -> None:
     p = instances.add_parser("list", help="instances we know, with delivery health")
     p.add_argument("--blocked", action="store_true", help="only blocked ones")
     p.add_argument("--unavailable", action="store_true", help="only ones skipped as unavailable")
-    p.add_argument("--limit", type=_positive, default=200)
+    p.add_argument("--limit", type=positive, default=200)
     p.set_defaults(func=cmd_instances_list)
     for name, help_ in (
         ("block", "refuse its activities (403) and deliver nothing to it, subdomains too"),

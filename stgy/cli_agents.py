@@ -6,8 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from stgy.cli_admin import AdminFailed
-from stgy.cli_admin import _with_services as with_services
+from stgy.cli_base import AdminFailed, with_services
 from stgy.config import Config
 from stgy.domain.agents import manage
 from stgy.services import Services

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from stgy.cli_admin import AdminFailed, _positive, _with_services
+from stgy.cli_base import AdminFailed, positive, with_services
 from stgy.config import Config
 from stgy.domain import domain_blocks, instance_settings, rules
 from stgy.domain.domain_block_csv import export_blocks, import_blocks
@@ -22,7 +22,7 @@ _SHORTHANDS = ("reject_media", "reject_reports")
 
 
 def cmd_domains_list(config: Config, args: argparse.Namespace) -> int:
-    found = _with_services(config, lambda s: domain_blocks.list_blocks(s, CLI))
+    found = with_services(config, lambda s: domain_blocks.list_blocks(s, CLI))
     print(
         "domain\tseverity\treject_media\treject_reports\tobfuscate\tpublic_comment\tprivate_comment"
     )
@@ -52,7 +52,7 @@ def cmd_domains_block(config: Config, args: argparse.Namespace) -> int:
         args.private_comment,
         args.obfuscate,
     )
-    block, outcome = _with_services(config, lambda s: domain_blocks.block_domain(s, CLI, spec))
+    block, outcome = with_services(config, lambda s: domain_blocks.block_domain(s, CLI, spec))
     flags = [
         n
         for n, on in (
@@ -66,7 +66,7 @@ def cmd_domains_block(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_domains_unblock(config: Config, args: argparse.Namespace) -> int:
-    domain = _with_services(config, lambda s: domain_blocks.unblock_domain(s, CLI, args.domain))
+    domain = with_services(config, lambda s: domain_blocks.unblock_domain(s, CLI, args.domain))
     print(f"{domain}: block lifted")
     return 0
 
@@ -76,13 +76,13 @@ def cmd_domains_import(config: Config, args: argparse.Namespace) -> int:
         text = Path(args.file).read_text(encoding="utf-8") if args.file != "-" else sys.stdin.read()
     except (OSError, UnicodeDecodeError) as exc:
         raise AdminFailed(f"cannot read {args.file}: {exc}") from None
-    done = _with_services(config, lambda s: import_blocks(s, CLI, text))
+    done = with_services(config, lambda s: import_blocks(s, CLI, text))
     print(f"imported: {done.created} created, {done.updated} changed, {done.unchanged} unchanged")
     return 0
 
 
 def cmd_domains_export(config: Config, args: argparse.Namespace) -> int:
-    text = _with_services(config, lambda s: export_blocks(s, CLI))
+    text = with_services(config, lambda s: export_blocks(s, CLI))
     if args.output and args.output != "-":
         Path(args.output).write_text(text, encoding="utf-8")
     else:
@@ -91,7 +91,7 @@ def cmd_domains_export(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_rules_list(config: Config, args: argparse.Namespace) -> int:
-    found = _with_services(config, rules.list_rules)
+    found = with_services(config, rules.list_rules)
     for number, rule in enumerate(found, start=1):
         print(f"{number}. [{rule.id}] {_one_line(rule.text)}")
     if not found:
@@ -100,13 +100,13 @@ def cmd_rules_list(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_rules_add(config: Config, args: argparse.Namespace) -> int:
-    rule = _with_services(config, lambda s: rules.add_rule(s, CLI, args.text))
+    rule = with_services(config, lambda s: rules.add_rule(s, CLI, args.text))
     print(f"rule {rule.id} added at position {rule.position + 1}")
     return 0
 
 
 def cmd_rules_edit(config: Config, args: argparse.Namespace) -> int:
-    rule = _with_services(config, lambda s: rules.change_rule(s, CLI, args.id, args.text))
+    rule = with_services(config, lambda s: rules.change_rule(s, CLI, args.id, args.text))
     print(f"rule {rule.id} changed")
     return 0
 
@@ -114,13 +114,13 @@ def cmd_rules_edit(config: Config, args: argparse.Namespace) -> int:
 def cmd_rules_move(config: Config, args: argparse.Namespace) -> int:
     if args.position < 1:
         raise AdminFailed("position: 1 or more")
-    _with_services(config, lambda s: rules.move_rule(s, CLI, args.id, args.position - 1))
+    with_services(config, lambda s: rules.move_rule(s, CLI, args.id, args.position - 1))
     print(f"rule {args.id} moved")
     return 0
 
 
 def cmd_rules_remove(config: Config, args: argparse.Namespace) -> int:
-    _with_services(config, lambda s: rules.remove_rule(s, CLI, args.id))
+    with_services(config, lambda s: rules.remove_rule(s, CLI, args.id))
     print(f"rule {args.id} removed")
     return 0
 
@@ -133,7 +133,7 @@ def _print_settings(found: instance_settings.InstanceSettings) -> None:
 
 
 def cmd_settings_show(config: Config, args: argparse.Namespace) -> int:
-    _print_settings(_with_services(config, instance_settings.current))
+    _print_settings(with_services(config, instance_settings.current))
     return 0
 
 
@@ -149,7 +149,7 @@ def cmd_settings_set(config: Config, args: argparse.Namespace) -> int:
         changes[name] = None
     if not changes:
         raise AdminFailed("nothing to change: give --name, --description, ... or --reset")
-    _print_settings(_with_services(config, lambda s: instance_settings.update(s, CLI, changes)))
+    _print_settings(with_services(config, lambda s: instance_settings.update(s, CLI, changes)))
     return 0
 
 
@@ -208,15 +208,15 @@ def add_domain_commands(sub: Any) -> None:
     p.add_argument("text")
     p.set_defaults(func=cmd_rules_add)
     p = rules_.add_parser("edit", help="change a rule's text")
-    p.add_argument("id", type=_positive)
+    p.add_argument("id", type=positive)
     p.add_argument("text")
     p.set_defaults(func=cmd_rules_edit)
     p = rules_.add_parser("move", help="put a rule at a position (1 first)")
-    p.add_argument("id", type=_positive)
+    p.add_argument("id", type=positive)
     p.add_argument("position", type=int)
     p.set_defaults(func=cmd_rules_move)
     p = rules_.add_parser("remove", help="remove a rule")
-    p.add_argument("id", type=_positive)
+    p.add_argument("id", type=positive)
     p.set_defaults(func=cmd_rules_remove)
 
     sp = sub.add_parser(

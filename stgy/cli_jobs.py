@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from stgy.cli_admin import _with_services as with_services
+from stgy.cli_base import with_services
 from stgy.config import Config
 from stgy.domain import dead_letters
 from stgy.domain.roles import CLI

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from stgy.cli_admin import _with_services as with_services
+from stgy.cli_base import with_services
 from stgy.config import Config
 from stgy.domain import accounts, reports, roles
 from stgy.domain.reports import NewReport, Report, ReportDetail

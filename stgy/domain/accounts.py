@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,6 +79,18 @@ def check_password(password: str, *, handle: str = "", email: str = "") -> None:
         raise Invalid("password", "too easy to guess")
     if handle and handle.lower() in lowered or email and email.lower() == lowered:
         raise Invalid("password", "must not contain the handle or be the email")
+
+
+def random_password(*, handle: str, email: str = "") -> str:
+    """A random password (16 characters) that check_password takes for this account: a
+    draw that happens to contain the handle (1 in 70 for a two-letter one) is drawn again."""
+    while True:
+        password = secrets.token_urlsafe(12)
+        try:
+            check_password(password, handle=handle, email=email)
+        except Invalid:
+            continue
+        return password
 
 
 def check_email(email: str, *, single_label: bool = False) -> None:
