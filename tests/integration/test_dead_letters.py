@@ -142,7 +142,9 @@ async def test_a_poison_activity_stops_after_its_attempts_and_other_work_flows(
 
     await forget_queue(svc)
     assert await outbox.sweep(svc, retry_after_seconds=0, idle_seconds=0) == 0
-    assert await RecoveryLoop(svc, "sweeper").tick() == (0, 0)
+    # The worker's own recovery look leaves it too (what else it finds, left by other
+    # tests on this database, is not this test's to count).
+    await RecoveryLoop(svc, "sweeper").tick()
     assert await svc.jobs.unfinished([outbox_job_key(event_id)]) == set()
     # A job for it still about (enqueued before it failed) does nothing.
     assert await outbox.handle_event(svc, event_id) == outbox.SKIPPED
