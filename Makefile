@@ -138,9 +138,9 @@ typecheck: install
 # The suite runs in PYTEST_WORKERS processes (pytest-xdist; 0: in this one), each with
 # its own database, queue prefix and live instances. A file, and each folder whose tests
 # share live instances, stays in one process (see tests/conftest.py).
-# Two by default (about half the time on two cores; see docs/testing.md);
-# PYTEST_WORKERS=0 runs them all in this process.
-PYTEST_WORKERS ?= 2
+# One by default (CI's, proven); PYTEST_WORKERS=2 about halves the time on two cores
+# and has passed the whole suite, with one flaky test seen (see docs/testing.md).
+PYTEST_WORKERS ?= 0
 
 pytest: services pasture browser
 	@$(WITH_SERVICES) $(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)

@@ -5,6 +5,7 @@ local, tag; each page comes as JSON bytes assembled from stored renderings
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from stgy.domain.errors import NotFound, Unauthorized
 from stgy.domain.renderings import PageRenderer, RenderedPage, assemble, render_page
@@ -245,18 +246,30 @@ async def tagged(
         return await render_page(conn, services.renderings, renderer, ids, viewer_id)
 
 
-async def trim_home_timelines(services: Services, *, keep: int = HOME_KEEP) -> int:
-    """Trim every home timeline to its newest `keep` entries; the number deleted."""
+TrimBatch = Callable[[Conn, int], Awaitable[tuple[int | None, int]]]
+
+
+async def _trim_in_batches(services: Services, trim: TrimBatch) -> int:
+    """Run a trim statement over its owners (or lists) in batches of TRIM_BATCH, each
+    batch in a connection of its own; the number of entries deleted."""
     after, deleted = 0, 0
     while True:
         async with services.pool.acquire() as conn:
-            last, n = await timelines_sql.trim(
-                conn, after_owner=after, owners=TRIM_BATCH, keep=keep
-            )
+            last, n = await trim(conn, after)
         deleted += n
         if last is None:
-            break
+            return deleted
         after = last
+
+
+async def trim_home_timelines(services: Services, *, keep: int = HOME_KEEP) -> int:
+    """Trim every home timeline to its newest `keep` entries; the number deleted."""
+    deleted = await _trim_in_batches(
+        services,
+        lambda conn, after: timelines_sql.trim(
+            conn, after_owner=after, owners=TRIM_BATCH, keep=keep
+        ),
+    )
     if deleted:
         log.info("timelines_trimmed entries=%d keep=%d", deleted, keep)
     return deleted
@@ -264,16 +277,12 @@ async def trim_home_timelines(services: Services, *, keep: int = HOME_KEEP) -> i
 
 async def trim_list_timelines(services: Services, *, keep: int = LIST_KEEP) -> int:
     """Trim every list's entries to its newest `keep`; the number deleted."""
-    after, deleted = 0, 0
-    while True:
-        async with services.pool.acquire() as conn:
-            last, n = await list_timelines_sql.trim(
-                conn, after_list=after, lists=TRIM_BATCH, keep=keep
-            )
-        deleted += n
-        if last is None:
-            break
-        after = last
+    deleted = await _trim_in_batches(
+        services,
+        lambda conn, after: list_timelines_sql.trim(
+            conn, after_list=after, lists=TRIM_BATCH, keep=keep
+        ),
+    )
     if deleted:
         log.info("list_timelines_trimmed entries=%d keep=%d", deleted, keep)
     return deleted
