@@ -8,7 +8,7 @@ from quart_schema import document_headers
 from stgy.api import schemas
 from stgy.api.account_refs import account_id_of
 from stgy.api.serializers import account_json, post_json
-from stgy.domain import interactions, posts
+from stgy.domain import interactions, post_reads, posts
 from stgy.domain.errors import Invalid
 from stgy.domain.mail.email_confirmation import check_can_post
 from stgy.domain.remote import context_fetch
@@ -70,7 +70,7 @@ async def create_post(body: schemas.PostIn) -> tuple[Response, int]:
 async def get_post(post_id: str) -> Response:
     """A post with the visible posts it replies to and its first direct replies."""
     viewer = await maybe_viewer()
-    thread = await posts.get_thread(
+    thread = await post_reads.get_thread(
         services(), parse_id(post_id, "post"), viewer.account_id if viewer else None
     )
     return jsonify(
@@ -143,7 +143,7 @@ async def account_posts(account_id: str, query: PageQuery) -> Response:
     since = parse_cursor(query.since, "since")
     until = parse_cursor(query.until, "until")
     found = await account_id_of(account_id, look_up=True)
-    views = await posts.account_posts(
+    views = await post_reads.account_posts(
         services(),
         found,
         viewer.account_id if viewer else None,

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from stgy.domain import posts, streaming
+from stgy.domain import post_reads, streaming
 from stgy.domain.errors import Invalid, NotFound
 from stgy.services import Services
 from storage import filters as filters_sql
@@ -280,7 +280,7 @@ async def add_post(
     if post_id is None:
         raise Invalid("status_id", "can't be blank")
     # Only a post the person can see (NotFound otherwise, as for any other read).
-    await posts.get_thread(services, post_id, account_id)
+    await post_reads.get_thread(services, post_id, account_id)
     async with services.pool.acquire() as conn, conn.transaction():
         await _own(conn, account_id, filter_id)
         if await filters_sql.count_posts(conn, filter_id=filter_id) >= MAX_POSTS:

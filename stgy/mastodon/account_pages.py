@@ -9,7 +9,7 @@ from typing import Any
 from quart import Blueprint, Response, jsonify, request
 from werkzeug.datastructures import FileStorage
 
-from stgy.domain import accounts, interactions, posts, search
+from stgy.domain import accounts, interactions, post_reads, search
 from stgy.domain.errors import Invalid
 from stgy.domain.media import uploads
 from stgy.domain.own_account import own_account
@@ -84,7 +84,7 @@ async def account_statuses(account_id: str) -> Response:
     # stgy has no pinned posts yet: the pinned list is empty (LIMIT 0), and still 404
     # for an unknown account.
     pinned = bool(bool_param(params, "pinned", False))
-    views = await posts.account_posts(
+    views = await post_reads.account_posts(
         services(),
         id_param(account_id, "id"),
         await _reader(),

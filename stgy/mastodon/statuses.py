@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import orjson
 from quart import Blueprint, Response, request
 
-from stgy.domain import interactions, post_history, posts
+from stgy.domain import interactions, post_history, post_reads, posts
 from stgy.domain.errors import Invalid
 from stgy.domain.mail.email_confirmation import check_can_post
 from stgy.domain.remote import context_fetch
@@ -103,7 +103,7 @@ async def create() -> Response:
 
 @bp.get("/<status_id>", strict_slashes=False)
 async def show(status_id: str) -> Response:
-    thread = await posts.get_thread(services(), id_param(status_id, "id"), await _reader())
+    thread = await post_reads.get_thread(services(), id_param(status_id, "id"), await _reader())
     return status_response(thread.post)
 
 

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from quart import Blueprint, Response, request
 
-from stgy.domain import posts, relations
+from stgy.domain import post_reads, relations
 from stgy.domain.errors import DomainError, Invalid, NotFound
 from stgy.domain.remote import interaction, resolve, resolve_url
 from stgy.web import context, security
@@ -133,7 +133,7 @@ async def authorize_interaction() -> Response:
                 services, uri or "", client=context.client_ip(), fetch=True
             )
         if found.post_id is not None:
-            thread = await posts.get_thread(services, found.post_id, viewer.account_id)
+            thread = await post_reads.get_thread(services, found.post_id, viewer.account_id)
             post = thread.post
             return go_to(f"/@{post.account.acct}/{post.id}")
     except Invalid:

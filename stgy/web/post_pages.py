@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from quart import Blueprint, Response, request
 
-from stgy.domain import interactions, posts, renderings
+from stgy.domain import interactions, post_reads, posts, renderings
 from stgy.domain.accounts import Account
 from stgy.domain.errors import NotFound
 from stgy.http.validation import parse_id
@@ -69,7 +69,7 @@ def moved_to(acct: str, author: Account, path: str) -> Response | None:
 async def post_page(acct: str, post_id: str) -> Response:
     viewer = await context.maybe_viewer()
     viewer_id = viewer.account_id if viewer else None
-    thread = await posts.get_thread(context.services(), parse_id(post_id, "post"), viewer_id)
+    thread = await post_reads.get_thread(context.services(), parse_id(post_id, "post"), viewer_id)
     moved = moved_to(acct, thread.post.account, f"/{thread.post.id}")
     if moved is not None:
         return moved

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from quart import Blueprint, Response, request
 
-from stgy.domain import accounts, follows, posts, relations, renderings
+from stgy.domain import accounts, follows, post_reads, relations, renderings
 from stgy.domain.agents import manage
 from stgy.domain.remote import resolve
 from stgy.http.validation import parse_id
@@ -52,7 +52,7 @@ async def profile(acct: str) -> Response:
     account = await _account(acct)
     viewer = await context.maybe_viewer()
     viewer_id = viewer.account_id if viewer else None
-    views = await posts.account_posts(
+    views = await post_reads.account_posts(
         context.services(), account.id, viewer_id, since=None, until=max_id(), limit=page_size()
     )
     page = await renderings.posts_page(

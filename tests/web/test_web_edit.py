@@ -10,7 +10,7 @@ from quart import Quart
 from quart.typing import TestClientProtocol as Client
 
 from stgy.api.serializers import PAGE_RENDERER, post_json
-from stgy.domain import interactions, posts, renderings
+from stgy.domain import interactions, post_reads, renderings
 from stgy.services import Services
 from stgy.web.post_cards import PAGE_SIZE, cards
 from tests.conftest import User, make_user
@@ -232,7 +232,7 @@ async def test_views_page_is_the_api_json_of_the_same_posts(
     assert done.status_code == 200, await done.get_data(as_text=True)
     # A profile's posts hold a share (the page draws its original inside it) and the post,
     # with the reader's own state (bookmarked).
-    views = await posts.account_posts(
+    views = await post_reads.account_posts(
         services, int(author.id), int(reader.id), since=None, until=None, limit=10
     )
     assert [v.share_of_id for v in views] == [int(post["id"]), None]
