@@ -20,7 +20,7 @@ from storage.db import Conn
 
 # A page row's columns, by position: `live` (the session check of a home page, else
 # true), then the post, then the original it shares (all NULL unless it is a share),
-# each as POST_COLUMNS, then the post's sort key.
+# each as POST_COLUMNS, then the post's sort key, then the viewer's filter stamp.
 POST_COLUMNS = (
     "id",
     "version",  # coalesce(edited_at, created_at), as micros()
@@ -39,6 +39,7 @@ POST_COLUMNS = (
 )
 POST_AT = 1  # where the post's columns start
 ORIGINAL_AT = POST_AT + len(POST_COLUMNS)  # and the original's
+FILTERS_STAMP_AT = -1  # the viewer's filter stamp, on every row
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -69,10 +70,13 @@ class Rendering:
 
 @dataclass(frozen=True)
 class PageRows:
-    """A page's rows, in page order (none when empty), and whether its session is live."""
+    """A page's rows, in page order (none when empty), whether its session is live, and
+    the viewer's filter stamp (migration 0035; 0 when they have no filter, None for a
+    page read for nobody)."""
 
     live: bool
     rows: list[Record]
+    filters_stamp: int | None = None
 
     @property
     def ids(self) -> list[int]:
@@ -149,7 +153,8 @@ def page_statement(ctes: str, viewer: str, sort: str, live: str = "true") -> str
     this statement's snapshot, so nothing chosen can have gone since), in the order of
     `sort` (an expression of `p`). Each post and author row is read once, by the
     source. `live`: the first column, a boolean (also when the page is empty: the
-    statement always returns a row, whose post columns are NULL for an empty page)."""
+    statement always returns a row, whose post columns are NULL for an empty page).
+    The last column is the viewer's filter stamp (FILTERS_STAMP_AT)."""
     post_states = ", ".join(
         _state("p.id = ANY(m." + which + ")", viewer) + " AS " + which
         for which in ("liked", "shared", "bookmarked")
@@ -172,16 +177,21 @@ def page_statement(ctes: str, viewer: str, sort: str, live: str = "true") -> str
         + " AS sort FROM page p CROSS JOIN m"
         + _original(viewer)
         + ")"
-        " SELECT " + live + " AS live, r.* FROM (SELECT 1) one LEFT JOIN rows r ON true"
-        " ORDER BY r.sort"
+        " SELECT " + live + " AS live, r.*, CASE WHEN " + viewer + "::bigint IS NULL THEN"
+        " NULL ELSE coalesce((SELECT stamp FROM filter_stamps"
+        "  WHERE account_id = " + viewer + "::bigint), 0) END AS filters_stamp"
+        " FROM (SELECT 1) one LEFT JOIN rows r ON true ORDER BY r.sort"
     )
 
 
 def page_rows(rows: list[Record]) -> PageRows:
     """The rows of a `page_statement`."""
-    if not rows or rows[0][POST_AT] is None:  # an empty page: one row, of NULLs
-        return PageRows(bool(rows and rows[0][0]), [])
-    return PageRows(bool(rows[0][0]), rows)
+    if not rows:
+        return PageRows(False, [])
+    live, stamp = bool(rows[0][0]), rows[0][FILTERS_STAMP_AT]
+    if rows[0][POST_AT] is None:  # an empty page: one row, of NULLs
+        return PageRows(live, [], stamp)
+    return PageRows(live, rows, stamp)
 
 
 # $1: the post ids in page order; $2: the viewer or NULL. Posts deleted since their ids

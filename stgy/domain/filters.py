@@ -110,6 +110,31 @@ async def active_filters(services: Services, account_id: int) -> list[Filter]:
         return await filters_sql.list_filters(conn, account_id=account_id, active_only=True)
 
 
+# People's filters kept in this process with the filter stamp they were read at
+# (migration 0035: triggers move a person's stamp on any change to their filters, and
+# page statements return the viewer's), so that a page costs no statement for them.
+KEPT_FILTERS = 10_000
+_kept: dict[int, tuple[int, list[Filter]]] = {}
+
+
+async def filters_at_stamp(services: Services, account_id: int, stamp: int) -> list[Filter]:
+    """The person's filters (expired ones too: matching leaves those out) as of `stamp`,
+    the filter stamp a statement has just read for them: none for 0 (they never had a
+    filter), those kept here while the stamp has not moved, else read again."""
+    if stamp == 0:
+        return []
+    kept = _kept.get(account_id)
+    if kept is not None and kept[0] == stamp:
+        return kept[1]
+    # Read after the stamp: what is read is as new as the stamp or newer (then the next
+    # page's stamp differs and they are read again).
+    found = await list_filters(services, account_id)
+    if account_id not in _kept and len(_kept) >= KEPT_FILTERS:
+        _kept.pop(next(iter(_kept)))
+    _kept[account_id] = (stamp, found)
+    return found
+
+
 async def get_filter(services: Services, account_id: int, filter_id: int) -> Filter:
     async with services.pool.acquire() as conn:
         return await _own(conn, account_id, filter_id)

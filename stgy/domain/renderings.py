@@ -76,6 +76,9 @@ class RenderedPage:
     missing: list[int]  # posts left out: changed each time while being rendered
     ids: tuple[int, ...] = ()  # the posts in `body`, in order
     rows: tuple[Any, ...] = ()  # the page statement's rows they came from
+    # The viewer's filter stamp as the page statement read it (storage.renderings.PageRows);
+    # None when the page was not read by one.
+    filters_stamp: int | None = None
 
     def versions(self) -> list[tuple[Any, ...]]:
         """For each post in `body`, what its unchanging part depends on: the post's and
@@ -328,8 +331,10 @@ async def assemble(
     if missed:
         log.warning("page_left_out posts=%d (changed while rendering)", len(missed))
     if not made:
-        return RenderedPage(b"", None, None, missed)
-    return RenderedPage(b",".join(made), ids[0], ids[-1], missed, tuple(ids), tuple(rows))
+        return RenderedPage(b"", None, None, missed, filters_stamp=page.filters_stamp)
+    return RenderedPage(
+        b",".join(made), ids[0], ids[-1], missed, tuple(ids), tuple(rows), page.filters_stamp
+    )
 
 
 async def render_page(

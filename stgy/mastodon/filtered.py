@@ -2,9 +2,11 @@
 `warn` filter matches, those a `hide` filter matches left out (as Mastodon does).
 
 Pages are assembled from renderings shared by every viewer, with `"filtered":[]`; a
-viewer with no active filter of the page's context gets them untouched (one indexed
-statement per request, whose answer is kept on the request). Only a viewer with such
-filters has the page read back, matched and written again."""
+viewer with no active filter of the page's context gets them untouched. A page's
+statement reads the viewer's filter stamp, and the filters themselves are read only
+when it moved (stgy.domain.filters.filters_at_stamp); other answers read them with one
+indexed statement, kept on the request. Only a viewer with such filters has the page
+read back, matched and written again."""
 
 from __future__ import annotations
 
@@ -32,13 +34,20 @@ async def _active(account_id: int) -> list[Filter]:
     return found
 
 
-async def viewer_matcher(context: str) -> Matcher | None:
+async def viewer_matcher(context: str, stamp: int | None = None) -> Matcher | None:
     """The matcher of the request's viewer in `context`; None without a viewer or
-    without an active filter there."""
+    without an active filter there. `stamp`: the viewer's filter stamp, when the page's
+    statement has read it (RenderedPage.filters_stamp), which spares reading the filters
+    while it has not moved."""
     holder = await maybe_holder()
     if holder is None or holder.viewer is None:
         return None
-    return filter_matching.matcher(await _active(holder.viewer.account_id), context)
+    account_id = holder.viewer.account_id
+    if stamp is None:
+        found = await _active(account_id)
+    else:
+        found = await filters.filters_at_stamp(services(), account_id, stamp)
+    return filter_matching.matcher(found, context)
 
 
 def status_text(status: dict[str, Any]) -> str:

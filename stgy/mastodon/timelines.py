@@ -27,7 +27,9 @@ bp = Blueprint("mastodon_timelines", __name__, url_prefix="/api/v1/timelines")
 
 async def _answer(rendered: RenderedPage, page: PageRequest, context: str) -> Response:
     # The Link leads on from the page as read, whatever the viewer's filters hid.
-    body = filter_page(page_json(rendered), await viewer_matcher(context))
+    body = page_json(rendered)
+    if rendered.body:
+        body = filter_page(body, await viewer_matcher(context, rendered.filters_stamp))
     response = Response(body, mimetype="application/json")
     link = link_header(page, list(rendered.ids))
     if link is not None:
