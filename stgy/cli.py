@@ -143,6 +143,12 @@ def _queues(text: str) -> tuple[str, ...]:
 
 
 def cmd_worker(config: Config, args: argparse.Namespace) -> int:
+    # httpcore imports h2 whenever it is installed (hypercorn needs it to serve HTTP/2),
+    # but the worker's clients speak HTTP/1.1 only (federation.ssrf's transports are
+    # made with http2=False): 1.3 MB the worker never uses. None makes the import fail,
+    # which httpcore expects (it would say so only if HTTP/2 were asked for).
+    if "httpcore" not in sys.modules:
+        sys.modules.setdefault("h2", None)  # type: ignore[arg-type]
     from tasks.worker import run_worker
 
     if config.server.worker_class == "uvloop":

@@ -65,7 +65,7 @@ async def postgres_answers(url: str, timeout: float = 3.0) -> bool:
 async def redis_answers(url: str, timeout: float = 3.0) -> bool:
     client = aioredis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
     try:
-        return bool(await client.ping())
+        return bool(await client.ping())  # type: ignore[misc]
     except (RedisError, OSError, TimeoutError):
         return False
     finally:

@@ -57,7 +57,7 @@ async def claim(redis: aioredis.Redis, config: Config) -> None:
     """Claim (or renew) the namespace for this instance's database; NamespaceTaken when
     another database holds it. Redis errors are the caller's."""
     ours = database_identity(config.database.url)
-    answer = await redis.eval(_CLAIM, 1, owner_key(config), ours, str(CLAIM_SECONDS))
+    answer = await redis.eval(_CLAIM, 1, owner_key(config), ours, str(CLAIM_SECONDS))  # type: ignore[misc]
     if not answer:
         return
     raw_holder, seconds = answer

@@ -50,9 +50,9 @@ async def count_windows(
     keys = [key for key, _, _ in counters]
     args = [window for _, window, _ in counters] + [hits for _, _, hits in counters]
     try:
-        values = await redis.evalsha(_COUNT_WINDOWS_SHA, len(keys), *keys, *args)
+        values = await redis.evalsha(_COUNT_WINDOWS_SHA, len(keys), *keys, *args)  # type: ignore[misc]
     except NoScriptError:  # the first call since Redis started: it learns the script
-        values = await redis.eval(_COUNT_WINDOWS, len(keys), *keys, *args)
+        values = await redis.eval(_COUNT_WINDOWS, len(keys), *keys, *args)  # type: ignore[misc]
     return [(int(values[i]), max(1, int(values[i + 1]))) for i in range(0, len(values), 2)]
 
 

@@ -93,7 +93,7 @@ class AbandonedJobs:
     async def reap(self) -> int:
         """One look: how many jobs were put back (or failed, when out of attempts)."""
         queue = self.queue
-        ids = await queue.redis.lrange(queue.namespace("active"), 0, -1)
+        ids = await queue.redis.lrange(queue.namespace("active"), 0, -1)  # type: ignore[misc]
         if not ids:
             self._unstarted = {}
             return 0
@@ -133,7 +133,7 @@ class AbandonedJobs:
             job.error = "worker lost"
             job.started = job.completed = 0
             job.touched = now()
-            done = await queue.redis.eval(
+            done = await queue.redis.eval(  # type: ignore[misc]
                 _REQUEUE,
                 4,
                 queue.namespace("active"),
@@ -147,7 +147,7 @@ class AbandonedJobs:
             job.status = Status.FAILED
             job.error = "worker lost"
             job.completed = now()
-            done = await queue.redis.eval(
+            done = await queue.redis.eval(  # type: ignore[misc]
                 _FAIL,
                 3,
                 queue.namespace("active"),

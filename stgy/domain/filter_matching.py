@@ -47,9 +47,11 @@ class Matcher:
         return found
 
 
-def matcher(filters: list[Filter], context: str, now: datetime | None = None) -> Matcher | None:
-    """A matcher for the filters of `context` not expired by `now`; None when there are
-    none (the common case: nothing to do to a page)."""
+def matcher(
+    filters: list[Filter], context: str | None, now: datetime | None = None
+) -> Matcher | None:
+    """A matcher for the filters of `context` (None: of any context) not expired by
+    `now`; None when there are none (the common case: nothing to do to a page)."""
     moment = now or datetime.now(UTC)
     chosen = tuple(
         (
@@ -58,6 +60,7 @@ def matcher(filters: list[Filter], context: str, now: datetime | None = None) ->
             frozenset(p.post_id for p in f.posts),
         )
         for f in filters
-        if context in f.context and (f.expires_at is None or f.expires_at > moment)
+        if (context is None or context in f.context)
+        and (f.expires_at is None or f.expires_at > moment)
     )
     return Matcher(chosen) if chosen else None

@@ -266,7 +266,7 @@ async def channel_stream(
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, RedisError, OSError):
                     await task
-        await _finish(pubsub.aclose())
+        await _finish(pubsub.aclose())  # type: ignore[no-untyped-call]
 
 
 async def _finish(work: Coroutine[Any, Any, Any], *, errors: bool = True) -> None:

@@ -39,7 +39,7 @@ async def _check_postgresql() -> str:
 
 async def _check_redis() -> str:
     try:
-        await asyncio.wait_for(services().redis.ping(), _CHECK_TIMEOUT)
+        await asyncio.wait_for(services().redis.ping(), _CHECK_TIMEOUT)  # type: ignore[arg-type]
     except (RedisError, OSError, TimeoutError) as exc:
         return f"unreachable: {type(exc).__name__}"
     return "ok"

@@ -17,7 +17,7 @@ from stgy.domain.text import normalise_tag
 from stgy.http.context import client_ip, config, services
 from stgy.mastodon.auth import current_viewer, scoped
 from stgy.mastodon.entities import account_entity, credential_account_entity
-from stgy.mastodon.filtered import filter_page, viewer_matcher
+from stgy.mastodon.filtered import filter_page, marked_anywhere, viewer_matcher
 from stgy.mastodon.pagination import link_header, page_request, paginated_json
 from stgy.mastodon.params import bool_param, id_param, read_params, text_param
 from stgy.mastodon.status_entities import statuses_json
@@ -110,7 +110,8 @@ async def bookmarks() -> Response:
         limit=page.limit,
         ascending=page.ascending,
     )
-    response = Response(statuses_json(renderer(), found.posts), mimetype="application/json")
+    body = filter_page(statuses_json(renderer(), found.posts), await marked_anywhere(), hide=False)
+    response = Response(body, mimetype="application/json")
     # Pages of bookmarks go by the bookmarks' own ids.
     marks: list[int] = []
     if found.newest is not None and found.oldest is not None:
@@ -135,7 +136,8 @@ async def favourites() -> Response:
         limit=page.limit,
         ascending=page.ascending,
     )
-    return paginated_json(statuses_json(renderer(), views), page, [v.id for v in views])
+    body = filter_page(statuses_json(renderer(), views), await marked_anywhere(), hide=False)
+    return paginated_json(body, page, [v.id for v in views])
 
 
 def _fields(params: dict[str, Any]) -> list[dict[str, str]] | None:

@@ -34,11 +34,12 @@ async def _active(account_id: int) -> list[Filter]:
     return found
 
 
-async def viewer_matcher(context: str, stamp: int | None = None) -> Matcher | None:
-    """The matcher of the request's viewer in `context`; None without a viewer or
-    without an active filter there. `stamp`: the viewer's filter stamp, when the page's
-    statement has read it (RenderedPage.filters_stamp), which spares reading the filters
-    while it has not moved."""
+async def viewer_matcher(context: str | None, stamp: int | None = None) -> Matcher | None:
+    """The matcher of the request's viewer in `context` (None: everywhere, see
+    marked_anywhere); None without a viewer or without an active filter there.
+    `stamp`: the viewer's filter stamp, when the page's statement has read it
+    (RenderedPage.filters_stamp), which spares reading the filters while it has not
+    moved."""
     holder = await maybe_holder()
     if holder is None or holder.viewer is None:
         return None
@@ -63,26 +64,49 @@ def status_text(status: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def apply(status: dict[str, Any], matcher: Matcher) -> dict[str, Any] | None:
-    """The status with `filtered` set (on the shared status too); None when hidden."""
+async def marked_anywhere() -> Matcher | None:
+    """The matcher for statuses shown outside the timelines (one asked for by id, the
+    answer to an action on it, bookmarks, favourites, search): as Mastodon, `filtered`
+    names every active filter that matches, whatever its contexts (the app keeps those of
+    the place it shows the status in), and hides nothing: these were asked for."""
+    return await viewer_matcher(None)
+
+
+def _mark(status: dict[str, Any], matcher: Matcher) -> bool:
+    """Set `filtered` on the status (on the shared status too); whether a `hide` filter
+    matches it."""
     proper = status.get("reblog") or status
     ids = {int(status["id"]), int(proper["id"])}
     found = matcher.match(status_text(proper), ids)
-    if any(match.filter.action == "hide" for match in found):
-        return None
     results = [filter_result_entity(match) for match in found]
     status["filtered"] = results
     if proper is not status:
         proper["filtered"] = results
-    return status
+    return any(match.filter.action == "hide" for match in found)
 
 
-def filter_page(page: bytes, matcher: Matcher | None) -> bytes:
-    """A JSON array of statuses, filtered for the viewer."""
+def apply(status: dict[str, Any], matcher: Matcher, hide: bool = True) -> dict[str, Any] | None:
+    """The status with `filtered` set; None when a `hide` filter matches and `hide`."""
+    hidden = _mark(status, matcher)
+    return None if hide and hidden else status
+
+
+def filter_page(page: bytes, matcher: Matcher | None, hide: bool = True) -> bytes:
+    """A JSON array of statuses, filtered for the viewer (`hide`: those a `hide` filter
+    matches left out)."""
     if matcher is None:
         return page
-    kept = [made for made in (apply(s, matcher) for s in orjson.loads(page)) if made]
+    kept = [made for made in (apply(s, matcher, hide) for s in orjson.loads(page)) if made]
     return orjson.dumps(kept)
+
+
+def mark_status(status: bytes, matcher: Matcher | None) -> bytes:
+    """One status with `filtered` set, never hidden (marked_anywhere)."""
+    if matcher is None:
+        return status
+    made = orjson.loads(status)
+    _mark(made, matcher)
+    return orjson.dumps(made)
 
 
 def filter_status(status: bytes, matcher: Matcher | None) -> bytes | None:

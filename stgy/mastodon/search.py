@@ -14,6 +14,7 @@ from stgy.domain.errors import Invalid, Unauthorized
 from stgy.http.context import client_ip, config, services
 from stgy.mastodon.auth import maybe_holder, require_holder
 from stgy.mastodon.entities import account_entity
+from stgy.mastodon.filtered import filter_page, marked_anywhere
 from stgy.mastodon.params import bool_param, read_params, text_param
 from stgy.mastodon.status_entities import statuses_json
 from stgy.mastodon.statuses import json_bytes, renderer
@@ -88,6 +89,8 @@ async def search_v2() -> Response:
     followed = await tag_follows.following(services(), viewer.account_id, tags) if viewer else set()
     hashtags = [tag_entity(t, base, following=t in followed if viewer else None) for t in tags]
     statuses = statuses_json(renderer(), found.posts[window])
+    if viewer is not None:
+        statuses = filter_page(statuses, await marked_anywhere(), hide=False)
     return json_bytes(
         b'{"accounts":'
         + orjson.dumps(accounts)

@@ -18,7 +18,7 @@ from stgy.domain.renderings import PageRenderer
 from stgy.http.context import config, services
 from stgy.mastodon.auth import current_viewer, maybe_holder, scoped
 from stgy.mastodon.entities import account_entity, mastodon_time
-from stgy.mastodon.filtered import filter_page, viewer_matcher
+from stgy.mastodon.filtered import filter_page, mark_status, marked_anywhere, viewer_matcher
 from stgy.mastodon.pagination import page_request
 from stgy.mastodon.params import bool_param, id_param, list_param, read_params, text_param
 from stgy.mastodon.status_entities import (
@@ -42,8 +42,9 @@ def json_bytes(body: bytes) -> Response:
     return Response(body, mimetype="application/json")
 
 
-def status_response(view: PostView) -> Response:
-    return json_bytes(status_json(renderer(), view))
+async def status_response(view: PostView) -> Response:
+    """One Status, with `filtered` as outside the timelines (marked_anywhere)."""
+    return json_bytes(mark_status(status_json(renderer(), view), await marked_anywhere()))
 
 
 def _idempotency_key(session_id: int) -> str | None:
@@ -98,13 +99,13 @@ async def create() -> Response:
     created = await posts.create_post(
         services(), viewer.account_id, draft, _idempotency_key(viewer.session_id)
     )
-    return status_response(created.view)
+    return await status_response(created.view)
 
 
 @bp.get("/<status_id>", strict_slashes=False)
 async def show(status_id: str) -> Response:
     thread = await post_reads.get_thread(services(), id_param(status_id, "id"), await _reader())
-    return status_response(thread.post)
+    return await status_response(thread.post)
 
 
 async def _reader() -> int | None:
@@ -121,7 +122,7 @@ async def delete(status_id: str) -> Response:
     view = await posts.delete_post(
         services(), current_viewer().account_id, id_param(status_id, "id")
     )
-    return status_response(view)
+    return await status_response(view)
 
 
 @bp.put("/<status_id>", strict_slashes=False)
@@ -143,7 +144,7 @@ async def edit(status_id: str) -> Response:
     view = await posts.edit_post(
         services(), current_viewer().account_id, id_param(status_id, "id"), changes
     )
-    return status_response(view)
+    return await status_response(view)
 
 
 @bp.get("/<status_id>/source", strict_slashes=False)
@@ -198,7 +199,7 @@ async def context(status_id: str) -> Response:
 
 async def _act(action: Any, status_id: str) -> Response:
     view = await action(services(), current_viewer().account_id, id_param(status_id, "id"))
-    return status_response(view)
+    return await status_response(view)
 
 
 @bp.post("/<status_id>/favourite", strict_slashes=False)
@@ -221,7 +222,7 @@ async def reblog(status_id: str) -> Response:
     original = await interactions.share(services(), viewer.account_id, id_param(status_id, "id"))
     # Mastodon answers the reblog itself: the viewer's share, with the status in it.
     wrapper = await interactions.own_share(services(), viewer.account_id, original.id)
-    return status_response(wrapper or original)
+    return await status_response(wrapper or original)
 
 
 @bp.post("/<status_id>/unreblog", strict_slashes=False)

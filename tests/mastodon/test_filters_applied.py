@@ -200,3 +200,45 @@ def test_a_change_of_filters_is_published_on_the_persons_stream(
         api.delete_filter_v2(made["id"])
         assert published() == [{"event": "filters_changed"}]
         pubsub.close()
+
+
+def test_statuses_asked_for_carry_every_matching_filter_and_are_never_hidden(
+    live_instance: LiveInstance,
+    session: requests.Session,
+    logged_in: httpx.Client,
+    clients: Callable[[Mastodon], httpx.Client],
+) -> None:
+    # As Mastodon: outside the timelines (a status by id, the answer to an action on it,
+    # bookmarks, favourites, search) `filtered` names each active filter that matches,
+    # whatever its contexts, and a `hide` filter hides nothing there.
+    api = logged_in_api(live_instance, session, logged_in)
+    raw = clients(api)
+    public_word, hide_word = word(), word()
+    status = api.status_post(f"both {public_word} and {hide_word}")
+    plain = api.status_post(f"plain {word()}")
+    api.create_filter_v2(
+        "elsewhere", ["public"], "warn", keywords_attributes=[{"keyword": public_word}]
+    )
+    api.create_filter_v2("gone", ["home"], "hide", keywords_attributes=[{"keyword": hide_word}])
+    assert str(status["id"]) not in by_id(home(raw))  # hidden on the home timeline
+
+    def titles(entity: dict[str, Any]) -> list[str]:
+        assert_entities(entity["filtered"], FILTER_RESULT)
+        return sorted(result["filter"]["title"] for result in entity["filtered"])
+
+    one = raw.get(f"/api/v1/statuses/{status['id']}")
+    assert one.status_code == 200
+    assert titles(one.json()) == ["elsewhere", "gone"]
+    assert titles(raw.get(f"/api/v1/statuses/{plain['id']}").json()) == []
+    for action in ("favourite", "bookmark"):
+        answer = raw.post(f"/api/v1/statuses/{status['id']}/{action}")
+        assert answer.status_code == 200
+        assert titles(answer.json()) == ["elsewhere", "gone"]
+    api.status_bookmark(plain["id"])
+    for listed in ("/api/v1/bookmarks", "/api/v1/favourites"):
+        found = by_id(raw.get(listed).json())
+        assert titles(found[str(status["id"])]) == ["elsewhere", "gone"], listed
+    assert titles(by_id(raw.get("/api/v1/bookmarks").json())[str(plain["id"])]) == []
+    searched = raw.get("/api/v2/search", params={"q": hide_word, "type": "statuses"}).json()
+    assert [s["id"] for s in searched["statuses"]] == [str(status["id"])]
+    assert titles(searched["statuses"][0]) == ["elsewhere", "gone"]
