@@ -63,7 +63,7 @@ class Allowance:
 
 
 # Counting in this process between round trips. A request counted on one counter only
-# (the Mastodon API's reads, per token) is counted here while the counter is far from
+# (the Mastodon API's reads, per person) is counted here while the counter is far from
 # its limit and was read from Redis lately; its hits are added in Redis with the next
 # round trip, at most every SYNC_HITS hits or SYNC_SECONDS. Near the limit every hit
 # makes the round trip, so the limit holds to the hit in one process; with several

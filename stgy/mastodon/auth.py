@@ -44,8 +44,9 @@ async def maybe_holder(*, recent: bool = False) -> TokenHolder | None:
             holder = await oauth.token_holder(services(), token)
             if holder is None:
                 raise TokenInvalid()
-            if recent:
-                oauth.remember_holder(token, holder)
+            # Whichever endpoint read it: the rate limit (stgy/mastodon/ratelimit.py)
+            # reads a holder not seen lately before any endpoint does.
+            oauth.remember_holder(token, holder)
         if holder.viewer is not None:
             await note_session_use(holder.viewer.session_id)
     setattr(g, _HOLDER, holder)

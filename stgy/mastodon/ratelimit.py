@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 from quart import Quart, Response, g, request
 
-from stgy.domain import ratelimit
+from stgy.domain import oauth, ratelimit
 from stgy.domain.ratelimit import Allowance, Rule
-from stgy.mastodon.auth import bearer_token
-from stgy.mastodon.errors import error_response
+from stgy.mastodon.auth import bearer_token, maybe_holder
+from stgy.mastodon.errors import TokenInvalid, error_response
 from stgy.services import Services
 
 _PREFIXES = ("/api/v1/", "/api/v2/")
@@ -25,16 +25,32 @@ def covers(path: str) -> bool:
     return path.startswith(_PREFIXES) or path in ("/api/v1", "/api/v2")
 
 
-def _rules(services: Services, client: str) -> list[Rule]:
-    """The counters a request counts on. Per access token, not per account: the account
-    behind a token is known only once the endpoint reads it (a database round trip
-    that endpoints such as home save), so each of an account's apps has its own."""
-    limits = services.config.limits
+async def _who(client: str) -> str:
+    """Whom a request counts for: the person behind its token, as Mastodon counts
+    (all of a person's apps share one count); an app's own token (no person) or a
+    token that holds nothing, by itself; no token, the client's address.
+
+    The holder comes from the holders seen lately (stgy.domain.oauth.recent_holder,
+    no statement) or else from the token's statement, which the endpoint would make
+    anyway: maybe_holder keeps it on the request for the endpoint."""
     token = bearer_token()
-    who = "ip:" + client
-    if token is not None:
-        # A digest: tokens are never written to Redis in clear.
-        who = "token:" + hashlib.sha256(token.encode()).hexdigest()[:32]
+    if token is None:
+        return "ip:" + client
+    holder = oauth.recent_holder(token)
+    if holder is None:
+        try:
+            holder = await maybe_holder()
+        except TokenInvalid:
+            holder = None  # the endpoint answers 401; counted by the token meanwhile
+    if holder is not None and holder.viewer is not None:
+        return f"account:{holder.viewer.account_id}"
+    # A digest: tokens are never written to Redis in clear.
+    return "token:" + hashlib.sha256(token.encode()).hexdigest()[:32]
+
+
+async def _rules(services: Services, client: str) -> list[Rule]:
+    limits = services.config.limits
+    who = await _who(client)
     prefix = f"{services.config.namespace}:rate:mastodon:"
     rules = [Rule(prefix + who, limits.mastodon_requests, limits.mastodon_window_seconds)]
     path = request.path.rstrip("/")
@@ -69,7 +85,7 @@ async def check(services: Services, client: str) -> Response | None:
     """Count this Mastodon API request; the 429 answer when it is over a limit."""
     if request.method == "OPTIONS":
         return None  # CORS preflights are the browser's, not the app's
-    allowance = await ratelimit.count_request(services, _rules(services, client))
+    allowance = await ratelimit.count_request(services, await _rules(services, client))
     if allowance is None:
         return None
     setattr(g, _ALLOWANCE, allowance)

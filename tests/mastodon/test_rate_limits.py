@@ -32,6 +32,22 @@ def test_mastodon_py_reads_the_rate_limit_headers(
     assert api.ratelimit_reset > datetime.now(UTC).timestamp() - 1
 
 
+def test_a_persons_apps_share_one_count(
+    live_instance: LiveInstance, session: requests.Session, logged_in: httpx.Client
+) -> None:
+    # As Mastodon: requests count for the person behind the token, whichever app sends
+    # them (an unknown token counts by itself, see below).
+    first = logged_in_api(live_instance, session, logged_in)
+    second = logged_in_api(live_instance, session, logged_in)
+    assert first.access_token != second.access_token
+    first.timeline_home(limit=1)
+    before = first.ratelimit_remaining
+    second.account_verify_credentials()
+    assert second.ratelimit_remaining == before - 1
+    first.timeline_home(limit=1)
+    assert first.ratelimit_remaining == before - 2
+
+
 def _reset(value: str) -> datetime:
     assert value.endswith("Z"), value
     return datetime.fromisoformat(value)
