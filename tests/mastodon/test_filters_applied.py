@@ -30,16 +30,27 @@ def clients(live_instance: LiveInstance) -> Iterator[Callable[[Mastodon], httpx.
         yield client
 
 
-def test_filters_apply_to_what_the_person_reads(
+@pytest.fixture
+def reader(
     live_instance: LiveInstance,
     session: requests.Session,
     logged_in: httpx.Client,
+    clients: Callable[[Mastodon], httpx.Client],
+) -> tuple[Mastodon, httpx.Client]:
+    """The person's Mastodon.py client, and a raw client with the same token."""
+    api = logged_in_api(live_instance, session, logged_in)
+    return api, clients(api)
+
+
+def test_filters_apply_to_what_the_person_reads(
+    live_instance: LiveInstance,
+    session: requests.Session,
     http: httpx.Client,
     person: Person,
     clients: Callable[[Mastodon], httpx.Client],
+    reader: tuple[Mastodon, httpx.Client],
 ) -> None:
-    api = logged_in_api(live_instance, session, logged_in)
-    raw = clients(api)
+    api, raw = reader
     warn, hide, whole, public_only = word(), word(), word(), word()
 
     plain = api.status_post("nothing to see here")
@@ -123,13 +134,11 @@ def test_filters_apply_to_what_the_person_reads(
 def test_expired_filters_and_notifications(
     live_instance: LiveInstance,
     session: requests.Session,
-    logged_in: httpx.Client,
     http: httpx.Client,
     person: Person,
-    clients: Callable[[Mastodon], httpx.Client],
+    reader: tuple[Mastodon, httpx.Client],
 ) -> None:
-    api = logged_in_api(live_instance, session, logged_in)
-    raw = clients(api)
+    api, raw = reader
     soon, noisy = word(), word()
     posted = api.status_post(f"{soon} for a second")
     api.create_filter_v2(
@@ -203,16 +212,12 @@ def test_a_change_of_filters_is_published_on_the_persons_stream(
 
 
 def test_statuses_asked_for_carry_every_matching_filter_and_are_never_hidden(
-    live_instance: LiveInstance,
-    session: requests.Session,
-    logged_in: httpx.Client,
-    clients: Callable[[Mastodon], httpx.Client],
+    reader: tuple[Mastodon, httpx.Client],
 ) -> None:
     # As Mastodon: outside the timelines (a status by id, the answer to an action on it,
     # bookmarks, favourites, search) `filtered` names each active filter that matches,
     # whatever its contexts, and a `hide` filter hides nothing there.
-    api = logged_in_api(live_instance, session, logged_in)
-    raw = clients(api)
+    api, raw = reader
     public_word, hide_word = word(), word()
     status = api.status_post(f"both {public_word} and {hide_word}")
     plain = api.status_post(f"plain {word()}")

@@ -393,4 +393,7 @@ async def test_last_use_is_recorded_every_few_minutes(client: Client, services: 
     text = await page.get_data(as_text=True)
     assert "In use now" in text  # this browser's
     api_used = (await _last_used(services, api_session))[0].astimezone(UTC)
-    assert f"Last used {api_used:%Y-%m-%d %H:%M} UTC" in text
+    # The moment in a <time> element of its own, kept on one line.
+    assert re.search(
+        rf'Last used <time datetime="[^"]+">{api_used:%Y-%m-%d %H:%M} UTC</time>', text
+    ), text
