@@ -19,10 +19,11 @@ PASTURE_LOCK := requirements/pasture.txt
 lock_digest = $(firstword $(shell sha256sum $(1)))
 VENV_STAMP := $(VENV)/.installed-$(call lock_digest,$(DEV_LOCK))
 PASTURE_STAMP := $(PASTURE_VENV)/.installed-$(call lock_digest,$(PASTURE_LOCK))
-# uv writes the locks (`make lock`); only it lives in .venv-tools.
+# uv writes the locks (`make lock`) and installs the venvs from them; only it lives in
+# .venv-tools, installed from its own lock (requirements/tools.in names its version).
 TOOLS_VENV := .venv-tools
-UV_VERSION := 0.13.8
-UV_STAMP := $(TOOLS_VENV)/.uv-$(UV_VERSION)
+TOOLS_LOCK := requirements/tools.txt
+UV_STAMP := $(TOOLS_VENV)/.installed-$(call lock_digest,$(TOOLS_LOCK))
 UV_COMPILE := $(TOOLS_VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 \
   --generate-hashes --custom-compile-command 'make lock' $(if $(UPGRADE),--upgrade) \
   $(addprefix --upgrade-package ,$(UPGRADE_PACKAGE))
@@ -41,14 +42,17 @@ WITH_SERVICES := set -a && . ./$(SERVICES_ENV) && set +a &&
 .PHONY: run test lint typecheck pytest bench services stop install assets browser messages \
   pasture lock upgrade clean
 
-# $(1): the venv, $(2): its lock. The lock pins pip and setuptools too.
+# $(1): the venv, $(2): its lock. The lock pins pip and setuptools too. uv installs it
+# (every hash checked, as pip would, and the bytecode compiled, as pip does): about 15 s
+# where pip took 80.
 define venv_from_lock
 	rm -rf $(1)
 	$(PYTHON) -m venv $(1)
-	$(1)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r $(2)
+	$(TOOLS_VENV)/bin/uv pip install --quiet --compile-bytecode --require-hashes \
+	  --python $(1)/bin/python -r $(2)
 endef
 
-$(VENV_STAMP):
+$(VENV_STAMP): $(UV_STAMP)
 	$(call venv_from_lock,$(VENV),$(DEV_LOCK))
 	@touch $@
 
@@ -102,7 +106,8 @@ pasture: $(PASTURE_STAMP)
 $(UV_STAMP):
 	rm -rf $(TOOLS_VENV)
 	$(PYTHON) -m venv $(TOOLS_VENV)
-	$(TOOLS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(TOOLS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+	  --require-hashes -r $(TOOLS_LOCK)
 	@touch $@
 
 # Keeps the locked versions that the ranges still admit; UPGRADE=1 takes the newest,
@@ -112,6 +117,7 @@ lock: $(UV_STAMP)
 	$(UV_COMPILE) pyproject.toml $(BUILD_REQUIREMENTS) --extra dev -o $(DEV_LOCK)
 	$(UV_COMPILE) pyproject.toml $(BUILD_REQUIREMENTS) -c $(DEV_LOCK) -o $(RUNTIME_LOCK)
 	$(UV_COMPILE) $(PASTURE_REQUIREMENTS) $(BUILD_REQUIREMENTS) -o $(PASTURE_LOCK)
+	$(UV_COMPILE) requirements/tools.in -o $(TOOLS_LOCK)
 
 upgrade:
 	@$(MAKE) --no-print-directory lock UPGRADE=1

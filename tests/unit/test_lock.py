@@ -17,6 +17,8 @@ PASTURE_REQUIREMENTS = ROOT / "tests" / "interop" / "requirements-pasture.txt"
 RUNTIME_LOCK = ROOT / "requirements" / "runtime.txt"
 DEV_LOCK = ROOT / "requirements" / "dev.txt"
 PASTURE_LOCK = ROOT / "requirements" / "pasture.txt"
+TOOLS_REQUIREMENTS = ROOT / "requirements" / "tools.in"
+TOOLS_LOCK = ROOT / "requirements" / "tools.txt"
 # Where the locks are installed: a requirement whose marker excludes it needs no pin.
 TARGET = {
     "python_version": "3.11",
@@ -154,7 +156,14 @@ def test_pasture_lock_pins_its_requirements_in_range() -> None:
     assert mismatches(wanted, read_lock(PASTURE_LOCK)) == []
 
 
-@pytest.mark.parametrize("path", [RUNTIME_LOCK, DEV_LOCK, PASTURE_LOCK], ids=lambda p: p.name)
+def test_tools_lock_pins_uv_as_named() -> None:
+    wanted = parse_requirements_file(TOOLS_REQUIREMENTS.read_text())
+    assert mismatches(wanted, read_lock(TOOLS_LOCK)) == []
+
+
+@pytest.mark.parametrize(
+    "path", [RUNTIME_LOCK, DEV_LOCK, PASTURE_LOCK, TOOLS_LOCK], ids=lambda p: p.name
+)
 def test_every_pin_has_sha256_hashes(path: Path) -> None:
     lock = read_lock(path)
     assert lock
