@@ -375,37 +375,6 @@ async def drop_all(services: Services) -> int:
         return await renderings_sql.drop_all(conn)
 
 
-def _view_json(renderer: PageRenderer, view: PostView, share_of: bytes) -> bytes:
-    author = view.account
-    return renderer.template % (
-        renderer.post(view).encode(),
-        renderer.account(author).encode(),
-        author.posts_count,
-        author.followers_count,
-        author.following_count,
-        share_of,
-        view.replies_count,
-        view.likes_count,
-        view.shares_count,
-        renderer.states[view.liked],
-        renderer.states[view.shared],
-        renderer.states[view.bookmarked],
-    )
-
-
-def views_page(renderer: PageRenderer, views: list[PostView]) -> RenderedPage:
-    """Posts a domain call has loaded already (e.g. a page of bookmarks), as the same JSON
-    a page assembles from renderings, without another statement."""
-    made = []
-    for view in views:
-        original = view.share_of
-        share_of = b"null" if original is None else _view_json(renderer, original, b"null")
-        made.append(_view_json(renderer, view, share_of))
-    if not made:
-        return EMPTY_PAGE
-    return RenderedPage(b",".join(made), views[0].id, views[-1].id, [])
-
-
 async def posts_page(
     services: Services, renderer: PageRenderer, post_ids: list[int], viewer_id: int | None
 ) -> RenderedPage:

@@ -14,7 +14,8 @@ from typing import Any
 
 import orjson
 
-from stgy.domain.renderings import PageRenderer, RenderedPage, views_page
+from stgy.domain.renderings import PageRenderer, RenderedPage
+from stgy.domain.view_pages import views_page
 from stgy.mastodon.entities import account_entity, mastodon_time
 from storage.accounts import Account
 from storage.media import Media

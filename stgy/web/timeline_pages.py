@@ -7,7 +7,7 @@ from typing import Any
 
 from quart import Blueprint, Response, request
 
-from stgy.domain import accounts, interactions, renderings, timelines
+from stgy.domain import accounts, interactions, timelines, view_pages
 from stgy.domain.renderings import RenderedPage
 from stgy.http.validation import parse_cursor
 from stgy.web import compose_pages, context
@@ -119,7 +119,7 @@ async def bookmarks() -> Response:
     found = await interactions.bookmarks(
         context.services(), viewer.account_id, since=None, until=max_id(), limit=PAGE_SIZE
     )
-    page = renderings.views_page(context.page_renderer(), found.posts)
+    page = view_pages.views_page(context.page_renderer(), found.posts)
     posts = cards(page)
     return await render_page(
         "pages/bookmarks.html",

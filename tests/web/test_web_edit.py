@@ -10,7 +10,7 @@ from quart import Quart
 from quart.typing import TestClientProtocol as Client
 
 from stgy.api.serializers import PAGE_RENDERER, post_json
-from stgy.domain import interactions, post_reads, renderings
+from stgy.domain import interactions, post_reads, view_pages
 from stgy.services import Services
 from stgy.web.post_cards import PAGE_SIZE, cards
 from tests.conftest import User, make_user
@@ -237,7 +237,7 @@ async def test_views_page_is_the_api_json_of_the_same_posts(
     )
     assert [v.share_of_id for v in views] == [int(post["id"]), None]
     assert views[1].bookmarked is True
-    page = renderings.views_page(PAGE_RENDERER, views)
+    page = view_pages.views_page(PAGE_RENDERER, views)
     assert (page.newest, page.oldest) == (views[0].id, int(post["id"]))
     assert orjson.loads(b"[" + page.body + b"]") == [
         orjson.loads(orjson.dumps(post_json(v))) for v in views
@@ -246,9 +246,9 @@ async def test_views_page_is_the_api_json_of_the_same_posts(
     found = await interactions.bookmarks(services, int(reader.id), since=None, until=None, limit=10)
     api = await client.get("/api/bookmarks", headers=reader.auth)
     assert (
-        cards(renderings.views_page(PAGE_RENDERER, found.posts)) == (await api.get_json())["posts"]
+        cards(view_pages.views_page(PAGE_RENDERER, found.posts)) == (await api.get_json())["posts"]
     )
-    assert renderings.views_page(PAGE_RENDERER, []).body == b""
+    assert view_pages.views_page(PAGE_RENDERER, []).body == b""
 
 
 async def test_a_post_under_a_wrong_handle_moves_to_its_author(app: Quart, client: Client) -> None:
